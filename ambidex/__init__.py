@@ -1,0 +1,22 @@
+"""ambidex: system-dynamics models of SMEs running a collaboration-based and a market-based
+business model at once, joined by a cross-functional team that senses, seizes and transforms.
+
+Public API::
+
+    model = ambidex.load_model()                       # default: the dual business model
+    scen = ambidex.load_scenario("fragmentation")       # by name from scenarios/, or a path
+    ds = ambidex.simulate(model, scenarios=[...], params={...}, method="LSODA")
+"""
+
+from .errors import AmbidexError, ModelError, ScenarioError, SolverError
+from .model import Model, Parameter, Variable, load_model
+from .scenario import Scenario, list_scenarios, load_scenario
+from .simulate import simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AmbidexError", "ModelError", "ScenarioError", "SolverError",
+    "Model", "Parameter", "Variable", "Scenario",
+    "load_model", "load_scenario", "list_scenarios", "simulate",
+]

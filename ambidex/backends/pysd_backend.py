@@ -1,0 +1,88 @@
+"""The PySD backend: a right-hand side f(t, y) and output evaluation from a loaded PySD model.
+
+PySD integrates with Euler only.  Here its stateful objects are driven from outside: set the
+time, set the stocks' states, clear the step caches, call ``ddt()``.  Fixed-step Euler on this
+right-hand side reproduces ``model.run()`` exactly; any scipy solver can integrate it too.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..interventions import schedule
+from ..model import Model
+from ..scenario import Scenario
+
+
+class PysdRunner:
+    """One prepared run of ``model`` under a validated ``scenario``.
+
+    ``y0`` is the initial state vector, ``rhs(t, y)`` its time derivative, ``outputs(t, y)`` the
+    value of every model variable (py name -> float) at that time and state.
+    """
+
+    def __init__(self, model: Model, scenario: Scenario, time_step: float, saveper: float):
+        self.model = model
+        pm = model.new_pysd()
+        self.pm = pm
+        overrides: dict = dict(scenario.parameters)
+        by_param: dict[str, list] = {}
+        for iv in scenario.interventions:
+            by_param.setdefault(iv.parameter, []).append(iv)
+        defaults = model.defaults()
+        for py, ivs in by_param.items():
+            f = schedule(overrides.get(py, defaults[py]), ivs)
+            overrides[py] = (lambda f=f: f(pm.time()))
+        t0, t1 = scenario.horizon
+        if t0 != model.control["initial_time"]:
+            overrides["initial_time"] = t0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pm._config_simulation(
+                overrides, None, None, "original", t1, time_step, saveper,
+                False, progress=False,
+            )
+        self.t0 = float(pm.time())
+        self.elements = list(pm._dynamicstateful_elements)
+        state = pm.state
+        self.shapes = [np.shape(getattr(s, "values", s)) for s in state]
+        self.sizes = [int(np.prod(s)) if s else 1 for s in self.shapes]
+        self._templates = list(state)
+        self.y0 = self._flatten(state)
+        self.output_names = [
+            py for py, v in model.variables.items() if not v.subscripts
+        ]
+
+    def _flatten(self, state) -> np.ndarray:
+        return np.concatenate([np.ravel(getattr(s, "values", s)).astype(float) for s in state]) \
+            if len(state) else np.zeros(0)
+
+    def _set(self, t: float, y: np.ndarray) -> None:
+        pm = self.pm
+        pm.time.update(t)
+        i = 0
+        for el, tmpl, shape, size in zip(self.elements, self._templates, self.shapes, self.sizes):
+            chunk = y[i:i + size]
+            i += size
+            if shape:
+                new = tmpl.copy(data=chunk.reshape(shape))
+            else:
+                new = float(chunk[0])
+            el.update(new)
+        pm.clean_caches()
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        """d(state)/dt at time ``t`` (model time unit) and state ``y``."""
+        self._set(t, y)
+        return self._flatten(self.pm.ddt())
+
+    def outputs(self, t: float, y: np.ndarray) -> dict[str, float]:
+        """Every scalar model variable at time ``t`` and state ``y``."""
+        self._set(t, y)
+        comps = self.pm.components
+        out = {}
+        for py in self.output_names:
+            out[py] = float(getattr(comps, py)())
+        return out

@@ -1,0 +1,323 @@
+"""The model object: a translated SD model with its variables, parameters and stocks.
+
+:func:`load_model` translates a Vensim (.mdl) or XMILE file through PySD (into the cache, see
+:mod:`ambidex.translate`) and reads from it everything the rest of the package needs: each
+variable's units, documentation and range, the parameter table (name, unit, default, bounds, doc),
+the stocks with their inflows and outflows, and the simulation control values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pysd
+
+from .errors import ModelError
+from .translate import SUFFIXES, file_sha256, translate
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
+CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
+
+
+def normalise(name: str) -> str:
+    """Key for matching names: case-insensitive, spaces/underscores/hyphens alike."""
+    return re.sub(r"[\s_\-]+", " ", str(name)).strip().lower()
+
+
+def _limit(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One model variable.
+
+    ``name`` is the name in the model file, ``py_name`` PySD's Python name (used as the data
+    variable name in result datasets); ``kind`` is 'stock', 'flow', 'auxiliary' or 'constant';
+    ``lower``/``upper`` come from the units range (``~ FTE [0,?]``) where given.
+    """
+
+    name: str
+    py_name: str
+    units: str
+    doc: str
+    kind: str
+    sector: str = ""
+    lower: float | None = None
+    upper: float | None = None
+    subscripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A constant the user may override: unit, default, plausible bounds and documented source."""
+
+    name: str
+    py_name: str
+    units: str
+    default: float
+    lower: float | None
+    upper: float | None
+    doc: str
+    sector: str = ""
+
+    def check(self, value: float, where: str) -> None:
+        """Raise ``ValueError`` (message naming ``where``) if ``value`` is outside the bounds."""
+        lo = -math.inf if self.lower is None else self.lower
+        hi = math.inf if self.upper is None else self.upper
+        if not (lo <= value <= hi) or math.isnan(value):
+            raise ValueError(
+                f"{where}: value {value!r} for parameter '{self.name}' is outside its range "
+                f"[{_fmt(self.lower)}, {_fmt(self.upper)}] ({self.units})"
+            )
+
+
+def _fmt(v: float | None) -> str:
+    return "?" if v is None else f"{v:g}"
+
+
+@dataclass(frozen=True)
+class Stock:
+    """A stock with the variables flowing in and out of it (py names)."""
+
+    name: str
+    py_name: str
+    inflows: tuple[str, ...]
+    outflows: tuple[str, ...]
+    physical: bool  # its declared range starts at 0: going negative is an error
+
+
+@dataclass
+class Model:
+    """A translated model.  Create with :func:`load_model`.
+
+    Attributes: ``path`` (the model file), ``sha256`` (of its bytes), ``py_file`` (PySD's
+    translation in the cache), ``variables`` (py_name -> :class:`Variable`), ``parameters``
+    (py_name -> :class:`Parameter`), ``stocks`` (list of :class:`Stock`), ``control`` (dict with
+    initial_time, final_time, time_step, saveper in the model's time unit), ``time_units``.
+    """
+
+    path: Path
+    sha256: str
+    py_file: Path
+    variables: dict[str, Variable] = field(default_factory=dict)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    stocks: list[Stock] = field(default_factory=list)
+    control: dict[str, float] = field(default_factory=dict)
+    time_units: str = ""
+    uses_time_functions: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def new_pysd(self):
+        """A fresh PySD model object (each run gets its own, so overrides never leak)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pysd.load(str(self.py_file))
+
+    @cached_property
+    def _index(self) -> dict[str, str]:
+        idx: dict[str, str] = {}
+        for py, var in self.variables.items():
+            idx[normalise(var.name)] = py
+            idx[normalise(py)] = py
+        return idx
+
+    def resolve(self, name: str, what: str = "variable") -> str:
+        """Py name of the variable called ``name`` (model-file or Python name, any case).
+
+        Raises :class:`ModelError` with close matches when there is no such variable.
+        """
+        py = self._index.get(normalise(name))
+        if py is None:
+            raise ModelError(self.unknown_message(name, what))
+        return py
+
+    def resolve_parameter(self, name: str) -> Parameter:
+        """The :class:`Parameter` called ``name``; ``KeyError``-free: raises ModelError."""
+        py = self._index.get(normalise(name))
+        if py is None or py not in self.parameters:
+            raise ModelError(self.unknown_message(name, "parameter"))
+        return self.parameters[py]
+
+    def unknown_message(self, name: str, what: str) -> str:
+        pool = self.parameters if what == "parameter" else self.variables
+        names = [v.name for v in pool.values()]
+        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"model '{self.path.name}' has no {what} '{name}'{hint}"
+
+    def stock(self, name: str) -> Stock:
+        py = self.resolve(name, "stock")
+        for s in self.stocks:
+            if s.py_name == py:
+                return s
+        raise ModelError(f"'{name}' is not a stock of model '{self.path.name}'")
+
+    def defaults(self) -> dict[str, float]:
+        """Default value of every parameter, by py name."""
+        return {p.py_name: p.default for p in self.parameters.values()}
+
+    def parameter_table(self):
+        """The parameter table as a pandas DataFrame (name, unit, default, lower, upper, source)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "name": p.name,
+                    "sector": p.sector,
+                    "units": p.units,
+                    "default": p.default,
+                    "lower": p.lower,
+                    "upper": p.upper,
+                    "doc": p.doc,
+                }
+                for p in self.parameters.values()
+            ]
+        )
+
+
+def _sectors_from_mdl(text: str) -> dict[str, str]:
+    """Map normalised variable name -> Vensim group ('.Name' header) from the .mdl text."""
+    out: dict[str, str] = {}
+    sector = ""
+    body = text.split("\\\\\\---///")[0]
+    for chunk in body.split("|"):
+        m = re.search(r"\*{5,}\s*\n\s*\.([^\n]+)\n\*{5,}~", chunk)
+        if m:
+            sector = m.group(1).strip()
+            continue
+        head = chunk.strip().split("~")[0]
+        head = re.sub(r"^\{UTF-8\}", "", head).strip()
+        m = re.match(r'^("[^"]+"|[^=(:\[]+?)\s*(\[[^\]]*\])?\s*(=|:=|\()', head)
+        if m:
+            out[normalise(m.group(1).strip('"'))] = sector
+    return out
+
+
+def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    kind = SUFFIXES[path.suffix.lower()]
+    if kind == "vensim":
+        from pysd.translators.vensim.vensim_file import VensimFile
+
+        src = VensimFile(str(path))
+    else:
+        from pysd.translators.xmile.xmile_file import XmileFile
+
+        src = XmileFile(str(path))
+    src.parse()
+    am = src.get_abstract_model()
+    out = {}
+
+    def terms(node, sign):
+        if isinstance(node, ae.ReferenceStructure):
+            yield node.reference, sign
+        elif isinstance(node, ae.ArithmeticStructure) and set(node.operators) <= {"+", "-"}:
+            ops = ["+"] + list(node.operators)
+            for op, arg in zip(ops, node.arguments):
+                yield from terms(arg, sign * (-1 if op == "-" else 1))
+        elif isinstance(node, ae.ArithmeticStructure) and node.operators == ["negative"]:
+            yield from terms(node.arguments[0], -sign)
+        else:
+            yield None, sign
+
+    for section in am.sections:
+        for el in section.elements:
+            for comp in el.components:
+                if isinstance(comp.ast, ae.IntegStructure):
+                    ins, outs = [], []
+                    for ref, sign in terms(comp.ast.flow, 1):
+                        if ref is None:
+                            continue
+                        (ins if sign > 0 else outs).append(ref)
+                    out[normalise(el.name)] = (tuple(ins), tuple(outs))
+    return out
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model file (default: ``sd_models/dual_business_model.mdl``) into a :class:`Model`.
+
+    Raises :class:`ModelError` when the file is missing or PySD cannot translate it.
+    """
+    src = Path(path) if path is not None else DEFAULT_MODEL
+    py_file = translate(src)
+    model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
+    pm = model.new_pysd()
+    doc = pm.doc
+    sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
+    flows = _flows_of(src)
+    flow_names = {f for ins, outs in flows.values() for f in ins + outs}
+    for rec in doc.to_dict("records"):
+        py = rec["Py Name"]
+        if py in CONTROL_NAMES or py == "time" or not isinstance(py, str):
+            continue
+        rtype, sub = rec.get("Type"), rec.get("Subtype")
+        if rtype == "Lookup":
+            continue
+        if sub == "Integ":
+            kind = "stock"
+        elif rtype == "Constant":
+            kind = "constant"
+        elif py in flow_names:
+            kind = "flow"
+        else:
+            kind = "auxiliary"
+        limits = rec.get("Limits") or (None, None)
+        lower, upper = (_limit(limits[0]), _limit(limits[1])) if isinstance(limits, tuple) else (None, None)
+        subs = rec.get("Subscripts")
+        var = Variable(
+            name=rec["Real Name"],
+            py_name=py,
+            units=str(rec.get("Units") or ""),
+            doc=str(rec.get("Comment") or "").strip(),
+            kind=kind,
+            sector=sectors.get(normalise(rec["Real Name"]), ""),
+            lower=lower,
+            upper=upper,
+            subscripts=tuple(subs) if isinstance(subs, (list, tuple)) else (),
+        )
+        model.variables[py] = var
+        if kind == "constant" and not var.subscripts and rec.get("Subtype") == "Normal":
+            try:
+                value = float(getattr(pm.components, py)())
+            except Exception:
+                continue
+            model.parameters[py] = Parameter(
+                name=var.name, py_name=py, units=var.units, default=value,
+                lower=lower, upper=upper, doc=var.doc, sector=var.sector,
+            )
+    for key, (ins, outs) in flows.items():
+        py = model._index.get(key)
+        if py is None:
+            continue
+        var = model.variables[py]
+        model.stocks.append(
+            Stock(name=var.name, py_name=py, inflows=ins, outflows=outs,
+                  physical=var.lower is not None and var.lower >= 0)
+        )
+    for c in CONTROL_NAMES:
+        model.control[c] = float(getattr(pm.components, c)())
+    time_rec = doc[doc["Py Name"] == "initial_time"]
+    model.time_units = str(time_rec["Units"].iloc[0]) if len(time_rec) else ""
+    source = py_file.read_text()
+    model.uses_time_functions = bool(re.search(r"\b(step|pulse|pulse_train|ramp)\(", source))
+    return model

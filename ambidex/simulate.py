@@ -1,0 +1,166 @@
+"""One simulate path for every analysis and every face.
+
+``simulate(model, scenarios, params, method)`` validates the scenarios against the model, runs
+each through a backend and an integrator, checks the result (no NaN, no negative physical stock)
+and returns one ``xarray.Dataset`` with dims ``scenario`` and ``time``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import xarray as xr
+
+from . import solvers
+from .backends.pysd_backend import PysdRunner
+from .errors import ScenarioError, SolverError
+from .interventions import breakpoints
+from .model import Model, load_model
+from .provenance import stamp
+from .scenario import METHODS, Scenario, load_scenario, validate
+
+DEFAULT_METHOD = "LSODA"
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-6
+
+
+def _as_model(model) -> Model:
+    return model if isinstance(model, Model) else load_model(model)
+
+
+def _as_scenarios(scenarios) -> list[Scenario]:
+    if scenarios is None:
+        return [Scenario(name="default", source="model defaults")]
+    if isinstance(scenarios, (str, Path, Scenario)):
+        scenarios = [scenarios]
+    out = [load_scenario(s) for s in scenarios]
+    names = [s.name for s in out]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ScenarioError(f"scenario name(s) {', '.join(sorted(dup))} given more than once")
+    return out
+
+
+def _save_times(t0: float, t1: float, saveper: float) -> np.ndarray:
+    n = int(np.floor((t1 - t0) / saveper + 1e-9))
+    return t0 + saveper * np.arange(n + 1)
+
+
+def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: float,
+            time_step: float, saveper: float, max_step: float | None = None) -> tuple[np.ndarray, dict]:
+    """Simulate one validated scenario; return (times, {py_name: values}).
+
+    Raises :class:`SolverError` naming the variable and time of the first NaN/inf, or the stock
+    and time where a physical stock (declared range starting at 0) goes negative.
+    """
+    t0, t1 = scenario.horizon
+    runner = PysdRunner(model, scenario, time_step, saveper)
+    times = _save_times(t0, t1, saveper)
+    if method in solvers.FIXED:
+        states = solvers.fixed_step(runner.rhs, runner.y0, t0, t1, time_step, times, method)
+    else:
+        bps = breakpoints(scenario.interventions, t0, t1)
+        if max_step is None and model.uses_time_functions:
+            max_step = time_step  # STEP/PULSE/RAMP inside the model: never step over them
+        states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, method, rtol, atol,
+                                  max_step=max_step, breakpoints=bps)
+    label = f"scenario '{scenario.name}'"
+    if not np.all(np.isfinite(states)):
+        k = int(np.argwhere(~np.isfinite(states))[0][0])
+        raise SolverError(f"{label}: {method} produced a non-finite state at t={times[k]:g}")
+    values: dict[str, list] = {py: [] for py in runner.output_names}
+    for t, y in zip(times, states):
+        out = runner.outputs(float(t), y)
+        for py, v in out.items():
+            values[py].append(v)
+    arrays = {py: np.asarray(v, dtype=float) for py, v in values.items()}
+    for py, arr in arrays.items():
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise SolverError(
+                f"{label}: variable '{model.variables[py].name}' is {arr[k]} at t={times[k]:g}"
+            )
+    for stock in model.stocks:
+        if stock.physical and stock.py_name in arrays:
+            arr = arrays[stock.py_name]
+            scale = max(1.0, float(np.max(np.abs(arr))))
+            neg = arr < -1e-9 * scale
+            if neg.any():
+                k = int(np.argmax(neg))
+                raise SolverError(
+                    f"{label}: stock '{stock.name}' went negative ({arr[k]:.6g}) at t={times[k]:g}; "
+                    f"its declared range starts at 0"
+                )
+    return times, arrays
+
+
+def simulate(model=None, scenarios=None, params: dict | None = None, method: str | None = None,
+             rtol: float | None = None, atol: float | None = None, time_step: float | None = None,
+             saveper: float | None = None, variables: Iterable[str] | None = None) -> xr.Dataset:
+    """Simulate ``scenarios`` (names, paths or :class:`Scenario`; default: model defaults).
+
+    ``params`` (name -> value) override parameters in every scenario; ``method`` is one of
+    LSODA (default), RK45, RK23, DOP853, Radau, BDF, euler, rk4 and overrides the scenarios'
+    own; ``time_step`` (model time unit) is the Euler/RK4 step, default the model's TIME STEP;
+    ``saveper`` the output interval, default the model's SAVEPER.  ``variables`` limits the
+    output to these names.
+
+    Returns an ``xarray.Dataset`` with dims (scenario, time); each model variable is a data
+    variable named by its Python name with attrs ``units``, ``description`` and ``long_name``;
+    dataset attrs record model path and hash, solver, tolerances and versions.
+    """
+    model = _as_model(model)
+    scens = [validate(s, model, params) for s in _as_scenarios(scenarios)]
+    if method is not None and method not in METHODS:
+        raise ScenarioError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    keep = None
+    if variables is not None:
+        keep = [model.resolve(v) for v in variables]
+    runs = []
+    solver_used = []
+    for sc in scens:
+        m = method or sc.solver.get("method", DEFAULT_METHOD)
+        rt = rtol if rtol is not None else sc.solver.get("rtol", DEFAULT_RTOL)
+        at = atol if atol is not None else sc.solver.get("atol", DEFAULT_ATOL)
+        dt = time_step or sc.solver.get("time_step", model.control["time_step"])
+        sp = saveper or model.control["saveper"]
+        if sp < dt * (1 - 1e-9) and m in solvers.FIXED:
+            raise ScenarioError(f"saveper {sp:g} is smaller than the time step {dt:g}")
+        times, arrays = run_one(model, sc, m, rt, at, dt, sp, sc.solver.get("max_step"))
+        runs.append((sc, times, arrays))
+        solver_used.append({"scenario": sc.name, "method": m, "rtol": rt, "atol": at,
+                            "time_step": dt, "saveper": sp})
+    return assemble(model, runs, solver_used, keep)
+
+
+def assemble(model: Model, runs, solver_used, keep=None) -> xr.Dataset:
+    """Stack per-scenario arrays into one Dataset (outer-joined on time)."""
+    dsets = []
+    for sc, times, arrays in runs:
+        names = keep if keep is not None else list(arrays)
+        data = {py: (("time",), arrays[py]) for py in names}
+        dsets.append(xr.Dataset(data, coords={"time": times}).expand_dims(scenario=[sc.name]))
+    ds = xr.concat(dsets, dim="scenario", join="outer") if len(dsets) > 1 else dsets[0]
+    for py in ds.data_vars:
+        var = model.variables[py]
+        ds[py].attrs = {"units": var.units, "description": var.doc, "long_name": var.name,
+                        "kind": var.kind, "sector": var.sector}
+    ds["time"].attrs = {"units": model.time_units, "long_name": "time"}
+    ds = ds.assign_coords(
+        scenario_source=("scenario", [sc.source for sc, _, _ in runs]),
+        scenario_file=("scenario", [str(sc.path) if sc.path else "" for sc, _, _ in runs]),
+    )
+    ds.attrs = stamp(
+        model,
+        backend="pysd",
+        solver=json.dumps(solver_used),
+        scenarios=json.dumps([sc.name for sc, _, _ in runs]),
+        scenario_parameters=json.dumps({sc.name: sc.parameters for sc, _, _ in runs}, sort_keys=True),
+        scenario_interventions=json.dumps(
+            {sc.name: [iv.__dict__ for iv in sc.interventions] for sc, _, _ in runs}, sort_keys=True),
+    )
+    return ds
