@@ -1,0 +1,224 @@
+"""Generate the Python source of a compiled model (scalar per-run functions + kernels)."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import ModelError
+from .ir import Slot, walk_refs
+from .kernels import HELPERS, KERNELS
+
+GEN_VERSION = "1"
+_OPS = {"^": "**", "=": "==", "<>": "!="}
+_F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
+       "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
+       "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
+       "integer": "_integer"}
+_FN = {"min": "_min", "max": "_max", "power": "_pow", "log": "_log", "zidz": "_zidz",
+       "xidz": "_xidz", "quantum": "_quantum", "modulo": "_modulo",
+       "delay_order": "_delay_order"}
+
+
+def render_chain(ops, args):
+    out = args[0]
+    for op, a in zip(ops, args[1:]):
+        out += f" {_OPS.get(op, op)} {a}"
+    return out
+
+
+def _num(v: float) -> str:
+    if math.isnan(v):
+        return "np.nan"
+    if math.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    return repr(float(v))
+
+
+class Renderer:
+    def __init__(self, mode: str, names: dict):
+        self.mode, self.names = mode, names
+
+    def __call__(self, ir) -> str:  # noqa: C901
+        tag = ir[0]
+        r = self
+        if tag == "n":
+            return _num(ir[1])
+        if tag == "t":
+            return "t"
+        if tag == "r":
+            return self.names[ir[1]]
+        if tag == "ai":
+            return r(ir[1] if self.mode == "run" else ir[2])
+        if tag == "ar":
+            return "(" + render_chain(ir[1], [f"({r(a)})" for a in ir[2]]) + ")"
+        if tag == "neg":
+            return f"(-({r(ir[1])}))"
+        if tag == "not":
+            return f"(not bool({r(ir[1])}))"
+        if tag == "lg":
+            return f"(bool({r(ir[2])}) {ir[1]} bool({r(ir[3])}))"
+        if tag == "ite":
+            return f"(float({r(ir[2])}) if ({r(ir[1])}) else float({r(ir[3])}))"
+        if tag == "lk":
+            t = ir[1]
+            fn = {"interpolate": "_lookup", "extrapolate": "_lookup_extra",
+                  "hold_backward": "_lookup_hold"}[t.kind]
+            return f"{fn}(_LX{t.id}, _LY{t.id}, {r(ir[2])})"
+        if tag == "f":
+            name, args = ir[1], [r(a) for a in ir[2]]
+            if name in _F1:
+                return f"{_F1[name]}({args[0]})"
+            if name in _FN:
+                return f"{_FN[name]}({', '.join(args)})"
+            if name == "step":
+                return f"_step(t, DT, {args[0]}, {args[1]})"
+            if name == "ramp":
+                if len(args) == 2:
+                    return f"_ramp(t, {args[0]}, {args[1]}, np.inf)"
+                return f"_ramp(t, {args[0]}, {args[1]}, {args[2]})"
+            if name == "pulse":
+                return f"_pulse(t, {args[0]}, {args[1]})"
+            if name == "pulse_train":
+                return f"_pulse_train(t, {', '.join(args)})"
+        raise AssertionError(ir)  # pragma: no cover
+
+
+def _deps(slot: Slot, mode: str) -> set:
+    out: set = set()
+    if mode == "init" and slot.kind in ("state", "initc"):
+        walk_refs(slot.init_ir, "init", out)
+    elif slot.kind == "aux":
+        walk_refs(slot.ir, mode, out)
+    return out
+
+
+def topo(roots, mode: str, model_name: str):
+    """Slots needed to compute ``roots`` in ``mode``, in evaluation order."""
+    order, state = [], {}
+    for root in roots:
+        if state.get(root) == 2:
+            continue
+        stack = [(root, iter(sorted(_deps(root, mode), key=lambda s: s.id)))]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+                continue
+            if mode == "run" and nxt.kind != "aux":
+                continue
+            if nxt.kind in ("param", "control"):
+                continue
+            st = state.get(nxt)
+            if st == 2:
+                continue
+            if st == 1:
+                cyc = [n.name for n, _ in stack]
+                cyc = cyc[cyc.index(nxt.name):] + [nxt.name]
+                raise ModelError(f"model '{model_name}' has a circular dependency "
+                                 f"({mode} stage): " + " -> ".join(cyc))
+            state[nxt] = 1
+            stack.append((nxt, iter(sorted(_deps(nxt, mode), key=lambda s: s.id))))
+    return order
+
+
+def generate(tr, layout) -> str:
+    """Source text of the module for translator ``tr`` and index ``layout``."""
+    params, states, initcs, outputs = (layout["params"], layout["states"],
+                                       layout["initcs"], layout["outputs"])
+    pidx = {s: i for i, s in enumerate(params)}
+    yidx = {s: i for i, s in enumerate(states)}
+    cidx = {s: i for i, s in enumerate(initcs)}
+    name = {}
+    for s in tr.slots:
+        name[s] = _num(s.value) if s.kind == "control" else f"v{s.id}"
+    lines = ["# generated by ambidex.compiled - do not edit", HELPERS]
+    for t in tr.tables:
+        lines.append(f"_LX{t.id} = np.array({list(t.xs)!r}, dtype=np.float64)")
+        lines.append(f"_LY{t.id} = np.array({list(t.ys)!r}, dtype=np.float64)")
+    dt = tr.control_value("time_step")
+    lines.append(f"DT = {_num(dt)}")
+    lines.append(f"NY = {len(states)}\nNC = {max(len(initcs), 1)}\nNV = {max(len(outputs), 1)}")
+    nonneg = [yidx[s] for s in states if s.nonneg]
+    lines.append(f"NONNEG = np.array({nonneg!r}, dtype=np.int64)")
+    lines.append(f"HAS_NONNEG = {bool(nonneg)}\nHAS_BP = {bool(tr.bp_sites)}")
+
+    def loads(used, mode):
+        out = []
+        for s in sorted(used, key=lambda s: s.id):
+            if s.kind == "param":
+                out.append(f"    v{s.id} = p[{pidx[s]}]")
+            elif mode == "run" and s.kind == "state":
+                out.append(f"    v{s.id} = y[{yidx[s]}]")
+            elif mode == "run" and s.kind == "initc":
+                out.append(f"    v{s.id} = c[{cidx[s]}]")
+        return out
+
+    def used_by(slots, extra_irs, mode):
+        used = set()
+        for s in slots:
+            if s.kind == "aux":
+                walk_refs(s.ir, mode, used)
+            elif mode == "init" and s.kind in ("state", "initc"):
+                walk_refs(s.init_ir, mode, used)
+        for ir in extra_irs:
+            walk_refs(ir, mode, used)
+        return used
+
+    # ---- _init(t, p, y, c)
+    rin = Renderer("init", name)
+    order = topo(list(states) + list(initcs), "init", tr.model_name)
+    body = loads(used_by(order, [], "init"), "init")
+    for s in order:
+        ir = s.init_ir if s.kind in ("state", "initc") else s.ir
+        body.append(f"    v{s.id} = float({rin(ir)})")
+    body += [f"    y[{yidx[s]}] = v{s.id}" for s in states]
+    body += [f"    c[{cidx[s]}] = v{s.id}" for s in initcs]
+    lines += ["", "@_jit", "def _init(t, p, y, c):", *(body or []), "    return"]
+
+    rrun = Renderer("run", name)
+
+    def run_body(roots_irs):
+        needed = set()
+        for ir in roots_irs:
+            walk_refs(ir, "run", needed)
+        auxroots = [s for s in sorted(needed, key=lambda s: s.id) if s.kind == "aux"]
+        order = topo(auxroots, "run", tr.model_name)
+        used = used_by(order, roots_irs, "run")
+        body = loads(used | set(order), "run")
+        body = [b for b in body]
+        for s in order:
+            body.append(f"    v{s.id} = float({rrun(s.ir)})")
+        return body
+
+    # ---- _rhs(t, y, p, c, dy)
+    body = run_body([s.ddt_ir for s in states])
+    body += [f"    dy[{yidx[s]}] = {rrun(s.ddt_ir)}" for s in states]
+    lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *body, "    return"]
+
+    # ---- _out(t, y, p, c, v)
+    body = run_body([("r", s) for s in outputs])
+    for i, s in enumerate(outputs):
+        body.append(f"    v[{i}] = {name[s] if s.kind != 'param' else f'p[{pidx[s]}]'}")
+    lines += ["", "@_jit", "def _out(t, y, p, c, v):", *body, "    return"]
+
+    # ---- _nbp(t, y, p, c, tt): next breakpoint of STEP/PULSE/RAMP strictly after tt
+    body = run_body([a for _, args in tr.bp_sites for a in args])
+    body.append("    bp = np.inf")
+    for kind, args in tr.bp_sites:
+        a = [rrun(x) for x in args]
+        if kind == "step":
+            call = f"_bp_step(tt, DT, {a[1]})"
+        elif kind == "ramp":
+            call = f"_bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else 'np.inf'})"
+        elif kind == "pulse":
+            call = f"_bp_pulse(tt, {a[0]}, {a[1]})"
+        else:
+            call = f"_bp_pulse_train(tt, {', '.join(a)})"
+        body.append(f"    bp = min(bp, {call})")
+    lines += ["", "@_jit", "def _nbp(t, y, p, c, tt):", *body, "    return bp"]
+    lines.append(KERNELS)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,525 @@
+"""Translate a PySD AbstractModel into scalar slots (see :mod:`.ir`).
+
+Subscripted variables are expanded element by element at compile time; macros are expanded
+inline, one instance per call; SMOOTH/DELAY/TREND become hidden states.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+from pysd.builders.python.namespace import NamespaceManager
+from pysd.builders.python.subscripts import SubscriptManager
+from pysd.translators.structures import abstract_expressions as ae
+from pysd.translators.structures.abstract_model import AbstractLookup
+
+from ..errors import ModelError, UnsupportedFunctionError
+from .ir import InitEvaluator, Slot, Table, walk_refs
+
+CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
+MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+         "sinh", "cosh", "tanh", "integer"}
+MATH2 = {"min", "max", "power", "log", "zidz", "quantum", "modulo"}
+UNSUPPORTED_STRUCT = {
+    ae.DelayNStructure: "DELAY N", ae.DelayFixedStructure: "DELAY FIXED",
+    ae.ForecastStructure: "FORECAST", ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
+    ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
+    ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
+}
+
+
+def clean(name: str) -> str:
+    return name.lower().replace(" ", "_")
+
+
+def _get_name(node) -> str:
+    kind = {ae.GetLookupsStructure: "LOOKUPS", ae.GetDataStructure: "DATA",
+            ae.GetConstantsStructure: "CONSTANTS"}[type(node)]
+    f = str(node.file).lower()
+    src = "XLS" if (f.startswith("?") or f.endswith((".xls", ".xlsx", ".ods"))) else "DIRECT"
+    return f"GET {src} {kind}"
+
+
+def _bang_dims(node, out: list):
+    if isinstance(node, ae.SubscriptsReferenceStructure):
+        for s in node.subscripts:
+            if s.endswith("!") and s not in out:
+                out.append(s)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            _bang_dims(getattr(node, f.name), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _bang_dims(x, out)
+
+
+class ElemInfo:
+    def __init__(self, element, py):
+        self.el = element
+        self.name = element.name
+        self.py = py
+        self.dims: list = []
+        self.tuples: list = []
+        self.comp: dict = {}   # tuple -> (component, array index)
+        self.slots: dict = {}  # tuple -> Slot
+        self.tables: dict = {}  # tuple -> Table
+        self.is_lookup = any(isinstance(c, AbstractLookup) for c in element.components)
+
+
+class Ctx:
+    def __init__(self, scope, slot, bindings):
+        self.scope, self.slot, self.bindings = scope, slot, bindings
+
+    def with_bindings(self, extra):
+        return Ctx(self.scope, self.slot, self.bindings + list(extra))
+
+    def err(self, msg):
+        return ModelError(f"{msg} (in variable '{self.slot.var or self.slot.name}'"
+                          f" of model '{self.scope.tr.model_name}')")
+
+
+class Scope:
+    """A section (main model or one macro instance)."""
+
+    def __init__(self, tr, section, prefix="", argmap=None):
+        self.tr, self.section, self.prefix = tr, section, prefix
+        self.argmap = argmap or {}
+        self.main = argmap is None
+        root = Path(section.path).parent if section.path else Path(".")
+        self.sm = SubscriptManager(section.subscripts, root)
+        self.ranges = self.sm.subscripts
+        self.range_clean = {clean(r): r for r in self.ranges}
+        self.main_ranges = list(self.sm.subranges)
+        ns = NamespaceManager(list(section.params))
+        self.elements: dict[str, ElemInfo] = {}
+        for el in section.elements:
+            ns.add_to_namespace(el.name)
+            self.elements[clean(el.name)] = ElemInfo(el, ns.namespace[el.name])
+        for info in self.elements.values():
+            self._expand(info)
+
+    # ---------------------------------------------------------------- expansion
+    def _positions(self, subs):
+        out = []
+        for s in subs:
+            if s in self.ranges:
+                out.append([(s, e, i) for i, e in enumerate(self.ranges[s])])
+            else:
+                fam = next((r for r, els in self.ranges.items() if s in els), s)
+                out.append([(fam, s, None)])
+        return out
+
+    def _expand(self, info: ElemInfo):
+        comps = info.el.components
+        try:
+            info.dims = list(self.sm.make_merge_list([c.subscripts[0] for c in comps],
+                                                     element=info.name))
+        except Exception:  # pragma: no cover - odd definitions: keep definition order
+            info.dims = list(comps[0].subscripts[0])
+        for comp in comps:
+            subs, excepts = comp.subscripts
+            excluded = set()
+            for ex in excepts or []:
+                for combo in itertools.product(*self._positions(ex)):
+                    excluded.add(tuple(e for _, e, _ in combo))
+            for combo in itertools.product(*self._positions(subs)):
+                tup = tuple(e for _, e, _ in combo)
+                if tup in excluded:
+                    continue
+                if tup not in info.comp:
+                    info.tuples.append(tup)
+                info.comp[tup] = (comp, combo)
+
+        def key(t):
+            k = []
+            for i, e in enumerate(t):
+                els = self.ranges.get(info.dims[i], []) if i < len(info.dims) else []
+                k.append(els.index(e) if e in els else 10 ** 6)
+            return k
+        info.tuples.sort(key=key)
+        for tup in info.tuples:
+            comp, combo = info.comp[tup]
+            label = info.name + (f"[{','.join(tup)}]" if tup else "")
+            if info.is_lookup:
+                if not isinstance(comp.ast, ae.LookupsStructure):
+                    node = comp.ast
+                    raise UnsupportedFunctionError(
+                        _get_name(node) if isinstance(node, (ae.GetLookupsStructure,))
+                        else type(node).__name__, info.name, self.tr.model_name)
+                info.tables[tup] = self.tr.new_table(comp.ast)
+                continue
+            slot = self.tr.new_slot(self.prefix + label, "aux", visible=self.main,
+                                    var=info.name, py=info.py, subs=tup)
+            slot.pending = (self, comp, combo)
+            info.slots[tup] = slot
+            ast = comp.ast
+            if isinstance(ast, np.ndarray):
+                ridx = [i for _, _, i in combo if i is not None]
+                aidx = [0 if i is None else i for _, _, i in combo]
+                if ast.ndim == len(ridx):
+                    ast = float(ast[tuple(ridx)])
+                elif ast.ndim == len(aidx):
+                    ast = float(ast[tuple(aidx)])
+                elif ast.size == 1:
+                    ast = float(ast.ravel()[0])
+                else:
+                    raise ModelError(f"array of shape {ast.shape} does not match the "
+                                     f"subscripts of '{info.name}'")
+                slot.pending = (self, dataclasses.replace(comp, ast=ast), combo)
+            if isinstance(ast, (int, float, np.number)) and not isinstance(ast, bool):
+                if self.main and clean(info.name) not in CONTROLS:
+                    slot.kind, slot.value = "param", float(ast)
+                    slot.pending = None
+
+    # ---------------------------------------------------------------- translation
+    def translate(self, slot: Slot):
+        _, comp, combo = slot.pending
+        slot.pending = None
+        ctx = Ctx(self, slot, [(d, e) for d, e, _ in combo])
+        ast = comp.ast
+        if isinstance(ast, ae.IntegStructure):
+            slot.kind, slot.user_stock = "state", self.main
+            slot.nonneg = bool(ast.non_negative)
+            slot.ddt_ir = self.expr(ast.flow, ctx)
+            slot.init_ir = self.expr(ast.initial, ctx)
+        else:
+            slot.ir = self.expr(ast, ctx)
+
+    def resolve_range(self, r, ctx):
+        for n, e in ctx.bindings:
+            if n == r:
+                return e
+        maps = self.sm.mapping
+        for n, e in ctx.bindings:
+            if n in self.ranges and (n in (maps.get(r) or []) or r in (maps.get(n) or [])):
+                pos = self.ranges[n].index(e)
+                if pos < len(self.ranges[r]):
+                    return self.ranges[r][pos]
+        for n, e in ctx.bindings:
+            if e in self.ranges[r] and not n.endswith("!"):
+                return e
+        raise ctx.err(f"cannot resolve subscript range '{r}'")
+
+    def resolve_tuple(self, subsnode, info, ctx):
+        subs = list(subsnode.subscripts) if subsnode is not None else []
+        if not subs:
+            subs = list(info.dims)
+        out = []
+        for s in subs:
+            if s.endswith("!"):
+                e = next((e for n, e in reversed(ctx.bindings) if n == s), None)
+                if e is None:
+                    raise ctx.err(f"subscript '{s}' used outside SUM/PROD/VMIN/VMAX")
+                out.append(e)
+            elif s in self.ranges:
+                out.append(self.resolve_range(s, ctx))
+            else:
+                out.append(s)
+        return tuple(out)
+
+    def slot_for(self, info, subsnode, ctx):
+        tup = self.resolve_tuple(subsnode, info, ctx)
+        table = info.tables if info.is_lookup else info.slots
+        if tup not in table:
+            raise ctx.err(f"'{info.name}' has no element [{','.join(tup)}]")
+        return table[tup]
+
+    def expr(self, node, ctx):  # noqa: C901 - one dispatch on node types
+        tr = self.tr
+        if isinstance(node, bool):
+            return ("n", float(node))
+        if isinstance(node, (int, float, np.number)):
+            return ("n", float(node))
+        if isinstance(node, ae.ArithmeticStructure):
+            args = [self.expr(a, ctx) for a in node.arguments]
+            if len(args) == 1:
+                return ("neg", args[0]) if node.operators[0] == "negative" else args[0]
+            return ("ar", tuple(node.operators), args)
+        if isinstance(node, ae.LogicStructure):
+            args = [self.expr(a, ctx) for a in node.arguments]
+            ops = list(node.operators)
+            if len(args) == 1:
+                return ("not", args[0])
+            if ops[0] in (":AND:", ":OR:"):
+                res = args[-1]
+                for op, a in zip(reversed(ops), reversed(args[:-1])):
+                    res = ("lg", "and" if op == ":AND:" else "or", a, res)
+                return res
+            return ("ar", tuple(ops), args)
+        if isinstance(node, ae.ReferenceStructure):
+            return self.reference(node, ctx)
+        if isinstance(node, ae.CallStructure):
+            return self.call(node, ctx)
+        if isinstance(node, ae.GameStructure):
+            return self.expr(node.expression, ctx)
+        if isinstance(node, ae.InitialStructure):
+            s = tr.new_slot(f"~initial:{ctx.slot.name}", "initc", visible=False)
+            s.init_ir = self.expr(node.initial, ctx)
+            return ("r", s)
+        if isinstance(node, ae.IntegStructure):
+            s = tr.new_slot(f"~integ:{ctx.slot.name}", "state", visible=False)
+            s.ddt_ir, s.init_ir = self.expr(node.flow, ctx), self.expr(node.initial, ctx)
+            s.nonneg = bool(node.non_negative)
+            return ("r", s)
+        if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)):
+            return self.smooth(node, ctx)
+        if isinstance(node, ae.DelayStructure):
+            return self.delay(node, ctx)
+        if isinstance(node, ae.TrendStructure):
+            return self.trend(node, ctx)
+        if isinstance(node, ae.InlineLookupsStructure):
+            return ("lk", tr.new_table(node.lookups), self.expr(node.argument, ctx))
+        if isinstance(node, (ae.GetLookupsStructure, ae.GetDataStructure,
+                             ae.GetConstantsStructure)):
+            raise UnsupportedFunctionError(_get_name(node), ctx.slot.var, tr.model_name)
+        if type(node) in UNSUPPORTED_STRUCT:
+            raise UnsupportedFunctionError(UNSUPPORTED_STRUCT[type(node)], ctx.slot.var,
+                                           tr.model_name)
+        if isinstance(node, ae.LookupsStructure):
+            raise UnsupportedFunctionError("LOOKUP used as a value", ctx.slot.var, tr.model_name)
+        raise UnsupportedFunctionError(type(node).__name__, ctx.slot.var, tr.model_name)
+
+    def reference(self, node, ctx):
+        name = node.reference
+        if name == "time":
+            return ("t",)
+        if name in self.argmap:
+            return self.argmap[name]
+        info = self.elements.get(name)
+        if info is not None:
+            if info.is_lookup:
+                raise UnsupportedFunctionError("LOOKUP used as a value", ctx.slot.var,
+                                               self.tr.model_name)
+            return ("r", self.slot_for(info, node.subscripts, ctx))
+        # subscript range or element used as a value: its position in the main range
+        rng = self.range_clean.get(name)
+        if rng is not None:
+            elem = self.resolve_range(rng, ctx)
+        else:
+            elem = next((e for els in self.ranges.values() for e in els if clean(e) == name),
+                        None)
+            if elem is None:
+                raise ctx.err(f"unknown variable '{name}'")
+        for r in self.main_ranges:
+            if elem in self.ranges[r]:
+                return ("n", float(self.ranges[r].index(elem) + 1))
+        raise ctx.err(f"unknown subscript '{name}'")  # pragma: no cover
+
+    def call(self, node, ctx):
+        tr = self.tr
+        fname = node.function.reference
+        args = node.arguments
+        if fname in tr.macros:
+            return self.macro(tr.macros[fname], args, ctx)
+        info = self.elements.get(fname)
+        if info is not None and info.is_lookup:
+            table = self.slot_for(info, node.function.subscripts, ctx)
+            return ("lk", table, self.expr(args[0], ctx))
+        if fname in ("sum", "prod", "vmin", "vmax"):
+            dims = []
+            _bang_dims(args[0], dims)
+            items = []
+            for combo in itertools.product(*[self.ranges[d[:-1]] for d in dims]):
+                items.append(self.expr(args[0], ctx.with_bindings(zip(dims, combo))))
+            if not items:
+                raise ctx.err(f"{fname.upper()} without a '!' subscript")
+            if fname in ("sum", "prod"):
+                return items[0] if len(items) == 1 else \
+                    ("ar", ("+" if fname == "sum" else "*",) * (len(items) - 1), items)
+            res = items[0]
+            for it in items[1:]:
+                res = ("f", "min" if fname == "vmin" else "max", [res, it])
+            return res
+        if fname == "elmcount":
+            rng = self.range_clean.get(getattr(args[0], "reference", ""))
+            if rng is None:
+                raise ctx.err("ELMCOUNT needs a subscript range")
+            return ("n", float(len(self.ranges[rng])))
+        a = [self.expr(x, ctx) for x in args]
+        if fname == "if_then_else":
+            return ("ite", a[0], a[1], a[2])
+        if fname == "active_initial":
+            return ("ai", a[0], a[1])
+        if fname in MATH1 and len(a) == 1:
+            return ("f", fname, a)
+        if fname in MATH2 and len(a) == 2:
+            return ("f", fname, a)
+        if fname == "xidz" and len(a) == 3:
+            return ("f", fname, a)
+        if fname == "pi":
+            return ("n", float(np.pi))
+        if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):
+            f = "ramp" if fname == "Xramp" else fname
+            tr.bp_sites.append((f, a))
+            return ("f", f, a)
+        raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
+                                       tr.model_name)
+
+    # ---------------------------------------------------------------- statefuls
+    def _hidden_aux(self, ir, ctx, what):
+        if ir[0] in ("n", "r", "t"):
+            return ir
+        s = self.tr.new_slot(f"~{what}:{ctx.slot.name}", "aux", visible=False)
+        s.ir = ir
+        return ("r", s)
+
+    def _order(self, node, ctx, what):
+        order_ir = self.expr(node.order, ctx)
+        ev = InitEvaluator(self.tr.control_value("initial_time"),
+                           self.tr.control_value("time_step"))
+        ev.ensure = self.tr.ensure
+        deps = set()
+        self.tr.collect_params(order_ir, deps)
+        for p in deps:
+            p.structural = True
+        order = ev.eval(order_ir)
+        if not np.isfinite(order) or int(order) < 1:
+            raise ctx.err(f"{what} order must be a positive integer, got {order}")
+        return int(order)
+
+    def smooth(self, node, ctx):
+        order = self._order(node, ctx, "SMOOTH")
+        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "smooth_input")
+        st = self._hidden_aux(self.expr(node.smooth_time, ctx), ctx, "smooth_time")
+        init = self.expr(node.initial, ctx)
+        states = [self.tr.new_slot(f"~smooth{order}[{k}]:{ctx.slot.name}", "state", visible=False)
+                  for k in range(order)]
+        for k, s in enumerate(states):
+            s.init_ir = init
+            target = inp if k == 0 else ("r", states[k - 1])
+            s.ddt_ir = ("ar", ("*", "/"), [("ar", ("-",), [target, ("r", s)]),
+                                           ("n", float(order)), st])
+        return ("r", states[-1])
+
+    def delay(self, node, ctx):
+        order = self._order(node, ctx, "DELAY")
+        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "delay_input")
+        dt = self._hidden_aux(self.expr(node.delay_time, ctx), ctx, "delay_time")
+        init = self.expr(node.initial, ctx)
+        if order > 1:
+            n = self.tr.new_slot(f"~delay_order:{ctx.slot.name}", "initc", visible=False)
+            n.init_ir = ("f", "delay_order", [("n", float(order)),
+                                              ("r", self.tr.control("time_step")), dt])
+            nref = ("r", n)
+        else:
+            nref = ("n", 1.0)
+        states = [self.tr.new_slot(f"~delay{order}[{k}]:{ctx.slot.name}", "state", visible=False)
+                  for k in range(order)]
+        outs = [("ar", ("/",), [("r", s), dt]) for s in states]
+        for k, s in enumerate(states):
+            s.init_ir = ("ar", ("*",), [init, dt])
+            inflow = inp if k == 0 else outs[k - 1]
+            d = ("ar", ("*",), [("ar", ("-",), [inflow, outs[k]]), nref])
+            if k > 0:
+                d = ("ite", ("ar", (">",), [nref, ("n", float(k))]), d, ("n", 0.0))
+            s.ddt_ir = d
+        value = outs[-1]
+        for k in range(order - 2, -1, -1):
+            value = ("ite", ("ar", ("==",), [nref, ("n", float(k + 1))]), outs[k], value)
+        return value
+
+    def trend(self, node, ctx):
+        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "trend_input")
+        avg = self._hidden_aux(self.expr(node.average_time, ctx), ctx, "trend_time")
+        init = self.expr(node.initial_trend, ctx)
+        s = self.tr.new_slot(f"~trend:{ctx.slot.name}", "state", visible=False)
+        s.init_ir = ("ar", ("/",), [inp, ("ar", ("+",), [("n", 1.0),
+                                                           ("ar", ("*",), [init, avg])])])
+        s.ddt_ir = ("ar", ("/",), [("ar", ("-",), [inp, ("r", s)]), avg])
+        return ("f", "zidz", [("ar", ("-",), [inp, ("r", s)]),
+                              ("ar", ("*",), [avg, ("f", "abs", [("r", s)])])])
+
+    def macro(self, section, args, ctx):
+        if section.returns:
+            raise UnsupportedFunctionError("MACRO with several outputs", ctx.slot.var,
+                                           self.tr.model_name)
+        argmap = {}
+        for pname, a in zip(section.params, args):
+            argmap[clean(pname)] = self._hidden_aux(self.expr(a, ctx), ctx, f"arg {pname}")
+        self.tr.n_macro += 1
+        prefix = f"~{ctx.slot.name}>{section.name}#{self.tr.n_macro}."
+        scope = Scope(self.tr, section, prefix, argmap)
+        out = scope.elements.get(clean(section.name))
+        if out is None or () not in out.slots:
+            raise ctx.err(f"macro '{section.name}' has no scalar output variable")
+        for info in scope.elements.values():
+            for s in info.slots.values():
+                self.tr.ensure(s)
+        return ("r", out.slots[()])
+
+
+class Translator:
+    def __init__(self, am, model_name: str):
+        self.model_name = model_name
+        self.slots: list[Slot] = []
+        self.tables: list[Table] = []
+        self.bp_sites: list = []
+        self.n_macro = 0
+        mains = [s for s in am.sections if s.type == "main"]
+        if not mains:
+            raise ModelError(f"model '{model_name}' has no main section")
+        self.macros = {s.name: s for s in am.sections if s.type == "macro"}
+        self.scope = Scope(self, mains[0])
+        for c in CONTROLS:
+            if c not in self.scope.elements:
+                raise ModelError(f"model '{model_name}' lacks the control variable "
+                                 f"'{c.upper().replace('_', ' ')}'")
+        ev = InitEvaluator(np.nan, np.nan)
+        ev.ensure = self.ensure
+        for c in CONTROLS:
+            s = self.control(c)
+            s.kind = "control"
+            if s.pending:
+                self.ensure(s)
+            if s.ir is not None:
+                s.value = float(ev.slot(s))
+                s.ir = None
+            s.pending = None
+        for info in list(self.scope.elements.values()):
+            for s in list(info.slots.values()):
+                self.ensure(s)
+
+    def control(self, c):
+        return self.scope.elements[c].slots[()]
+
+    def control_value(self, c):
+        return self.control(c).value
+
+    def ensure(self, slot):
+        if getattr(slot, "pending", None):
+            slot.pending[0].translate(slot)
+
+    def new_slot(self, name, kind, **kw):
+        s = Slot(len(self.slots), name, kind, **kw)
+        s.pending = None
+        self.slots.append(s)
+        return s
+
+    def new_table(self, lk):
+        xs = tuple(float(x) for x in lk.x)
+        ys = tuple(float(y) for y in lk.y)
+        if len(xs) == 0 or len(xs) != len(ys):
+            raise ModelError(f"bad lookup table in model '{self.model_name}'")
+        t = Table(len(self.tables), xs, ys, lk.type or "interpolate")
+        if t.kind not in ("interpolate", "extrapolate", "hold_backward"):
+            raise UnsupportedFunctionError(f"LOOKUP ({t.kind})", None, self.model_name)
+        self.tables.append(t)
+        return t
+
+    def collect_params(self, ir, out, seen=None):
+        seen = set() if seen is None else seen
+        refs = set()
+        walk_refs(ir, "init", refs)
+        for s in refs:
+            if s in seen:
+                continue
+            seen.add(s)
+            self.ensure(s)
+            if s.kind == "param":
+                out.add(s)
+            for sub in (s.ir, s.init_ir):
+                if sub is not None:
+                    self.collect_params(sub, out, seen)
