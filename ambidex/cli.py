@@ -1,0 +1,150 @@
+"""Command line: ``ambidex run | list | compare | params``.  No model logic lives here: every
+command calls the public Python API and prints or writes what it returns."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import AmbidexError
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
+                  help="System-dynamics models of SMEs running two business models at once.")
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = typer.Option(None, "--model", "-m", help="Model file (.mdl or .xmile); default: the dual model.")
+DirOpt = typer.Option(None, "--scenarios-dir", help="Folder of scenario TOML files; default ./scenarios.")
+MethodOpt = typer.Option(None, "--method", help="LSODA (default), RK45, RK23, DOP853, Radau, BDF, euler, rk4.")
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=getattr(exc, "exit_code", 2))
+
+
+def _table(df, title: str, fmt: str = "{:.4g}") -> Table:
+    t = Table(title=title)
+    t.add_column(df.index.name or "scenario")
+    for c in df.columns:
+        t.add_column(str(c), justify="right")
+    for idx, row in df.iterrows():
+        t.add_row(str(idx), *[fmt.format(v) if isinstance(v, float) else str(v) for v in row])
+    return t
+
+
+def _scenario_paths(names, directory):
+    from .scenario import list_scenarios, load_scenario
+    if names:
+        return [load_scenario(n, directory) for n in names]
+    paths = list_scenarios(directory)
+    if not paths:
+        from .errors import ScenarioError
+        raise ScenarioError(f"no scenario files (*.toml) found in '{directory or 'scenarios'}'")
+    return [load_scenario(p) for p in paths]
+
+
+@app.command()
+def run(names: Optional[List[str]] = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
+        model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
+        method: Optional[str] = MethodOpt,
+        out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+        report: bool = typer.Option(True, "--report/--no-report", help="Write report.html.")):
+    """Simulate scenarios; write OUT/scenarios.nc and OUT/report.html; print a summary."""
+    from .model import load_model
+    from .report import build_report
+    from .results import atomic_path
+    from .simulate import simulate
+    from .structure import stock_influences
+    from .summary import summary_table
+    try:
+        m = load_model(model)
+        scens = _scenario_paths(names, scenarios_dir)
+        ds = simulate(m, scens, method=method)
+        html = None
+        if report:
+            edges = stock_influences(m, t=None)
+            html = build_report(ds, m, edges)
+        # write both to temporary files first; rename only when both are complete
+        nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
+        with atomic_path(nc_target) as tmp_nc:
+            ds.to_netcdf(tmp_nc, engine="h5netcdf")
+            if html is not None:
+                with atomic_path(html_target) as tmp_html:
+                    tmp_html.write_text(html, encoding="utf-8")
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(_table(summary_table(ds), "Final year per scenario (revenue EUR M/year; ROA 1/year)"))
+    out.print(f"wrote {nc_target}" + (f" and {html_target}" if report else ""))
+
+
+@app.command(name="list")
+def list_cmd(scenarios_dir: Optional[Path] = DirOpt):
+    """List the scenarios with the seed passage each represents."""
+    from .scenario import list_scenarios, load_scenario
+    try:
+        paths = list_scenarios(scenarios_dir)
+        t = Table(title=f"Scenarios ({len(paths)})")
+        t.add_column("name")
+        t.add_column("source")
+        for p in paths:
+            s = load_scenario(p)
+            t.add_row(s.name, s.source)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(t)
+
+
+@app.command()
+def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
+            b: str = typer.Argument(..., help="Second scenario (name or path)."),
+            model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
+            method: Optional[str] = MethodOpt,
+            out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder.")):
+    """Print the difference (B − A) of the key outcomes and write OUT/compare_A_B.html."""
+    from .model import load_model
+    from .report import build_report
+    from .results import write_text
+    from .simulate import simulate
+    from .summary import compare_table
+    try:
+        m = load_model(model)
+        sa, sb = _scenario_paths([a, b], scenarios_dir)
+        ds = simulate(m, [sa, sb], method=method)
+        df = compare_table(ds, sa.name, sb.name)
+        target = write_text(build_report(ds, m, title=f"{sa.name} vs {sb.name}"),
+                            out_dir / f"compare_{sa.name}_{sb.name}.html")
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(_table(df.set_index("time"), f"{sb.name} − {sa.name}"))
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def params(model: Optional[Path] = ModelOpt):
+    """Print the parameter table: name, unit, default, range, source."""
+    from .model import load_model
+    try:
+        m = load_model(model)
+    except AmbidexError as exc:
+        _fail(exc)
+    t = Table(title=f"Parameters of {m.path.name}")
+    for c in ("name", "sector", "units", "default", "range", "source"):
+        t.add_column(c)
+    for p in m.parameters.values():
+        rng = f"[{'?' if p.lower is None else f'{p.lower:g}'}, {'?' if p.upper is None else f'{p.upper:g}'}]"
+        t.add_row(p.name, p.sector, p.units, f"{p.default:g}", rng, p.doc)
+    out.print(t)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
