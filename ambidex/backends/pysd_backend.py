@@ -55,6 +55,15 @@ class PysdRunner:
             py for py, v in model.variables.items() if not v.subscripts
         ]
 
+    def state_slice(self, stock_py_name: str) -> slice:
+        """Where the stock ``stock_py_name`` sits in the state vector."""
+        i = 0
+        for el, size in zip(self.elements, self.sizes):
+            if getattr(el, "py_name", "") == f"_integ_{stock_py_name}":
+                return slice(i, i + size)
+            i += size
+        raise KeyError(stock_py_name)
+
     def _flatten(self, state) -> np.ndarray:
         return np.concatenate([np.ravel(getattr(s, "values", s)).astype(float) for s in state]) \
             if len(state) else np.zeros(0)

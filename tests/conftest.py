@@ -1,0 +1,56 @@
+"""Shared fixtures: the dual model and one LSODA run of every shipped scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ambidex
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CONFORMANCE = SHARED / "conformance" / "sdxorg-test-models"
+
+
+@pytest.fixture(scope="session")
+def model():
+    return ambidex.load_model()
+
+
+@pytest.fixture(scope="session")
+def all_runs(model):
+    """Every scenario in scenarios/, LSODA at default tolerances (dims scenario, time)."""
+    return ambidex.simulate(model, scenarios=ambidex.list_scenarios(ROOT / "scenarios"))
+
+
+@pytest.fixture
+def write_mdl(tmp_path):
+    """Write a small Vensim model into tmp_path and return its path."""
+
+    def _write(body: str, name: str = "m.mdl", final=10, step=0.125, saveper=None) -> Path:
+        saveper = saveper or step
+        text = "{UTF-8}\n" + body.strip() + f"""
+
+INITIAL TIME = 0
+	~	Year
+	~	start
+	|
+FINAL TIME = {final}
+	~	Year
+	~	end
+	|
+TIME STEP = {step}
+	~	Year
+	~	step
+	|
+SAVEPER = {saveper}
+	~	Year
+	~	save
+	|
+"""
+        p = tmp_path / name
+        p.write_text(text)
+        return p
+
+    return _write

@@ -1,0 +1,67 @@
+"""The dual model loads, and every variable carries units and a sourced documentation string."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+SOURCE = re.compile(r"(Source:|Assumption|seed 00\d|MODEL\.md)", re.I)
+
+
+def test_model_loads_with_expected_sectors_and_stocks(model):
+    stocks = {s.name for s in model.stocks}
+    # MODEL.md section 2: the stocks each sector must have
+    for required in ["Team Capacity", "Lead Customers", "Co creation Projects", "Relationship Trust",
+                     "Tacit Knowledge", "Codified Knowledge", "Cognitive Proximity",
+                     "Exclusive Products", "Shared Offerings", "Legacy Offerings",
+                     "Cumulative Production", "Cash", "Fixed Assets"]:
+        assert required in stocks
+    sectors = {v.sector for v in model.variables.values()}
+    assert {"Boundary element", "Collaboration based business model", "Knowledge", "Products",
+            "Market based business model", "Finance"} <= sectors
+    assert model.control == {"initial_time": 2000.0, "final_time": 2035.0, "time_step": 0.0625,
+                             "saveper": 0.25}
+    assert model.time_units == "Year"
+
+
+def test_every_variable_has_units_and_a_sourced_doc(model):
+    missing_units = [v.name for v in model.variables.values() if not v.units.strip()]
+    undocumented = [v.name for v in model.variables.values() if not SOURCE.search(v.doc)]
+    assert missing_units == []
+    assert undocumented == []
+
+
+def test_every_stock_has_named_flows_and_bounded_stocks_declare_range(model):
+    for s in model.stocks:
+        assert s.inflows or s.outflows, s.name
+        for f in s.inflows + s.outflows:
+            assert model.variables[f].kind == "flow"
+    for name in ["Relationship Trust", "Cognitive Proximity"]:
+        v = model.variables[model.resolve(name)]
+        assert (v.lower, v.upper) == (0.0, 1.0)
+
+
+def test_parameters_have_bounds_containing_their_defaults(model):
+    assert len(model.parameters) > 50
+    for p in model.parameters.values():
+        assert p.lower is not None and p.upper is not None, p.name
+        assert p.lower <= p.default <= p.upper, p.name
+    # a few values the seeds state directly
+    assert model.parameters["contract_length"].default == 10  # seed 000 section 4.4
+    assert model.parameters["intended_exploration_share"].default == 0.7  # seed 000 section 4.3
+
+
+def test_names_resolve_in_any_spelling_and_unknown_names_suggest(model):
+    assert model.resolve("Team Capacity") == model.resolve("team_capacity") == "team_capacity"
+    with pytest.raises(Exception) as exc:
+        model.resolve_parameter("selectivty")
+    assert "selectivity" in str(exc.value)
+
+
+def test_translation_is_cached_outside_the_model_folder(model):
+    from ambidex.translate import cache_root
+
+    assert model.py_file.is_file()
+    assert cache_root() in model.py_file.parents
+    assert model.sha256 in model.py_file.parent.name or model.sha256[:16] in model.py_file.parent.name
