@@ -135,9 +135,10 @@ def test_dual_model_net_flows_are_the_stock_derivatives(dual):
     net_flows = _net_flows(XMILE)
     assert net_flows, "expected the converter to create at least one net flow"
     xmile = dual["xmile"]
-    out = xmile.run()  # every DT (PySD's XMILE default)
+    dt = float(xmile.components.time_step())
+    out = xmile.run(saveper=dt)  # every DT: an Euler step from one row to the next
     cols = _columns(out)
-    dt = float(np.diff(out.index.values)[0])
+    np.testing.assert_allclose(np.diff(out.index.values), dt)
     for flow_key, stock in net_flows.items():
         level = out[cols[_norm(stock)]].to_numpy(dtype=float)
         rate = out[cols[flow_key]].to_numpy(dtype=float)
