@@ -1,0 +1,270 @@
+"""Behaviour of the compiled batched backend (ambidex.compiled)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ambidex.compiled import compile_model
+from ambidex.errors import ModelError, UnsupportedFunctionError
+
+SUITE = Path(__file__).parents[2] / "shared" / "conformance" / "sdxorg-test-models"
+TEACUP = SUITE / "samples" / "teacup" / "teacup.mdl"
+
+CONTROL = """
+********************************************************
+\t.Control
+********************************************************~
+\t\tSimulation Control Parameters
+\t|
+FINAL TIME  = {final}
+\t~\tMonth
+\t~\tThe final time for the simulation.
+\t|
+INITIAL TIME  = 0
+\t~\tMonth
+\t~\tThe initial time for the simulation.
+\t|
+SAVEPER  = {saveper}
+\t~\tMonth [0,?]
+\t~\tThe frequency with which output is stored.
+\t|
+TIME STEP  = {dt}
+\t~\tMonth [0,?]
+\t~\tThe time step for the simulation.
+\t|
+"""
+
+
+def write_mdl(tmp_path: Path, name: str, equations: str, final=10, dt=0.125, saveper=0.5):
+    """A Vensim model from ``equations`` (one 'lhs = rhs' per line) with control variables."""
+    body = "{UTF-8}\n"
+    for line in equations.strip().splitlines():
+        body += f"{line.strip()}\n\t~\t\n\t~\t\n\t|\n\n"
+    path = tmp_path / name
+    path.write_text(body + CONTROL.format(final=final, dt=dt, saveper=saveper))
+    return path
+
+
+def needs_suite():
+    if not SUITE.is_dir():
+        pytest.skip(f"conformance suite not found at {SUITE}")
+
+
+# ------------------------------------------------------------------ PySD agreement (Euler)
+PYSD_MODELS = ["samples/teacup/teacup.mdl", "tests/smooth/test_smooth.mdl",
+               "tests/subscripted_smooth/test_subscripted_smooth.mdl",
+               "tests/lookups/test_lookups.mdl", "tests/macro_stock/test_macro_stock.mdl",
+               "tests/trend/test_trend.mdl",
+               "tests/subscript_mapping_simple/test_subscript_mapping_simple.mdl",
+               "tests/active_initial/test_active_initial.mdl", "tests/time/test_time.mdl"]
+
+
+@pytest.mark.parametrize("rel", PYSD_MODELS)
+def test_euler_matches_pysd(rel, tmp_path):
+    needs_suite()
+    import pysd
+
+    src = SUITE / rel
+    for f in src.parent.iterdir():  # PySD writes a .py next to the model: work on a copy
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = pysd.read_vensim(str(tmp_path / src.name)).run()
+    cm = compile_model(tmp_path / src.name)
+    res = cm.run(method="euler")
+    np.testing.assert_allclose(res.time, df.index.values, rtol=0, atol=1e-9)
+    compared = 0
+    for col in df.columns:
+        if col not in res:
+            continue
+        want = df[col].values.astype(float)
+        got = res[col][0]
+        np.testing.assert_allclose(got, want, rtol=0,
+                                   atol=1e-9 * np.max(np.abs(want)) + 1e-12, err_msg=col)
+        compared += 1
+    assert compared >= 3
+
+
+# ------------------------------------------------------------------ batching
+@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5"])
+def test_batched_equals_one_by_one(method):
+    needs_suite()
+    cm = compile_model(TEACUP)
+    taus = np.array([0.7, 3.0, 10.0, 25.0, 60.0])
+    rooms = np.array([10.0, 20.0, 70.0, 75.0, 0.0])
+    batch = cm.run({"Characteristic Time": taus, "room_temperature": rooms}, method=method,
+                   parallel=True)
+    assert batch["Teacup Temperature"].shape == (5, batch.time.size)
+    for i in range(5):
+        one = cm.run({"Characteristic Time": taus[i], "Room Temperature": rooms[i]},
+                     method=method, parallel=False)
+        for k in batch:
+            np.testing.assert_array_equal(batch[k][i], one[k][0], err_msg=k)
+    assert np.all(batch.status == 0)
+
+
+# ------------------------------------------------------------------ accuracy of dopri5
+def test_teacup_dopri5_matches_analytic():
+    needs_suite()
+    cm = compile_model(TEACUP)
+    taus = np.array([2.0, 10.0, 40.0])
+    res = cm.run({"Characteristic Time": taus}, method="dopri5", rtol=1e-8, atol=1e-10)
+    t = res.time
+    exact = 70 + (180 - 70) * np.exp(-t[None, :] / taus[:, None])
+    np.testing.assert_allclose(res["Teacup Temperature"], exact, rtol=1e-7, atol=0)
+    # dense output makes the cost independent of the 241 output points
+    assert np.all(res.nfev < 241 * 6)
+
+
+def test_oscillator_dopri5_matches_analytic(tmp_path):
+    mdl = write_mdl(tmp_path, "sho.mdl", """
+        Position = INTEG(Velocity, 1)
+        Velocity = INTEG(-omega * omega * Position, 0)
+        omega = 2
+        Energy = Position * Position + Velocity * Velocity / (omega * omega)
+    """, final=20, dt=0.0625, saveper=0.25)
+    cm = compile_model(mdl)
+    assert set(cm.user_stock_names) == {"Position", "Velocity"}
+    omegas = np.array([0.5, 1.0, 2.0, 3.0])
+    res = cm.run({"omega": omegas}, method="dopri5", rtol=1e-8, atol=1e-10)
+    t = res.time[None, :]
+    w = omegas[:, None]
+    np.testing.assert_allclose(res["Position"], np.cos(w * t), rtol=0, atol=2e-7)
+    np.testing.assert_allclose(res["Velocity"], -w * np.sin(w * t), rtol=0, atol=2e-7 * 3)
+    np.testing.assert_allclose(res["Energy"], 1.0, rtol=0, atol=1e-6)
+
+
+def test_heterogeneous_ensemble_per_run_error_control():
+    needs_suite()
+    from scipy.integrate import solve_ivp
+
+    cm = compile_model(TEACUP)
+    taus = np.geomspace(0.5, 50.0, 24)
+    rtol = 1e-6
+    res = cm.run({"Characteristic Time": taus}, method="dopri5", rtol=rtol, atol=1e-9)
+    got = res["Teacup Temperature"]
+    for i, tau in enumerate(taus):
+        ref = solve_ivp(lambda t, y: -(y - 70.0) / tau, (0.0, 30.0), [180.0], method="DOP853",
+                        rtol=1e-10, atol=1e-12, t_eval=res.time).y[0]
+        assert np.max(np.abs(got[i] - ref)) <= 20 * rtol * np.max(np.abs(ref)), tau
+    # each run chose its own steps: the stiffest run needs the most evaluations
+    assert res.nfev[0] > 2 * res.nfev[-1]
+    assert len(set(res.nfev.tolist())) > 3
+
+
+def test_dopri5_lands_on_step_and_pulse(tmp_path):
+    mdl = write_mdl(tmp_path, "steps.mdl", """
+        Level = INTEG(STEP(height, 3.3) + PULSE(6, 1.5) + RAMP(0.5, 7, 8), 0)
+        height = 2
+    """, final=10, dt=0.125, saveper=0.125)
+    cm = compile_model(mdl)
+    res = cm.run({"height": [1.0, 2.0]}, method="dopri5", rtol=1e-9, atol=1e-12)
+    t = res.time
+    dt = 0.125
+    for i, h in enumerate([1.0, 2.0]):
+        ts = 3.3 - dt / 2  # PySD/Vensim STEP switches once time + TIME STEP/2 > start
+        lvl = h * np.clip(t - ts, 0, None)
+        lvl += np.clip(t - (6 - 1e-6), 0, 1.5 + 1e-6)  # on for start-1e-6 <= t < start+width
+        r = np.clip(t, 7, 8) - 7
+        lvl += 0.5 * r * r / 2 + 0.5 * np.clip(t - 8, 0, None)
+        np.testing.assert_allclose(res["Level"][i], lvl, rtol=0, atol=1e-7)
+
+
+# ------------------------------------------------------------------ failures per run
+def test_nan_in_one_sample_is_reported_and_isolated(tmp_path):
+    mdl = write_mdl(tmp_path, "sq.mdl", """
+        Stock = INTEG(Flow, 1)
+        Flow = SQRT(a) * Stock / 10
+        a = 4
+    """)
+    cm = compile_model(mdl)
+    a = np.array([1.0, 4.0, -1.0, 9.0])
+    for method in ("euler", "rk4", "dopri5"):
+        res = cm.run({"a": a}, method=method)
+        assert res.failed.tolist() == [2]
+        assert res.status.tolist() == [0, 0, 1, 0]
+        assert "sample 2" in res.failure_messages()[0]
+        assert np.isnan(res["Flow"][2]).all()
+        for i in (0, 1, 3):
+            single = cm.run({"a": a[i]}, method=method)
+            np.testing.assert_array_equal(res["Stock"][i], single["Stock"][0])
+            assert np.isfinite(res["Stock"][i]).all()
+    with pytest.raises(Exception, match="sample 2"):
+        res.raise_on_failure()
+
+
+# ------------------------------------------------------------------ errors
+def test_unsupported_delay_fixed(tmp_path):
+    mdl = write_mdl(tmp_path, "df.mdl", """
+        Out = DELAY FIXED(In, 2, 0)
+        In = 1
+    """)
+    with pytest.raises(UnsupportedFunctionError, match="DELAY FIXED") as exc:
+        compile_model(mdl)
+    assert exc.value.function == "DELAY FIXED"
+    assert exc.value.variable == "Out"
+
+
+def test_unsupported_get_xls_data(tmp_path):
+    mdl = write_mdl(tmp_path, "gx.mdl", """
+        Demand := GET XLS DATA('data.xlsx', 'Sheet1', 'A', 'B2')
+        Stock = INTEG(Demand, 0)
+    """)
+    with pytest.raises(UnsupportedFunctionError, match="GET XLS DATA") as exc:
+        compile_model(mdl)
+    assert exc.value.variable == "Demand"
+
+
+def test_parameter_errors():
+    needs_suite()
+    cm = compile_model(TEACUP)
+    with pytest.raises(ModelError, match="unknown parameter 'Characteristic Tme'.*did you mean"):
+        cm.run({"Characteristic Tme": 3.0})
+    with pytest.raises(ModelError, match="disagree on the number of runs"):
+        cm.run({"Characteristic Time": np.ones(3), "Room Temperature": np.ones(4)})
+    with pytest.raises(ModelError, match="disagree on the number of runs"):
+        cm.run({"Characteristic Time": np.ones(3)}, n=5)
+    with pytest.raises(ModelError, match="shape"):
+        cm.run({"Characteristic Time": np.ones((2, 2, 2))})
+    with pytest.raises(ModelError, match="not a constant"):
+        cm.run({"Heat Loss to Room": 1.0})
+    with pytest.raises(ModelError, match="unknown variable"):
+        cm.run(return_vars=["Nope"])
+    with pytest.raises(ModelError, match="unknown method"):
+        cm.run(method="rk45")
+    with pytest.raises(ModelError, match="not on the TIME STEP grid"):
+        cm.run(t_eval=[0.0, 0.3])
+
+
+def test_attributes_and_names():
+    needs_suite()
+    cm = compile_model(TEACUP)
+    assert cm.stock_names == ["Teacup Temperature"] == cm.user_stock_names
+    assert set(cm.param_names) == {"Characteristic Time", "Room Temperature"}
+    assert cm.param_py_names["Characteristic Time"] == "characteristic_time"
+    assert cm.defaults == {"Characteristic Time": 10.0, "Room Temperature": 70.0}
+    assert (cm.initial_time, cm.final_time, cm.time_step, cm.saveper) == (0, 30, 0.125, 0.125)
+    assert "Heat Loss to Room" in cm.variable_names
+    assert cm.units["Teacup Temperature"].startswith("Degrees")
+    res = cm.run({"characteristic_time": [5.0, 10.0]}, return_vars=["teacup_temperature"])
+    assert list(res) == ["Teacup Temperature"]
+    assert res["Teacup Temperature"].shape == (2, 241)
+
+
+def test_subscripted_params_and_hidden_states():
+    needs_suite()
+    cm = compile_model(SUITE / "tests/subscripted_smooth/test_subscripted_smooth.mdl")
+    assert "Initial value subscript[Lemon]" in cm.param_names
+    assert any(s.startswith("~smooth3") for s in cm.stock_names)
+    assert not any(s.startswith("~") for s in cm.user_stock_names)
+    vals = np.array([[1.0, 2, 3, 4, 5], [5.0, 4, 3, 2, 1]])
+    res = cm.run({"Initial value subscript": vals})
+    np.testing.assert_array_equal(res["SmoothI output[Macoun,Lime]"][:, 0], [2.0, 4.0])
+    with pytest.raises(ModelError, match="5 elements"):
+        cm.run({"Initial value subscript": np.ones((2, 3))})
