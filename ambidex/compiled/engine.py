@@ -295,14 +295,23 @@ class CompiledModel:
         m = self._mod
         if method == "dopri5":
             hm = np.inf if hmax is None else float(hmax)
-            fn = m._batch_dopri_p if par else m._batch_dopri_s
-            fn(P, self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
-               int(max_steps), out_idx, out, status, ftime, nfev)
+            args = (self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
+                    int(max_steps), out_idx)
+            if par:
+                m._batch_dopri_p(P, *args, out, status, ftime, nfev)
+            else:
+                for r in range(N):
+                    status[r], ftime[r], nfev[r] = m._dopri1(P[r], *args, out[r])
             tout = te
         else:
-            fn = m._batch_fixed_p if par else m._batch_fixed_s
-            fn(0 if method == "euler" else 1, P, times, sel, out_idx, out, status, ftime, nfev,
-               self.time_step)
+            if par:
+                fn = m._batch_euler_p if method == "euler" else m._batch_rk4_p
+                fn(P, times, sel, out_idx, out, status, ftime, nfev, self.time_step)
+            else:
+                fn = m._euler1 if method == "euler" else m._rk41
+                for r in range(N):
+                    status[r], ftime[r], nfev[r] = fn(P[r], times, sel, out_idx, out[r],
+                                                      self.time_step)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()
         for j, i in enumerate(out_idx):

@@ -1,9 +1,9 @@
 """Source templates shared by every generated model module.
 
-``HELPERS`` holds the scalar functions the generated equations call (PySD's formulas, see
-``pysd.py_backend.functions``); ``KERNELS`` holds the per-run integrators (Euler, RK4,
+``HELPERS`` is the module header (the scalar functions the generated equations call live in
+:mod:`._rt`); ``KERNELS`` holds the per-run integrators (Euler, RK4,
 Dormand-Prince 5(4) with per-run step control and dense output) and their batched drivers
-(serial and ``prange``).  Both are plain Python text so that the generated module is one file
+(``prange`` over runs; serial runs loop in Python).  Both are plain Python text so that the generated module is one file
 that numba can cache.
 """
 
@@ -11,190 +11,37 @@ HELPERS = r'''
 import math
 import numpy as np
 from numba import njit, prange
+from ambidex.compiled._rt import (
+    _min,
+    _max,
+    _sqrt,
+    _ln,
+    _asin,
+    _acos,
+    _pow,
+    _log,
+    _integer,
+    _zidz,
+    _xidz,
+    _quantum,
+    _modulo,
+    _delay_order,
+    _step,
+    _ramp,
+    _pulse,
+    _pulse_train,
+    _after,
+    _bp_step,
+    _bp_ramp,
+    _bp_pulse,
+    _bp_pulse_train,
+    _lookup,
+    _lookup_extra,
+    _lookup_hold,
+)
 
 _jit = njit(cache=True, error_model="numpy")
 _pjit = njit(cache=True, error_model="numpy", parallel=True)
-SMALL = 1e-6
-
-
-@_jit
-def _min(a, b):
-    return a if a <= b else (b if b < a else a + b)
-
-
-@_jit
-def _max(a, b):
-    return a if a >= b else (b if b > a else a + b)
-
-
-@_jit
-def _sqrt(x):
-    return math.sqrt(x) if x >= 0.0 else np.nan
-
-
-@_jit
-def _ln(x):
-    if x > 0.0:
-        return math.log(x)
-    return -np.inf if x == 0.0 else np.nan
-
-
-@_jit
-def _asin(x):
-    return math.asin(x) if -1.0 <= x <= 1.0 else np.nan
-
-
-@_jit
-def _acos(x):
-    return math.acos(x) if -1.0 <= x <= 1.0 else np.nan
-
-
-@_jit
-def _pow(a, b):
-    return a ** b
-
-
-@_jit
-def _log(x, b):
-    return _ln(x) / _ln(b)
-
-
-@_jit
-def _integer(x):
-    return np.trunc(x)
-
-
-@_jit
-def _zidz(n, d):
-    return 0.0 if abs(d) < SMALL else n / d
-
-
-@_jit
-def _xidz(n, d, x):
-    return x if abs(d) < SMALL else n / d
-
-
-@_jit
-def _quantum(x, q):
-    return x if q < SMALL else q * np.trunc(x / q)
-
-
-@_jit
-def _modulo(x, q):
-    return x - _quantum(x, q)
-
-
-@_jit
-def _delay_order(order, dt, dtime):
-    n = order
-    while n > 1.0 and n * dt > dtime:
-        n -= 1.0
-    return n
-
-
-@_jit
-def _step(t, dt, v, ts):
-    return v if t + dt / 2 > ts else 0.0
-
-
-@_jit
-def _ramp(t, slope, start, finish):
-    fin = min(finish, t)
-    return (1.0 if t + SMALL > start else 0.0) * slope * (fin - start)
-
-
-@_jit
-def _pulse(t, start, width):
-    return 1.0 if (start - SMALL <= t and t < start + width) else 0.0
-
-
-@_jit
-def _pulse_train(t, start, rep, width, end):
-    if rep == 0.0:
-        return 1.0 if (start - SMALL <= t and t < start + width) else 0.0
-    if start <= t and t < end:
-        return 1.0 if (t - start + SMALL) % rep < width else 0.0
-    return 0.0
-
-
-@_jit
-def _after(tt, b, best):
-    return b if (b > tt and b < best) else best
-
-
-@_jit
-def _bp_step(tt, dt, ts):
-    return _after(tt, ts - dt / 2, np.inf)
-
-
-@_jit
-def _bp_ramp(tt, start, finish):
-    return _after(tt, finish, _after(tt, start, np.inf))
-
-
-@_jit
-def _bp_pulse(tt, start, width):
-    return _after(tt, start + width, _after(tt, start - SMALL, np.inf))
-
-
-@_jit
-def _bp_pulse_train(tt, start, rep, width, end):
-    best = _after(tt, end, _after(tt, start, _after(tt, start - SMALL, np.inf)))
-    if rep > 0.0 and tt < end:
-        k = math.floor((tt - start + SMALL) / rep)
-        if k < 0.0:
-            k = 0.0
-        for j in range(2):
-            base = start + (k + j) * rep - SMALL
-            best = _after(tt, base, best)
-            best = _after(tt, base + width, best)
-    return best
-
-
-@_jit
-def _lookup(xs, ys, x):
-    n = xs.shape[0]
-    if x >= xs[n - 1]:
-        return ys[n - 1]
-    if x <= xs[0]:
-        return ys[0]
-    lo = 0
-    hi = n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if xs[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    if xs[lo] == x:
-        return ys[lo]
-    slope = (ys[hi] - ys[lo]) / (xs[hi] - xs[lo])
-    return slope * (x - xs[lo]) + ys[lo]
-
-
-@_jit
-def _lookup_extra(xs, ys, x):
-    n = xs.shape[0]
-    if n >= 2 and x > xs[n - 1]:
-        k = (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2])
-        return ys[n - 1] + k * (x - xs[n - 1])
-    if n >= 2 and x < xs[0]:
-        k = (ys[1] - ys[0]) / (xs[1] - xs[0])
-        return ys[0] + k * (x - xs[0])
-    return _lookup(xs, ys, x)
-
-
-@_jit
-def _lookup_hold(xs, ys, x):
-    n = xs.shape[0]
-    if x >= xs[n - 1]:
-        return ys[n - 1]
-    if x <= xs[0]:
-        return ys[0]
-    i = 0
-    while xs[i + 1] <= x:
-        i += 1
-    return ys[i]
 '''
 
 KERNELS = r'''
@@ -224,8 +71,44 @@ def _clamp(y):
 
 
 @_jit
-def _fixed1(method, p, times, save, out_idx, o, dt):
-    """Euler (method 0) or RK4 (method 1) on the fixed grid ``times``."""
+def _euler1(p, times, save, out_idx, o, dt):
+    """Euler on the fixed grid ``times`` (PySD semantics)."""
+    y = np.zeros(max(NY, 1))
+    c = np.zeros(NC)
+    v = np.zeros(NV)
+    k1 = np.zeros(max(NY, 1))
+    _init(times[0], p, y, c)
+    status = 0
+    ft = np.nan
+    k = 0
+    n = times.shape[0]
+    for i in range(n):
+        t = times[i]
+        if save[i]:
+            if not _save(t, y, p, c, v, out_idx, o, k) and status == 0:
+                status = 1
+                ft = t
+            k += 1
+        if i == n - 1:
+            break
+        _rhs(t, y, p, c, k1)
+        for j in range(NY):
+            y[j] = y[j] + k1[j] * dt
+        _clamp(y)
+        if not _finite(y, NY):
+            if status == 0:
+                status = 1
+                ft = times[i + 1]
+            for kk in range(k, o.shape[1]):
+                for j in range(o.shape[0]):
+                    o[j, kk] = np.nan
+            break
+    return status, ft, n - 1
+
+
+@_jit
+def _rk41(p, times, save, out_idx, o, dt):
+    """Classical RK4 on the fixed grid ``times``."""
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
     v = np.zeros(NV)
@@ -248,24 +131,19 @@ def _fixed1(method, p, times, save, out_idx, o, dt):
             k += 1
         if i == n - 1:
             break
-        if method == 0:
-            _rhs(t, y, p, c, k1)
-            for j in range(NY):
-                y[j] = y[j] + k1[j] * dt
-        else:
-            h = dt
-            _rhs(t, y, p, c, k1)
-            for j in range(NY):
-                yt[j] = y[j] + 0.5 * h * k1[j]
-            _rhs(t + 0.5 * h, yt, p, c, k2)
-            for j in range(NY):
-                yt[j] = y[j] + 0.5 * h * k2[j]
-            _rhs(t + 0.5 * h, yt, p, c, k3)
-            for j in range(NY):
-                yt[j] = y[j] + h * k3[j]
-            _rhs(t + h, yt, p, c, k4)
-            for j in range(NY):
-                y[j] = y[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+        h = dt
+        _rhs(t, y, p, c, k1)
+        for j in range(NY):
+            yt[j] = y[j] + 0.5 * h * k1[j]
+        _rhs(t + 0.5 * h, yt, p, c, k2)
+        for j in range(NY):
+            yt[j] = y[j] + 0.5 * h * k2[j]
+        _rhs(t + 0.5 * h, yt, p, c, k3)
+        for j in range(NY):
+            yt[j] = y[j] + h * k3[j]
+        _rhs(t + h, yt, p, c, k4)
+        for j in range(NY):
+            y[j] = y[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
         _clamp(y)
         if not _finite(y, NY):
             if status == 0:
@@ -275,7 +153,7 @@ def _fixed1(method, p, times, save, out_idx, o, dt):
                 for j in range(o.shape[0]):
                     o[j, kk] = np.nan
             break
-    return status, ft, (n - 1) * (1 if method == 0 else 4)
+    return status, ft, 4 * (n - 1)
 
 
 @_jit
@@ -464,29 +342,19 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
     return status, ft, nfev
 
 
-@_jit
-def _batch_fixed_s(method, P, times, save, out_idx, out, status, ftime, nfev, dt):
-    for r in range(P.shape[0]):
-        st, ft, nf = _fixed1(method, P[r], times, save, out_idx, out[r], dt)
+@_pjit
+def _batch_euler_p(P, times, save, out_idx, out, status, ftime, nfev, dt):
+    for r in prange(P.shape[0]):
+        st, ft, nf = _euler1(P[r], times, save, out_idx, out[r], dt)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
 
 
 @_pjit
-def _batch_fixed_p(method, P, times, save, out_idx, out, status, ftime, nfev, dt):
+def _batch_rk4_p(P, times, save, out_idx, out, status, ftime, nfev, dt):
     for r in prange(P.shape[0]):
-        st, ft, nf = _fixed1(method, P[r], times, save, out_idx, out[r], dt)
-        status[r] = st
-        ftime[r] = ft
-        nfev[r] = nf
-
-
-@_jit
-def _batch_dopri_s(P, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, out, status,
-                   ftime, nfev):
-    for r in range(P.shape[0]):
-        st, ft, nf = _dopri1(P[r], t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, out[r])
+        st, ft, nf = _rk41(P[r], times, save, out_idx, out[r], dt)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
