@@ -29,6 +29,13 @@ def render_chain(ops, args):
     return out
 
 
+def chain_args(args, render):
+    """Operands of an operator chain; number literals stay bare as PySD writes them, so that
+    Python's precedence gives PySD's result (e.g. ``-2^2`` is ``-2**2 == -4``)."""
+    return [_num(a[1]) if a[0] == "n" and math.isfinite(a[1]) else f"({render(a)})"
+            for a in args]
+
+
 def _num(v: float) -> str:
     if math.isnan(v):
         return "np.nan"
@@ -53,7 +60,7 @@ class Renderer:
         if tag == "ai":
             return r(ir[1] if self.mode == "run" else ir[2])
         if tag == "ar":
-            return "(" + render_chain(ir[1], [f"({r(a)})" for a in ir[2]]) + ")"
+            return "(" + render_chain(ir[1], chain_args(ir[2], r)) + ")"
         if tag == "neg":
             return f"(-({r(ir[1])}))"
         if tag == "not":

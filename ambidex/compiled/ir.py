@@ -194,15 +194,17 @@ class InitEvaluator:
             a, b = self.eval(ir[2]), self.eval(ir[3])
             return float((bool(a) and bool(b)) if ir[1] == "and" else (bool(a) or bool(b)))
         if tag == "ar":
-            from .codegen import render_chain
+            from .codegen import chain_args, render_chain
             names = {}
-            vals = [self.eval(a) for a in ir[2]]
-            src = render_chain(ir[1], [f"_a{i}" for i in range(len(vals))])
-            for i, v in enumerate(vals):
-                names[f"_a{i}"] = v
+
+            def operand(a):
+                names[f"_a{len(names)}"] = self.eval(a)
+                return f"_a{len(names) - 1}"
+            src = render_chain(ir[1], chain_args(ir[2], operand))
             try:
-                return float(eval(src, {}, names))  # noqa: S307 - our own generated text
-            except ZeroDivisionError:
+                v = eval(src, {}, names)  # noqa: S307 - our own generated text
+                return float(v) if not isinstance(v, complex) else math.nan
+            except (ZeroDivisionError, OverflowError):
                 return math.nan
         if tag == "f":
             return _fn(ir[1], [self.eval(a) for a in ir[2]], self.time0, self.dt)
