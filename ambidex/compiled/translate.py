@@ -18,6 +18,7 @@ from pysd.translators.structures.abstract_model import AbstractLookup
 
 from ..errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
+from .statefuls import StatefulMixin, clean
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
@@ -31,8 +32,6 @@ UNSUPPORTED_STRUCT = {
 }
 
 
-def clean(name: str) -> str:
-    return name.lower().replace(" ", "_")
 
 
 def _get_name(node) -> str:
@@ -81,7 +80,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope:
+class Scope(StatefulMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -357,98 +356,6 @@ class Scope:
             return ("f", f, a)
         raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
                                        tr.model_name)
-
-    # ---------------------------------------------------------------- statefuls
-    def _hidden_aux(self, ir, ctx, what):
-        if ir[0] in ("n", "r", "t"):
-            return ir
-        s = self.tr.new_slot(f"~{what}:{ctx.slot.name}", "aux", visible=False)
-        s.ir = ir
-        return ("r", s)
-
-    def _order(self, node, ctx, what):
-        order_ir = self.expr(node.order, ctx)
-        ev = InitEvaluator(self.tr.control_value("initial_time"),
-                           self.tr.control_value("time_step"))
-        ev.ensure = self.tr.ensure
-        deps = set()
-        self.tr.collect_params(order_ir, deps)
-        for p in deps:
-            p.structural = True
-        order = ev.eval(order_ir)
-        if not np.isfinite(order) or int(order) < 1:
-            raise ctx.err(f"{what} order must be a positive integer, got {order}")
-        return int(order)
-
-    def smooth(self, node, ctx):
-        order = self._order(node, ctx, "SMOOTH")
-        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "smooth_input")
-        st = self._hidden_aux(self.expr(node.smooth_time, ctx), ctx, "smooth_time")
-        init = self.expr(node.initial, ctx)
-        states = [self.tr.new_slot(f"~smooth{order}[{k}]:{ctx.slot.name}", "state", visible=False)
-                  for k in range(order)]
-        for k, s in enumerate(states):
-            s.init_ir = init
-            target = inp if k == 0 else ("r", states[k - 1])
-            s.ddt_ir = ("ar", ("*", "/"), [("ar", ("-",), [target, ("r", s)]),
-                                           ("n", float(order)), st])
-        return ("r", states[-1])
-
-    def delay(self, node, ctx):
-        order = self._order(node, ctx, "DELAY")
-        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "delay_input")
-        dt = self._hidden_aux(self.expr(node.delay_time, ctx), ctx, "delay_time")
-        init = self.expr(node.initial, ctx)
-        if order > 1:
-            n = self.tr.new_slot(f"~delay_order:{ctx.slot.name}", "initc", visible=False)
-            n.init_ir = ("f", "delay_order", [("n", float(order)),
-                                              ("r", self.tr.control("time_step")), dt])
-            nref = ("r", n)
-        else:
-            nref = ("n", 1.0)
-        states = [self.tr.new_slot(f"~delay{order}[{k}]:{ctx.slot.name}", "state", visible=False)
-                  for k in range(order)]
-        outs = [("ar", ("/",), [("r", s), dt]) for s in states]
-        for k, s in enumerate(states):
-            s.init_ir = ("ar", ("*",), [init, dt])
-            inflow = inp if k == 0 else outs[k - 1]
-            d = ("ar", ("*",), [("ar", ("-",), [inflow, outs[k]]), nref])
-            if k > 0:
-                d = ("ite", ("ar", (">",), [nref, ("n", float(k))]), d, ("n", 0.0))
-            s.ddt_ir = d
-        value = outs[-1]
-        for k in range(order - 2, -1, -1):
-            value = ("ite", ("ar", ("==",), [nref, ("n", float(k + 1))]), outs[k], value)
-        return value
-
-    def trend(self, node, ctx):
-        inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "trend_input")
-        avg = self._hidden_aux(self.expr(node.average_time, ctx), ctx, "trend_time")
-        init = self.expr(node.initial_trend, ctx)
-        s = self.tr.new_slot(f"~trend:{ctx.slot.name}", "state", visible=False)
-        s.init_ir = ("ar", ("/",), [inp, ("ar", ("+",), [("n", 1.0),
-                                                           ("ar", ("*",), [init, avg])])])
-        s.ddt_ir = ("ar", ("/",), [("ar", ("-",), [inp, ("r", s)]), avg])
-        return ("f", "zidz", [("ar", ("-",), [inp, ("r", s)]),
-                              ("ar", ("*",), [avg, ("f", "abs", [("r", s)])])])
-
-    def macro(self, section, args, ctx):
-        if section.returns:
-            raise UnsupportedFunctionError("MACRO with several outputs", ctx.slot.var,
-                                           self.tr.model_name)
-        argmap = {}
-        for pname, a in zip(section.params, args):
-            argmap[clean(pname)] = self._hidden_aux(self.expr(a, ctx), ctx, f"arg {pname}")
-        self.tr.n_macro += 1
-        prefix = f"~{ctx.slot.name}>{section.name}#{self.tr.n_macro}."
-        scope = Scope(self.tr, section, prefix, argmap)
-        out = scope.elements.get(clean(section.name))
-        if out is None or () not in out.slots:
-            raise ctx.err(f"macro '{section.name}' has no scalar output variable")
-        for info in scope.elements.values():
-            for s in info.slots.values():
-                self.tr.ensure(s)
-        return ("r", out.slots[()])
 
 
 class Translator:
