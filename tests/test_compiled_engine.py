@@ -331,3 +331,22 @@ def test_subscripted_params_and_hidden_states():
     np.testing.assert_array_equal(res["SmoothI output[Macoun,Lime]"][:, 0], [2.0, 4.0])
     with pytest.raises(ModelError, match="5 elements"):
         cm.run({"Initial value subscript": np.ones((2, 3))})
+
+
+def test_structural_parameters_are_fixed(tmp_path):
+    mdl = write_mdl(tmp_path, "sn.mdl", """
+        S = SMOOTH N(In, 2, 0, ord)
+        ord = 3
+        In = 1
+        horizon = 12
+    """, final="horizon")
+    cm = compile_model(mdl)
+    assert set(cm.structural_params) == {"ord", "horizon"} and cm.final_time == 12
+    assert len(cm.stock_names) == 3 and cm.user_stock_names == []
+    with pytest.raises(ModelError, match="'ord' fixes the structure"):
+        cm.run({"ord": [3, 4]})
+    res = cm.run({"ord": [3, 3]}, method="dopri5", t_eval=[0.0, 2.0, 12.0], rtol=1e-9)
+    # third-order smooth of a unit step, smoothing time 2 (each stage 2/3)
+    x = res.time / (2 / 3)
+    exact = 1 - np.exp(-x) * (1 + x + x * x / 2)
+    np.testing.assert_allclose(res["S"], np.vstack([exact, exact]), rtol=0, atol=1e-8)

@@ -211,8 +211,9 @@ class CompiledModel:
             for i in idx:
                 s = self._params[i]
                 if s.structural and not np.all(P[:, i] == s.value):
-                    raise ModelError(f"parameter '{s.name}' sets the order of a SMOOTH N/"
-                                     "DELAY in the compiled backend and cannot be changed")
+                    raise ModelError(f"parameter '{s.name}' fixes the structure (a SMOOTH N/"
+                                     "DELAY order or a control variable) of the compiled model "
+                                     "and cannot be changed per run")
         return P
 
     def _out_targets(self, names):

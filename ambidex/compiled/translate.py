@@ -382,6 +382,10 @@ class Translator:
             if s.pending:
                 self.ensure(s)
             if s.ir is not None:
+                deps = set()
+                self.collect_params(s.ir, deps)
+                for p in deps:  # fixed at compile time: they cannot vary per run
+                    p.structural = True
                 s.value = float(ev.slot(s))
                 s.ir = None
             s.pending = None
