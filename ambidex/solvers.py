@@ -55,7 +55,8 @@ def fixed_step(rhs: Callable, y0: np.ndarray, t0: float, t1: float, dt: float,
 
 def adaptive(rhs: Callable, y0: np.ndarray, t0: float, t1: float, save_times: np.ndarray,
              method: str = "LSODA", rtol: float = 1e-6, atol: float = 1e-6,
-             max_step: float | None = None, breakpoints=()) -> np.ndarray:
+             max_step: float | None = None, breakpoints=(),
+             max_evaluations: int = 200_000) -> np.ndarray:
     """States at ``save_times`` by scipy ``solve_ivp``, restarted at every breakpoint."""
     save_times = np.asarray(save_times, dtype=float)
     out = np.full((len(save_times), len(y0)), np.nan)
@@ -63,12 +64,27 @@ def adaptive(rhs: Callable, y0: np.ndarray, t0: float, t1: float, save_times: np
     y = np.array(y0, dtype=float)
     done = np.zeros(len(save_times), dtype=bool)
     kwargs = {"rtol": rtol, "atol": atol}
+    calls = {"n": 0, "t": t0}
+
+    def guarded(t, y):
+        calls["n"] += 1
+        calls["t"] = t
+        if calls["n"] > max_evaluations:
+            raise SolverError(
+                f"{method} needed more than {max_evaluations} right-hand-side evaluations and "
+                f"reached only t={t:g} of [{t0:g}, {t1:g}]: the solution may escape to infinity or "
+                "be too stiff; try method='Radau' or 'BDF', or check the model")
+        dy = rhs(t, y)
+        if not np.all(np.isfinite(dy)):
+            raise SolverError(f"{method}: the model's derivatives are not finite at t={t:g}")
+        return dy
+
     if max_step:
         kwargs["max_step"] = max_step
     for a, b in zip(edges[:-1], edges[1:]):
         idx = np.where(~done & (save_times >= a - 1e-12) & (save_times <= b + 1e-12))[0]
         try:
-            sol = solve_ivp(rhs, (a, b), y, method=method, dense_output=True, **kwargs)
+            sol = solve_ivp(guarded, (a, b), y, method=method, dense_output=True, **kwargs)
         except (ValueError, ArithmeticError) as exc:
             raise SolverError(f"{method} failed between t={a:g} and t={b:g}: {exc}") from exc
         if sol.status < 0:
