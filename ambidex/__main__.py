@@ -1,0 +1,5 @@
+"""``python -m ambidex`` runs the CLI."""
+
+from .cli import app
+
+app()
