@@ -119,10 +119,23 @@ class Model:
     control: dict[str, float] = field(default_factory=dict)
     time_units: str = ""
     uses_time_functions: bool = False
+    _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    def compiled(self):
+        """The batched compiled form of this model (:mod:`ambidex.compiled`), built once.
+
+        Raises :class:`~ambidex.errors.UnsupportedFunctionError` naming the function when the
+        model uses one the compiled backend lacks (``backend="pysd"`` runs it).
+        """
+        if self._compiled is None:
+            from .compiled import compile_model
+
+            self._compiled = compile_model(self.path)
+        return self._compiled
 
     def new_pysd(self):
         """A fresh PySD model object (each run gets its own, so overrides never leak)."""

@@ -16,13 +16,15 @@ import xarray as xr
 
 from . import solvers
 from .backends.pysd_backend import PysdRunner
-from .errors import ScenarioError, SolverError
+from .errors import ScenarioError, SolverError, UnsupportedFunctionError
 from .interventions import breakpoints
-from .model import Model, load_model
+from .model import Model, load_model, normalise
 from .provenance import stamp
 from .scenario import METHODS, Scenario, load_scenario, validate
 
 DEFAULT_METHOD = "LSODA"
+BACKENDS = ("auto", "pysd", "compiled")
+COMPILED_METHODS = {"euler": "euler", "rk4": "rk4", "dopri5": "dopri5"}
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-6
 
@@ -49,16 +51,72 @@ def _save_times(t0: float, t1: float, saveper: float) -> np.ndarray:
     return t0 + saveper * np.arange(n + 1)
 
 
+def choose_backend(model: Model, scenario: Scenario, method: str | None, backend: str,
+                   time_step: float | None = None) -> str:
+    """'compiled' where the model compiles, the scenario has no scheduled interventions, keeps
+    the model's horizon and TIME STEP, and the method is one the compiled engine has (euler,
+    rk4, dopri5); else 'pysd'."""
+    if backend not in BACKENDS:
+        raise ScenarioError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "pysd":
+        if method == "dopri5":
+            raise ScenarioError("method 'dopri5' runs on the compiled backend; use RK45 with backend='pysd'")
+        return "pysd"
+    ok_method = method is None or method in COMPILED_METHODS
+    if backend == "compiled":
+        if not ok_method:
+            raise ScenarioError(f"the compiled backend has methods {', '.join(COMPILED_METHODS)}, not {method!r}")
+        if scenario.interventions:
+            raise ScenarioError(f"{scenario.label}: scheduled interventions run on backend='pysd' only")
+        model.compiled()  # raises UnsupportedFunctionError naming the function
+        return "compiled"
+    same_grid = (scenario.horizon == (model.control["initial_time"], model.control["final_time"])
+                 and (time_step is None or time_step == model.control["time_step"]))
+    if not ok_method or scenario.interventions or not same_grid:
+        return "pysd"
+    try:
+        model.compiled()
+    except UnsupportedFunctionError:
+        return "pysd"
+    return "compiled"
+
+
+def _run_compiled(model: Model, scenario: Scenario, method: str, rtol: float, atol: float,
+                  time_step: float, saveper: float, times: np.ndarray) -> dict:
+    cm = model.compiled()
+    params = {model.variables[py].name: v for py, v in scenario.parameters.items()}
+    t0, t1 = scenario.horizon
+    for key, val in (("initial_time", t0), ("final_time", t1), ("time_step", time_step)):
+        if val != model.control[key]:
+            raise ScenarioError(
+                f"{scenario.label}: changing {key} runs on backend='pysd' only")
+    res = cm.run(params=params, n=1, method=method, t_eval=times, rtol=rtol, atol=atol)
+    out = {}
+    for name, arr in res.items():
+        py = cm.py_names.get(name) if hasattr(cm, "py_names") else None
+        py = py or model._index.get(normalise(name))
+        if py in model.variables and not model.variables[py].subscripts:
+            out[py] = np.asarray(arr[0], dtype=float)
+    if len(res.failed):
+        check(model, scenario, method, times, out)  # names the variable when outputs show it
+        raise SolverError(f"scenario '{scenario.name}': {'; '.join(res.failure_messages())}")
+    return out
+
+
 def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: float,
-            time_step: float, saveper: float, max_step: float | None = None) -> tuple[np.ndarray, dict]:
+            time_step: float, saveper: float, max_step: float | None = None,
+            backend: str = "pysd") -> tuple[np.ndarray, dict]:
     """Simulate one validated scenario; return (times, {py_name: values}).
 
     Raises :class:`SolverError` naming the variable and time of the first NaN/inf, or the stock
     and time where a physical stock (declared range starting at 0) goes negative.
     """
     t0, t1 = scenario.horizon
-    runner = PysdRunner(model, scenario, time_step, saveper)
     times = _save_times(t0, t1, saveper)
+    if backend == "compiled":
+        arrays = _run_compiled(model, scenario, method, rtol, atol, time_step, saveper, times)
+        return times, check(model, scenario, method, times, arrays)
+    runner = PysdRunner(model, scenario, time_step, saveper)
     if method in solvers.FIXED:
         states = solvers.fixed_step(runner.rhs, runner.y0, t0, t1, time_step, times, method)
     else:
@@ -77,13 +135,22 @@ def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: fl
         for py, v in out.items():
             values[py].append(v)
     arrays = {py: np.asarray(v, dtype=float) for py, v in values.items()}
+    return times, check(model, scenario, method, times, arrays)
+
+
+def check(model: Model, scenario: Scenario, method: str, times: np.ndarray, arrays: dict) -> dict:
+    """Raise :class:`SolverError` on NaN/inf or a physical stock below 0; return ``arrays``."""
+    label = f"scenario '{scenario.name}'"
+    first = None
     for py, arr in arrays.items():
         bad = ~np.isfinite(arr)
         if bad.any():
             k = int(np.argmax(bad))
-            raise SolverError(
-                f"{label}: variable '{model.variables[py].name}' is {arr[k]} at t={times[k]:g}"
-            )
+            if first is None or k < first[0]:
+                first = (k, py, arr[k])
+    if first is not None:
+        k, py, val = first
+        raise SolverError(f"{label}: variable '{model.variables[py].name}' is {val} at t={times[k]:g}")
     for stock in model.stocks:
         if stock.physical and stock.py_name in arrays:
             arr = arrays[stock.py_name]
@@ -95,17 +162,21 @@ def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: fl
                     f"{label}: stock '{stock.name}' went negative ({arr[k]:.6g}) at t={times[k]:g}; "
                     f"its declared range starts at 0"
                 )
-    return times, arrays
+    return arrays
 
 
 def simulate(model=None, scenarios=None, params: dict | None = None, method: str | None = None,
              rtol: float | None = None, atol: float | None = None, time_step: float | None = None,
-             saveper: float | None = None, variables: Iterable[str] | None = None) -> xr.Dataset:
+             saveper: float | None = None, variables: Iterable[str] | None = None,
+             backend: str = "auto") -> xr.Dataset:
     """Simulate ``scenarios`` (names, paths or :class:`Scenario`; default: model defaults).
 
     ``params`` (name -> value) override parameters in every scenario; ``method`` is one of
-    LSODA (default), RK45, RK23, DOP853, Radau, BDF, euler, rk4 and overrides the scenarios'
-    own; ``time_step`` (model time unit) is the Euler/RK4 step, default the model's TIME STEP;
+    LSODA, RK45, RK23, DOP853, Radau, BDF (scipy, PySD backend), dopri5 (per-run adaptive,
+    compiled backend), euler, rk4, and overrides the scenarios' own; ``backend`` is "auto"
+    (default: the compiled engine where the model compiles, the scenario has no scheduled
+    interventions and the method allows; the adaptive default is then dopri5), "pysd" or
+    "compiled"; ``time_step`` (model time unit) is the Euler/RK4 step, default the model's TIME STEP;
     ``saveper`` the output interval, default the model's SAVEPER.  ``variables`` limits the
     output to these names.
 
@@ -123,17 +194,19 @@ def simulate(model=None, scenarios=None, params: dict | None = None, method: str
     runs = []
     solver_used = []
     for sc in scens:
-        m = method or sc.solver.get("method", DEFAULT_METHOD)
+        m = method or sc.solver.get("method")
+        be = choose_backend(model, sc, m, backend, time_step or sc.solver.get("time_step"))
+        m = m or ("dopri5" if be == "compiled" else DEFAULT_METHOD)
         rt = rtol if rtol is not None else sc.solver.get("rtol", DEFAULT_RTOL)
         at = atol if atol is not None else sc.solver.get("atol", DEFAULT_ATOL)
         dt = time_step or sc.solver.get("time_step", model.control["time_step"])
         sp = saveper or model.control["saveper"]
         if sp < dt * (1 - 1e-9) and m in solvers.FIXED:
             raise ScenarioError(f"saveper {sp:g} is smaller than the time step {dt:g}")
-        times, arrays = run_one(model, sc, m, rt, at, dt, sp, sc.solver.get("max_step"))
+        times, arrays = run_one(model, sc, m, rt, at, dt, sp, sc.solver.get("max_step"), be)
         runs.append((sc, times, arrays))
-        solver_used.append({"scenario": sc.name, "method": m, "rtol": rt, "atol": at,
-                            "time_step": dt, "saveper": sp})
+        solver_used.append({"scenario": sc.name, "method": m, "backend": be, "rtol": rt,
+                            "atol": at, "time_step": dt, "saveper": sp})
     return assemble(model, runs, solver_used, keep)
 
 
@@ -156,7 +229,7 @@ def assemble(model: Model, runs, solver_used, keep=None) -> xr.Dataset:
     )
     ds.attrs = stamp(
         model,
-        backend="pysd",
+        backend=",".join(sorted({u["backend"] for u in solver_used})),
         solver=json.dumps(solver_used),
         scenarios=json.dumps([sc.name for sc, _, _ in runs]),
         scenario_parameters=json.dumps({sc.name: sc.parameters for sc, _, _ in runs}, sort_keys=True),

@@ -58,13 +58,16 @@ def test_collaboration_only_releases_nothing_to_the_market(all_runs):
     assert end(ds, "collaboration_only", "exclusive_revenue") > end(ds, "baseline_dual", "exclusive_revenue")
 
 
-def test_transition_2005_is_market_only_until_the_switch(all_runs):
-    ds = all_runs
+def test_transition_2005_is_market_only_until_the_switch(all_runs, model):
+    ds = ambidex.simulate(model, scenarios=["market_only", "transition_2005"], method="euler",
+                          backend="pysd", variables=["total_revenue", "legacy_offerings", "cash"])
     before = ds.sel(time=slice(None, 2005.0))
     for v in ["total_revenue", "legacy_offerings", "cash"]:
-        np.testing.assert_allclose(before[v].sel(scenario="transition_2005"),
-                                   before[v].sel(scenario="market_only"), rtol=1e-5)  # LSODA rtol 1e-6
-    assert end(ds, "transition_2005", "collaboration_share_of_revenue") > 0.5
+        np.testing.assert_array_equal(before[v].sel(scenario="transition_2005"),
+                                      before[v].sel(scenario="market_only"))
+        assert float(ds[v].sel(scenario="transition_2005", time=2010.0)) != \
+            float(ds[v].sel(scenario="market_only", time=2010.0))
+    assert end(all_runs, "transition_2005", "collaboration_share_of_revenue") > 0.5
 
 
 def test_myopia_raises_proximity_and_lowers_novelty(all_runs):
