@@ -65,3 +65,17 @@ def test_translation_is_cached_outside_the_model_folder(model):
     assert model.py_file.is_file()
     assert cache_root() in model.py_file.parents
     assert model.sha256 in model.py_file.parent.name or model.sha256[:16] in model.py_file.parent.name
+
+
+def test_rhs_is_exposed_and_matches_the_flows(model):
+    f, y0, names = model.rhs()
+    dy = f(model.control["initial_time"], y0)
+    assert len(dy) == len(y0) == len(names)
+    i = names.index("_integ_team_capacity")
+    # d(Team Capacity)/dt = hiring - attrition at the initial state, computed by hand:
+    # hiring = MIN(5, (30 - 15) / 1) * MIN(1, Cash / desired cash); attrition = 15 * 0.08
+    import ambidex
+
+    ds = ambidex.simulate(model, method="euler", variables=["hiring", "attrition"]).isel(scenario=0, time=0)
+    assert dy[i] == pytest.approx(float(ds.hiring - ds.attrition), rel=1e-12)
+    assert float(ds.attrition) == pytest.approx(15 * 0.08)
