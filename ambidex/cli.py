@@ -108,7 +108,7 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
             out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder.")):
     """Print the difference (B − A) of the key outcomes and write OUT/compare_A_B.html."""
     from .model import load_model
-    from .report import build_report
+    from .report import build_report, difference_figure
     from .results import write_text
     from .simulate import simulate
     from .summary import compare_table
@@ -117,7 +117,9 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
         sa, sb = _scenario_paths([a, b], scenarios_dir)
         ds = simulate(m, [sa, sb], method=method)
         df = compare_table(ds, sa.name, sb.name)
-        target = write_text(build_report(ds, m, title=f"{sa.name} vs {sb.name}"),
+        html = build_report(ds, m, title=f"{sa.name} vs {sb.name}",
+                            extra_figures=[difference_figure(ds, sa.name, sb.name)])
+        target = write_text(html,
                             out_dir / f"compare_{sa.name}_{sb.name}.html")
     except AmbidexError as exc:
         _fail(exc)

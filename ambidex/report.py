@@ -127,7 +127,24 @@ def structure_figure(edges, model):
     return fig
 
 
-def build_report(ds, model, edges=None, title="ambidex scenario report") -> str:
+def difference_figure(ds, a: str, b: str):
+    """Key outcomes of scenario ``b`` minus scenario ``a`` over time."""
+    items = [it for it in KEY_OUTCOMES if it[0] in ds]
+    cols = 3
+    rows = (len(items) + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
+        f"Δ {_title(ds, py)} ({unit})" for py, _, unit in items])
+    common = ds.sel(scenario=[a, b]).dropna("time", how="any")
+    for k, (py, scale, unit) in enumerate(items):
+        diff = (common[py].sel(scenario=b) - common[py].sel(scenario=a)) * scale
+        fig.add_trace(go.Scatter(x=common.time.values, y=diff.values, name=f"{b} − {a}",
+                                 showlegend=(k == 0), line={"color": "#9467bd"}),
+                      row=k // cols + 1, col=k % cols + 1)
+    fig.update_layout(title=f"Difference: {b} − {a}", height=280 * rows)
+    return fig
+
+
+def build_report(ds, model, edges=None, title="ambidex scenario report", extra_figures=()) -> str:
     """Self-contained HTML for a results Dataset (dims scenario, time)."""
     figs = [
         grid_figure(ds, KEY_OUTCOMES, "Key outcomes"),
@@ -142,6 +159,7 @@ def build_report(ds, model, edges=None, title="ambidex scenario report") -> str:
     ]
     if edges is not None and len(edges):
         figs.append(structure_figure(edges, model))
+    figs = list(extra_figures) + figs
     parts = []
     for i, fig in enumerate(figs):
         parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0),

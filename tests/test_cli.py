@@ -47,4 +47,5 @@ def test_list_and_params_and_compare(tmp_path):
     r = CliRunner().invoke(app, ["compare", "baseline_dual", "fragmentation", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "difference" in r.output
-    assert (tmp_path / "compare_baseline_dual_fragmentation.html").is_file()
+    html = (tmp_path / "compare_baseline_dual_fragmentation.html").read_text()
+    assert "Difference: fragmentation − baseline_dual" in html
