@@ -97,33 +97,48 @@ def stocks_figure(ds, model):
 
 
 def structure_figure(edges, model):
-    """Stock-to-stock influence graph: collaboration-based left, market-based right."""
-    stocks = [s for s in model.stocks]
+    """Stock-to-stock influence graph: collaboration-based left, market-based right.
+
+    Stocks that feed back into no other stock (pure accumulators such as cumulative profit)
+    are left out: they close no loop.
+    """
+    edges = edges[edges.source != edges.target]
+    feeding = set(edges.source)
+    edges = edges[edges.target.isin(feeding)]
     by_sector: dict[str, list] = {}
-    for s in stocks:
-        by_sector.setdefault(model.variables[s.py_name].sector, []).append(s.name)
+    for s in model.stocks:
+        if s.name in feeding:
+            by_sector.setdefault(model.variables[s.py_name].sector, []).append(s.name)
     pos = {}
     for sector, names in by_sector.items():
         x = SECTOR_X.get(sector, 0.5)
         for i, n in enumerate(names):
-            pos[n] = (x + 0.04 * (i % 2), 1 - (i + 0.5) / max(len(names), 1))
+            pos[n] = (x + 0.05 * (i % 2), 1 - (i + 0.5) / max(len(names), 1))
     fig = go.Figure()
+    strength = edges.strength.abs()
+    top = strength.max() if len(strength) else 1.0
     for _, e in edges.iterrows():
-        if e.source == e.target or e.source not in pos or e.target not in pos:
+        if e.source not in pos or e.target not in pos:
             continue
         (x0, y0), (x1, y1) = pos[e.source], pos[e.target]
+        width = 0.8 + 3.0 * (abs(e.strength) / top) ** 0.25
         fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.4,
-                           arrowcolor="#2ca02c" if e.sign > 0 else "#d62728", opacity=0.6,
+                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width,
+                           standoff=8, startstandoff=8,
+                           arrowcolor="#2ca02c" if e.sign > 0 else "#d62728", opacity=0.55,
                            hovertext=f"{e.source} → {e.target} ({'+' if e.sign > 0 else '−'})")
     fig.add_trace(go.Scatter(
         x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="markers+text",
         text=list(pos), textposition="top center", marker={"size": 14, "color": "#444"},
         hovertext=[model.variables[model.resolve(n)].sector for n in pos], showlegend=False))
+    for sector in by_sector:
+        fig.add_annotation(x=SECTOR_X.get(sector, 0.5), y=1.08, text=f"<b>{sector}</b>",
+                           showarrow=False, xref="x", yref="y", font={"size": 11})
     fig.update_layout(
-        title="Feedback structure between stocks (green +, red −), measured from the equations: "
-              "collaboration-based model left, IMT centre, market-based model and finance right",
-        xaxis={"visible": False, "range": [-0.15, 1.2]}, yaxis={"visible": False}, height=700)
+        title="Feedback structure between stocks (green +, red −; width = strength), measured "
+              "from the equations: collaboration-based model left, IMT centre, market-based right",
+        xaxis={"visible": False, "range": [-0.15, 1.15]}, yaxis={"visible": False, "range": [-0.05, 1.15]},
+        height=700)
     return fig
 
 
@@ -167,9 +182,15 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     rows = "".join(
         f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(src))}</td></tr>"
         for s, src in zip(ds.scenario.values, ds.scenario_source.values))
-    prov = html.escape(json.dumps({k: ds.attrs[k] for k in ("model_path", "model_sha256", "solver",
-                                                            "versions", "created_utc") if k in ds.attrs},
-                                  indent=1))
+    def _plain(v):
+        try:
+            return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
+        except ValueError:
+            return v
+
+    prov = html.escape(json.dumps({k: _plain(ds.attrs[k]) for k in (
+        "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
+        indent=1))
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:1.5em}} td{{padding:2px 8px;vertical-align:top}}
