@@ -8,6 +8,7 @@ Public API::
     ds = ambidex.simulate(model, scenarios=[...], params={...}, method="LSODA")
 """
 
+from .ensemble import ensemble
 from .errors import AmbidexError, ModelError, ScenarioError, SolverError
 from .model import Model, Parameter, Variable, load_model
 from .scenario import Scenario, list_scenarios, load_scenario
@@ -18,5 +19,5 @@ __version__ = "0.1.0"
 __all__ = [
     "AmbidexError", "ModelError", "ScenarioError", "SolverError",
     "Model", "Parameter", "Variable", "Scenario",
-    "load_model", "load_scenario", "list_scenarios", "simulate",
+    "load_model", "load_scenario", "list_scenarios", "simulate", "ensemble",
 ]
