@@ -298,19 +298,20 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
                          atol=atol, return_vars=names)
         except ModelError as exc:
             raise ScenarioError(f"samples: {exc}") from None
-        block = np.empty((hi - lo, len(names), len(times)))
-        for j, a in enumerate(res.values()):
-            block[:, j, :] = a
+        block = _as_block(list(res.values()), hi - lo, len(times))
         failed = res.status != 0
         msgs = [(lo + i, m.split(": ", 1)[1])
                 for i, m in zip(res.failed, res.failure_messages())]
         for j, sname in stock_idx:
             arr = block[:, j, :]
             with np.errstate(invalid="ignore"):
-                scale = np.maximum(1.0, np.nanmax(np.abs(arr), axis=1))
-                neg = (arr < -1e-9 * scale[:, None]) & ~failed[:, None]
-            for i in np.flatnonzero(neg.any(axis=1)):
-                k = int(np.argmax(neg[i]))
+                rows = np.flatnonzero((arr.min(axis=1) < 0) & ~failed)  # few: check those
+            for i in rows:
+                scale = max(1.0, float(np.nanmax(np.abs(arr[i]))))
+                neg = arr[i] < -1e-9 * scale
+                if not neg.any():
+                    continue
+                k = int(np.argmax(neg))
                 msgs.append((lo + int(i), f"stock '{sname}' went negative ({arr[i, k]:.6g}) at "
                                           f"time {times[k]:g}; its declared range starts at 0"))
                 failed[i] = True
@@ -333,11 +334,14 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     n_failed = 0
     try:
         if store is None:
-            full = np.empty((n, len(var_names), len(times)))
+            full = np.empty((n, len(var_names), len(times))) if len(bounds) > 1 else None
             failed_all = np.zeros(n, dtype=bool)
             for lo, hi in bounds:
                 block, failed, msgs = run(lo, hi)
-                full[lo:hi] = block
+                if full is None:
+                    full = block  # one chunk: the engine's own output block, no copy
+                else:
+                    full[lo:hi] = block
                 failed_all[lo:hi] = failed
                 n_failed += int(failed.sum())
                 messages += msgs[:max(0, MAX_MESSAGES - len(messages))]
@@ -374,6 +378,22 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         return xr.open_zarr(target, consolidated=False)
     finally:
         bar.close()
+
+
+def _as_block(arrays: list[np.ndarray], n: int, n_times: int) -> np.ndarray:
+    """The engine returns views ``out[:, j, :]`` of one (n, V, T) block: use that block when it
+    is so (no copy), else stack the arrays into one."""
+    base = arrays[0].base
+    if (isinstance(base, np.ndarray) and base.shape == (n, len(arrays), n_times)
+            and base.dtype == np.float64 and all(a.base is base for a in arrays)
+            and all(a.strides == base[:, j, :].strides and a.shape == base[:, j, :].shape
+                    and a.ctypes.data == base[:, j, :].ctypes.data
+                    for j, a in enumerate(arrays))):
+        return base
+    block = np.empty((n, len(arrays), n_times))
+    for j, a in enumerate(arrays):
+        block[:, j, :] = a
+    return block
 
 
 def _failure_attrs(n_failed: int, messages: list[str]) -> dict:
