@@ -30,7 +30,7 @@ def _fail(exc: Exception) -> None:
 
 def _table(df, title: str, fmt: str = "{:.4g}") -> Table:
     t = Table(title=title)
-    t.add_column(df.index.name or "scenario")
+    t.add_column(df.index.name or "scenario", no_wrap=True)
     for c in df.columns:
         t.add_column(str(c), justify="right")
     for idx, row in df.iterrows():
