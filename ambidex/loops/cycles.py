@@ -1,0 +1,106 @@
+"""Feedback loops: bounded enumeration of the simple cycles of the causal graph."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .graph import loop_subgraph
+
+DEFAULT_MAX_LOOPS = 20_000
+
+
+@dataclass
+class Loop:
+    """One feedback loop.
+
+    ``variables``: py names in causal order, starting at a stock where the loop has one (the
+    first variable follows the last); ``polarity``: 'R' (reinforcing: an even number of
+    negative links), 'B' (balancing) or 'U' (undetermined: a link changes sign or has no
+    effect along the run); ``partition``: index of the cycle partition (strongly connected
+    component) holding it; ``name``/``named_id``: from the model's loops TOML when matched.
+    """
+
+    id: str
+    variables: tuple[str, ...]
+    polarity: str = "U"
+    partition: int = 0
+    name: str = ""
+    named_id: str = ""
+    links: tuple[str, ...] = field(default=())  # link polarity labels along the loop
+
+    @property
+    def length(self) -> int:
+        return len(self.variables)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        v = self.variables
+        return [(v[i], v[(i + 1) % len(v)]) for i in range(len(v))]
+
+    def chain(self, g: nx.DiGraph | None = None) -> str:
+        """The loop as 'A → b → c → A' (model names when ``g`` is given)."""
+        names = [g.nodes[v].get("name", v) if g is not None else v for v in self.variables]
+        return " → ".join(names + names[:1])
+
+    @property
+    def label(self) -> str:
+        return f"{self.named_id} {self.name}".strip() or self.id
+
+
+class LoopList(list):
+    """A list of :class:`Loop` with ``truncated`` (enumeration stopped at ``max_loops``) and
+    ``message`` (why, or that there are no loops)."""
+
+    truncated: bool = False
+    message: str = ""
+
+
+def _canonical(cycle: list[str], g: nx.DiGraph) -> tuple[str, ...]:
+    stocks = [v for v in cycle if g.nodes[v].get("kind") == "stock"]
+    start = min(stocks) if stocks else min(cycle)
+    k = cycle.index(start)
+    return tuple(cycle[k:] + cycle[:k])
+
+
+def find_loops(g: nx.DiGraph, length_bound: int | None = None,
+               max_loops: int = DEFAULT_MAX_LOOPS) -> LoopList:
+    """Enumerate the feedback loops of the causal graph ``g`` (networkx ``simple_cycles``).
+
+    ``length_bound``: longest loop (number of variables) looked for; ``max_loops``: stop after
+    this many, with ``truncated`` set, a message naming both limits and a ``UserWarning``.
+    Loop polarity comes from the edges' ``polarity`` attribute (see
+    :func:`~ambidex.loops.polarity.link_polarities`) when present.  Loops are numbered L1, L2,
+    ... by length, then by variables.
+    """
+    sub = loop_subgraph(g)
+    out = LoopList()
+    if sub.number_of_nodes() == 0:
+        out.message = (f"model '{g.graph.get('model', '?')}' has no feedback loops: no variable "
+                       f"depends, directly or indirectly, on itself")
+        return out
+    comps = sorted(nx.strongly_connected_components(sub), key=lambda c: sorted(c)[0])
+    part = {n: i for i, c in enumerate(comps) for n in c}
+    raw = list(itertools.islice(nx.simple_cycles(sub, length_bound=length_bound), max_loops + 1))
+    if len(raw) > max_loops:
+        raw = raw[:max_loops]
+        out.truncated = True
+        out.message = (f"loop enumeration stopped at max_loops={max_loops} loops"
+                       f"{'' if length_bound is None else f' of at most {length_bound} variables'}; "
+                       f"the model has more: relative loop scores are relative to the loops "
+                       f"found. Raise max_loops or lower length_bound.")
+        warnings.warn(out.message, stacklevel=2)
+    cycles = sorted((_canonical(c, g) for c in raw), key=lambda c: (len(c), c))
+    for i, cyc in enumerate(cycles, 1):
+        loop = Loop(id=f"L{i}", variables=cyc, partition=part[cyc[0]])
+        pols = [g.edges[e].get("polarity") for e in loop.edges]
+        loop.links = tuple(g.edges[e].get("label", "?") for e in loop.edges)
+        if all(p in (1, -1) for p in pols):
+            loop.polarity = "R" if sum(p < 0 for p in pols) % 2 == 0 else "B"
+        out.append(loop)
+    if not out.message:
+        out.message = f"{len(out)} feedback loops in {len(comps)} cycle partition(s)"
+    return out

@@ -1,0 +1,228 @@
+"""Loops That Matter (LTM): loop dominance along a simulation.
+
+Schoenberg, Davidsen & Eberlein (2020) "Understanding model behavior using the Loops that
+Matter method", System Dynamics Review 36(2); flow-to-stock link scores in the form of
+Schoenberg, Hayward & Eberlein (2023), System Dynamics Review 39(2).
+
+The run is a forward Euler simulation at the model's TIME STEP (PySD backend), saved at every
+step.  For time ``t`` (all changes are over the step ``[t - dt, t]``):
+
+* link ``x -> z`` with ``z = f(x, y, ...)``:
+  ``LS = |Δx z / Δz| · sign(Δx z / Δx)``, ``Δz = z(t) - z(t-dt)``,
+  ``Δx z = f(x(t), y(t-dt), ...) - z(t-dt)``; 0 where ``Δz = 0`` or ``Δx = 0``;
+* link into a stock ``S``: the same formula applied to the stock's net flow ``n = dS/dt``
+  (``n(t)`` is the net flow computed from the state at ``t``, which moves ``S`` from ``t`` to
+  ``t + dt``).  For an inflow ``i`` this is ``+|Δi / Δn|``, for an outflow ``o``
+  ``-|Δo / Δn|``: the 2023 form ``±|Δi / (ΔS(t) - ΔS(t-dt))|`` with ``ΔS`` the stock's change
+  per unit time;
+* loop score: the product of its link scores; relative loop score: loop score divided by the
+  sum of absolute loop scores of the loops in the same cycle partition (strongly connected
+  component) at that time; the dominant loops at a time are the fewest loops (largest
+  absolute relative score first) that together explain at least 50 %.
+
+At the initial time there is no previous step: all scores are 0 there.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import xarray as xr
+
+from .cycles import DEFAULT_MAX_LOOPS, LoopList, find_loops
+from .equations import Equations
+from .graph import as_model, causal_graph
+from .polarity import link_polarities
+
+TIME_CONVENTION = ("scores at time t use the changes over the Euler step [t - dt, t] "
+                   "(dt = the model's TIME STEP); all scores are 0 at the initial time")
+DOMINANCE_THRESHOLD = 0.5
+
+
+@dataclass
+class Structure:
+    """Everything the loop analysis of one model needs: the model, its causal graph (edges with
+    measured polarity), its equations and its loops."""
+
+    model: object
+    graph: nx.DiGraph
+    equations: Equations
+    loops: LoopList
+    named: object = None  # NamedLoops match result, when a loops TOML exists
+
+
+def trajectory(model, scenario=None, params: dict | None = None) -> xr.Dataset:
+    """Every variable at every TIME STEP: Euler, PySD backend (one scenario)."""
+    from ..simulate import simulate
+
+    dt = model.control["time_step"]
+    ds = simulate(model, scenarios=scenario, params=params, method="euler", saveper=dt,
+                  time_step=dt, backend="pysd")
+    return ds.isel(scenario=0)
+
+
+def _env(ds: xr.Dataset) -> dict:
+    return {v: np.asarray(ds[v].values, dtype=float) for v in ds.data_vars}
+
+
+def analyse(model=None, scenario=None, length_bound: int | None = None,
+            max_loops: int = DEFAULT_MAX_LOOPS, loops_toml=None, run: xr.Dataset | None = None):
+    """Causal graph, link polarities (measured along the Euler run of ``scenario``) and the
+    loops of ``model``, matched to the named loops of ``loops_toml`` (default:
+    ``<model>.loops.toml`` beside the model file, when it exists).  Returns
+    ``(Structure, run)``."""
+    from .naming import match_named_loops, named_loops_path
+
+    model = as_model(model)
+    g = causal_graph(model)
+    eq = Equations(model)
+    ds = run if run is not None else trajectory(model, scenario)
+    env = _env(ds)
+    from .graph import loop_subgraph
+    link_polarities(g, eq, env, ds.time.values, edges=list(loop_subgraph(g).edges))
+    loops = find_loops(g, length_bound=length_bound, max_loops=max_loops)
+    st = Structure(model, g, eq, loops)
+    path = named_loops_path(model) if loops_toml is None else loops_toml
+    if path is not None and loops:
+        st.named = match_named_loops(st, path)
+    return st, ds
+
+
+def link_scores(st: Structure, env: dict, time, edges) -> dict:
+    """LTM link score (array over ``time``) of each edge in ``edges``."""
+    time = np.asarray(time, dtype=float)
+    cur = {k: (v[1:] if np.ndim(v) else v) for k, v in env.items()}
+    prev = {k: (v[:-1] if np.ndim(v) else v) for k, v in env.items()}
+    eq = st.equations
+    zval: dict = {}
+    out = {}
+    for x, z in edges:
+        if z not in zval:
+            zc = eq.evaluate(z, cur, time[1:])
+            zp = eq.evaluate(z, prev, time[:-1])
+            zval[z] = (zc, zp)
+        zc, zp = zval[z]
+        dz = zc - zp
+        dx = np.asarray(cur[x] - prev[x], dtype=float)
+        dxz = eq.evaluate(z, {**prev, x: cur[x]}, time[:-1]) - zp
+        tiny = 1e-13 * np.maximum(np.abs(zc), np.abs(zp))
+        ok = (np.abs(dz) > tiny) & (dx != 0) & np.isfinite(dxz)
+        with np.errstate(all="ignore"):
+            ls = np.where(ok, np.abs(dxz / np.where(ok, dz, 1.0)) * np.sign(dxz * dx), 0.0)
+        out[(x, z)] = np.concatenate([[0.0], ls])
+    return out
+
+
+def loop_scores(st: Structure, env: dict, time) -> tuple[np.ndarray, np.ndarray]:
+    """Loop scores and relative loop scores, arrays (loop, time)."""
+    loops = st.loops
+    edges = sorted({e for lp in loops for e in lp.edges})
+    ls = link_scores(st, env, time, edges)
+    n_t = len(time)
+    score = np.ones((len(loops), n_t))
+    for i, lp in enumerate(loops):
+        for e in lp.edges:
+            score[i] *= ls[e]
+    rel = np.zeros_like(score)
+    parts = np.array([lp.partition for lp in loops])
+    for p in np.unique(parts):
+        idx = parts == p
+        tot = np.abs(score[idx]).sum(axis=0)
+        with np.errstate(all="ignore"):
+            rel[idx] = np.where(tot > 0, score[idx] / np.where(tot > 0, tot, 1.0), 0.0)
+    return score, rel
+
+
+def dominant(rel: np.ndarray, partitions, threshold: float = DOMINANCE_THRESHOLD) -> np.ndarray:
+    """Boolean (loop, time): the fewest loops of each partition, largest |relative score|
+    first, that together explain at least ``threshold`` of it."""
+    rel = np.asarray(rel)
+    out = np.zeros(rel.shape, dtype=bool)
+    parts = np.asarray(partitions)
+    for p in np.unique(parts):
+        idx = np.flatnonzero(parts == p)
+        a = np.abs(rel[idx])
+        order = np.argsort(-a, axis=0, kind="stable")
+        cum = np.cumsum(np.take_along_axis(a, order, axis=0), axis=0)
+        before = cum - np.take_along_axis(a, order, axis=0)
+        take = (before < threshold - 1e-12) & (np.take_along_axis(a, order, axis=0) > 0)
+        flags = np.zeros_like(take)
+        np.put_along_axis(flags, order, take, axis=0)
+        out[idx] = flags
+    return out
+
+
+def _dataset(st: Structure, time, score, rel, attrs) -> xr.Dataset:
+    g = st.graph
+    loops = st.loops
+    coords = {
+        "loop": [lp.id for lp in loops],
+        "time": np.asarray(time, dtype=float),
+        "variables": ("loop", [lp.chain(g) for lp in loops]),
+        "polarity": ("loop", [lp.polarity for lp in loops]),
+        "name": ("loop", [lp.name for lp in loops]),
+        "named_id": ("loop", [lp.named_id for lp in loops]),
+        "length": ("loop", np.array([lp.length for lp in loops], dtype=int)),
+        "partition": ("loop", np.array([lp.partition for lp in loops], dtype=int)),
+        "link_polarities": ("loop", [" ".join(lp.links) for lp in loops]),
+    }
+    dims = ("loop", "time") if score.ndim == 2 else ("sample", "loop", "time")
+    ds = xr.Dataset(
+        {"loop_score": (dims, score), "relative_score": (dims, rel)}, coords=coords)
+    ds["loop_score"].attrs = {"long_name": "loop score (product of link scores)",
+                              "units": "1"}
+    ds["relative_score"].attrs = {
+        "long_name": "relative loop score (share of the cycle partition's absolute loop "
+                     "scores; sign: + reinforcing, - balancing at that time)", "units": "1"}
+    if score.ndim == 2:
+        ds["dominant"] = (("loop", "time"), dominant(rel, ds["partition"].values))
+        ds["dominant"].attrs = {"long_name": "among the fewest loops explaining >= 50 % of "
+                                             "their partition at that time"}
+    ds["time"].attrs = {"units": st.model.time_units, "long_name": "time"}
+    ds.attrs.update({
+        "model": str(st.model.path), "model_sha256": st.model.sha256,
+        "method": "Loops That Matter (Schoenberg, Davidsen & Eberlein 2020, SDR 36(2)); "
+                  "flow-to-stock scores as Schoenberg, Hayward & Eberlein 2023, SDR 39(2)",
+        "time_convention": TIME_CONVENTION,
+        "time_step": st.model.control["time_step"],
+        "loops_truncated": int(bool(st.loops.truncated)),
+        "message": st.loops.message,
+        **attrs,
+    })
+    if st.named is not None:
+        ds.attrs["named_loops_file"] = str(st.named.path)
+        ds.attrs["named_loops_missing"] = ", ".join(st.named.missing)
+    return ds
+
+
+def loop_dominance(model=None, scenario=None, samples: dict | None = None, *,
+                   length_bound: int | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
+                   loops_toml=None, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.Dataset:
+    """Loop dominance (Loops That Matter) of ``model`` along ``scenario`` (default: defaults).
+
+    Returns an ``xarray.Dataset`` with dims ``loop`` and ``time`` and data variables
+    ``loop_score``, ``relative_score`` and ``dominant``; per-loop coordinates ``variables``
+    (the loop as a chain of model names), ``polarity`` (R/B/U from the measured link
+    polarities), ``name`` and ``named_id`` (from ``<model>.loops.toml`` when present),
+    ``length``, ``partition``.  ``attrs['time_convention']`` states the time labelling.
+    A model without loops gives an empty ``loop`` dimension and ``attrs['message']`` saying so.
+
+    ``samples`` (parameter name -> array of N values) runs the ensemble: ``loop_score`` and
+    ``relative_score`` gain a leading ``sample`` dim, and ``relative_score_quantile``
+    (quantile, loop, time) and ``dominance_share`` (loop, time: the share of samples in which
+    the loop is among the dominant ones) summarise it; the loops are those of the base run.
+    """
+    st, run = analyse(model, scenario, length_bound, max_loops, loops_toml)
+    time = run.time.values
+    if not st.loops:
+        warnings.warn(st.loops.message, stacklevel=2)
+        empty = np.zeros((0, len(time)))
+        return _dataset(st, time, empty, empty, {"scenario": str(run.scenario.values)})
+    if samples is None:
+        score, rel = loop_scores(st, _env(run), time)
+        return _dataset(st, time, score, rel, {"scenario": str(run.scenario.values)})
+    from .ensemble import ensemble_scores
+    return ensemble_scores(st, scenario, samples, quantiles)
