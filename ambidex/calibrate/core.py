@@ -1,0 +1,275 @@
+"""``calibrate(model, targets, free=[...], method=...)`` and its :class:`CalibrationResult`."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import diagnostics as dg
+from . import estimators as est
+from .errors import CalibrationError, CalibrationWarning
+from .objective import Problem
+
+
+@dataclass
+class CalibrationResult:
+    """Estimates, diagnostics and outputs of one calibration.
+
+    ``estimates``/``std_errors``/``intervals`` (95 %: estimate +- 1.96 SE from the Jacobian, or
+    the posterior's 2.5-97.5 % quantiles for MCMC) by parameter name; ``correlation`` and
+    ``covariance`` (k x k, order ``parameters``); ``targets_table`` (pandas, one row per target:
+    data, fitted, residual, chi², contribution, Theil/MAPE/R² for series); ``warnings``;
+    ``samples`` (MCMC posterior, natural units); ``dataset`` (xarray, see
+    :func:`ambidex.calibrate.outputs.to_dataset`).
+    """
+
+    problem: Problem
+    method: str
+    seed: int
+    fit: est.Fit
+    estimates: dict
+    std_errors: dict
+    intervals: dict
+    covariance: np.ndarray
+    correlation: np.ndarray
+    targets_table: pd.DataFrame
+    values: list
+    trajectories: dict
+    bands: dict
+    band_quantiles: tuple
+    draws: np.ndarray | None
+    profile: tuple | None
+    warnings: list[str]
+    wall_time: float
+    info: dict = field(default_factory=dict)
+    _dataset: object = field(default=None, repr=False)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.problem.names)
+
+    @property
+    def x(self) -> np.ndarray:
+        return np.array([self.estimates[n] for n in self.problem.names])
+
+    @property
+    def cost(self) -> float:
+        return self.fit.cost
+
+    @property
+    def success(self) -> bool:
+        return self.fit.success
+
+    @property
+    def message(self) -> str:
+        return self.fit.message
+
+    @property
+    def samples(self):
+        return self.fit.samples
+
+    @property
+    def log_prob(self):
+        return self.fit.log_prob
+
+    @property
+    def identified(self) -> bool:
+        return not any("not identified" in w or "not separately" in w for w in self.warnings)
+
+    @property
+    def dataset(self):
+        if self._dataset is None:
+            from .outputs import to_dataset
+
+            self._dataset = to_dataset(self)
+        return self._dataset
+
+    def correlation_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.correlation, index=self.parameters, columns=self.parameters)
+
+    def estimates_frame(self) -> pd.DataFrame:
+        p = self.problem
+        return pd.DataFrame({
+            "estimate": [self.estimates[n] for n in p.names],
+            "std_error": [self.std_errors[n] for n in p.names],
+            "lower95": [self.intervals[n][0] for n in p.names],
+            "upper95": [self.intervals[n][1] for n in p.names],
+            "start": p.x0, "lower_bound": p.lower, "upper_bound": p.upper,
+            "units": [f.units for f in p.free]}, index=pd.Index(p.names, name="parameter"))
+
+    def report_html(self) -> str:
+        from .outputs import report_html
+
+        return report_html(self)
+
+    def scenario_tomls(self) -> dict[str, str]:
+        from .outputs import scenario_tomls
+
+        return scenario_tomls(self)
+
+    def write(self, out_dir: str | Path = "results", report: bool = True) -> dict[str, Path]:
+        """Write ``calibration_<targets>.nc``, ``.html`` and one ``<scenario>_calibrated.toml``
+        per scenario into ``out_dir`` (each atomically); return the paths."""
+        from ..results import write_netcdf, write_text
+
+        out_dir = Path(out_dir)
+        stem = f"calibration_{self.problem.targets.name}"
+        paths = {"netcdf": write_netcdf(self.dataset, out_dir / f"{stem}.nc")}
+        if report:
+            paths["report"] = write_text(self.report_html(), out_dir / f"{stem}.html")
+        for name, text in self.scenario_tomls().items():
+            paths[f"scenario:{name}"] = write_text(text, out_dir / f"{name}.toml")
+        return paths
+
+    def summary(self) -> str:
+        lines = [f"calibration against {self.problem.targets.name} by {self.method}: "
+                 f"chi² {self.cost:.4g} ({self.message}); {self.problem.n_evals} runs, "
+                 f"{self.wall_time:.1f} s"]
+        for n in self.parameters:
+            lo, hi = self.intervals[n]
+            lines.append(f"  {n} = {self.estimates[n]:.6g} +- {self.std_errors[n]:.3g} "
+                         f"[{lo:.4g}, {hi:.4g}]")
+        for k, r in self.targets_table.iterrows():
+            lines.append(f"  target {k}: data {r['data']} fitted {r['fitted']:.4g} {r['units']} "
+                         f"(normalised residual {r['normalised_residual']:+.3g})")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"CalibrationResult({self.summary()})"
+
+
+def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
+    X = X[problem.inside(X)]
+    if X.shape[0] < 2:
+        return {}
+    runs = problem.simulate(X, variables)
+    out = {}
+    for sc, ds in runs.items():
+        out[sc] = {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
+    return out
+
+
+def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
+              seed: int = 0, *, n_starts: int = 4, n_candidates: int | None = None,
+              spread: float = 3.0, popsize: int = 15, maxiter: int = 60,
+              n_walkers: int | None = None, n_steps: int = 1000, burn: int | None = None,
+              thin: int = 1, n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
+              solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
+              progress: bool = False, profile: bool = True) -> CalibrationResult:
+    """Estimate ``free`` parameters of ``model`` from ``targets``.
+
+    ``model``: a :class:`~ambidex.model.Model` or path (default: the dual model); ``targets``: a
+    TOML path, a name in ``scenarios/data/`` or a :class:`TargetSet`; ``free``: parameter names
+    (default: the file's ``free`` list); ``bounds``: ``{name: (lo, hi)}`` overriding the
+    parameter table (and the file's ``[bounds]``); ``method``: ``"least_squares"`` (bounded TRF,
+    multi-start from the ``n_starts`` best of ``n_candidates`` points evaluated together),
+    ``"differential_evolution"`` (global, whole population per batched run, polished by least
+    squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
+    ``n_walkers``, ``n_steps``, ``burn``, ``thin``).  Reproducible for a given ``seed``.
+    """
+    from ..model import Model, load_model
+
+    t_start = time.perf_counter()
+    if method not in est.METHODS:
+        raise CalibrationError(f"method {method!r} is not one of {', '.join(est.METHODS)}")
+    if targets is None:
+        raise CalibrationError("calibrate() needs targets (a TOML file of case data)")
+    model = model if isinstance(model, Model) else load_model(model)
+    if isinstance(free, str):
+        free = [f.strip() for f in free.split(",") if f.strip()]
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol, atol=atol)
+    info: dict = {}
+    if method == "least_squares":
+        fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,
+                                spread=spread, progress=progress)
+    elif method == "differential_evolution":
+        fit = est.differential_evolution(problem, seed=seed, popsize=popsize, maxiter=maxiter,
+                                         progress=progress)
+        info.update(fit.extra)
+    else:
+        ls = est.least_squares(problem, n_starts=min(n_starts, 2), n_candidates=n_candidates,
+                               seed=seed, spread=spread, progress=progress)
+        J = problem.jacobian(ls.x)
+        cov0, _ = dg.covariance(problem, J, ls.cost)
+        fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
+                       thin=thin, seed=seed, progress=progress)
+        info.update({k: v for k, v in fit.extra.items() if k != "chain"})
+        info["acceptance_fraction"] = fit.acceptance
+        info["least_squares_cost"] = ls.cost
+    x = fit.x
+    names = problem.names
+    J = problem.jacobian(x)
+    cov, singular = dg.covariance(problem, J, fit.cost)
+    msgs = []
+    if fit.samples is not None:
+        S = fit.samples
+        ests = {n: float(np.median(S[:, j])) for j, n in enumerate(names)}
+        ses = {n: float(np.std(S[:, j], ddof=1)) for j, n in enumerate(names)}
+        ivs = {n: (float(np.quantile(S[:, j], 0.025)), float(np.quantile(S[:, j], 0.975)))
+               for j, n in enumerate(names)}
+        cov = np.cov(S.T).reshape(problem.k, problem.k)
+        corr = dg.correlation(cov)
+        x_rep = np.array([ests[n] for n in names])
+        tau = fit.autocorr
+        n_eff = S.shape[0] / np.nanmax(tau) if tau is not None and np.isfinite(tau).any() else np.nan
+        info["max_autocorr_time"] = float(np.nanmax(tau)) if tau is not None and np.isfinite(tau).any() else float("nan")
+        if fit.acceptance is not None and not (0.1 <= fit.acceptance <= 0.9):
+            msgs.append(f"MCMC acceptance fraction {fit.acceptance:.2f} is outside [0.1, 0.9]; "
+                        "the chain may not have mixed")
+        if np.isfinite(n_eff) and fit.extra.get("n_steps", 0) < 10 * np.nanmax(tau):
+            msgs.append(f"MCMC chain ({fit.extra['n_steps']} steps) is shorter than 10 "
+                        f"autocorrelation times ({np.nanmax(tau):.0f}); run more steps")
+    else:
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        ests = {n: float(x[j]) for j, n in enumerate(names)}
+        ses = {n: float(sd[j]) for j, n in enumerate(names)}
+        ivs = {n: (float(x[j] - dg.Z95 * sd[j]), float(x[j] + dg.Z95 * sd[j]))
+               for j, n in enumerate(names)}
+        corr = dg.correlation(cov)
+        x_rep = x
+    # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
+    # if inside the bounds; else the best sample)
+    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
+    all_vars = {sc: list(v) for sc, v in problem.vars.items()}
+    runs = problem.simulate(x_fit[None, :], all_vars)
+    values = problem.values_from(x_fit[None, :], runs)
+    table = dg.target_table(problem, values)
+    trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
+    rng = np.random.default_rng(seed + 1)
+    draws = None
+    if fit.samples is not None:
+        S = fit.samples
+        draws = S[rng.choice(S.shape[0], size=min(n_bands, S.shape[0]), replace=False)]
+    elif n_bands > 1 and not singular and np.all(np.isfinite(cov)):
+        try:
+            draws = rng.multivariate_normal(x, cov, size=n_bands, method="eigh")
+            draws = draws[problem.inside(draws)]
+        except (np.linalg.LinAlgError, ValueError):
+            draws = None
+    qs = tuple(float(q) for q in band_quantiles)
+    bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
+    prof = None
+    if profile:
+        prof = dg.profiles(problem, x)
+        msgs = dg.identifiability(problem, x, corr, prof[1], fit.cost) + msgs
+    if singular and not any("not identified" in m for m in msgs):
+        msgs.append("the Jacobian at the optimum is singular: some combination of "
+                    f"{', '.join(names)} is not identified by the targets")
+    for j, n in enumerate(names):
+        span = problem.upper[j] - problem.lower[j]
+        if min(x[j] - problem.lower[j], problem.upper[j] - x[j]) <= 1e-6 * span:
+            msgs.append(f"parameter '{n}' ended at a bound ({x[j]:.6g}); its interval is not "
+                        "reliable — widen the bounds if the data allow")
+    for m in msgs:
+        warnings.warn(m, CalibrationWarning, stacklevel=2)
+    return CalibrationResult(
+        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
+        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
+        trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
+        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info)

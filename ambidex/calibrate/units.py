@@ -1,0 +1,97 @@
+"""Units of targets and model variables with pint.
+
+Data units ("EUR M/year", "%", "t/year") are converted to the model's units (Vensim strings such
+as 'EUR/Year', '1/Year', 'Dmnl', 't/(Year*product)') by one registry that knows the model's
+dimensions: ``Dmnl`` (dimensionless), ``EUR``, ``FTE``, ``customer``, ``project``, ``product``,
+``KU``, ``t`` (tonne), and ``%`` / ``percent`` / ``pp``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .errors import CalibrationError
+
+_DEFS = [
+    "EUR = [currency] = euro",
+    "USD = [currency_usd]",
+    "FTE = [staff]",
+    "customer = [customer] = customers",
+    "project = [project] = projects",
+    "product = [product] = products",
+    "KU = [knowledge]",
+    "Dmnl = [] = dmnl",
+    "fraction = [] ",
+    "pp = percent",
+    "Year = year = Years = years = yr",
+    "Month = month",
+    "Week = week",
+    "Day = day",
+]
+_SCALES = {"k": "1e3", "thousand": "1e3", "M": "1e6", "m": "1e6", "mn": "1e6", "million": "1e6",
+           "bn": "1e9", "billion": "1e9"}
+_MONEY = re.compile(r"\b(EUR|USD)\s+(k|thousand|M|m|mn|million|bn|billion)\b")
+_MONEY_PRE = re.compile(r"\b(k|M|m|mn|bn)\s*(EUR|USD)\b")
+
+
+@lru_cache(maxsize=1)
+def registry():
+    """The shared pint registry with the model's units defined."""
+    import pint
+
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for d in _DEFS:
+        try:
+            ureg.define(d)
+        except Exception:  # already defined in a pint version: keep pint's
+            pass
+    return ureg
+
+
+def _prepare(text: str) -> str:
+    s = str(text).strip()
+    if s in ("", "1", "Dmnl", "dmnl", "dimensionless", "fraction", "unitless"):
+        return "Dmnl"
+    s = s.replace("%", " percent ").replace("€", "EUR")
+    s = _MONEY.sub(lambda m: f"({_SCALES[m.group(2)]}*{m.group(1)})", s)
+    s = _MONEY_PRE.sub(lambda m: f"({_SCALES[m.group(1)]}*{m.group(2)})", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    # "EUR M / year" → pint wants explicit operators between juxtaposed names
+    s = re.sub(r"(?<=[\w)])\s+(?=[A-Za-z(])", "*", s)
+    return s
+
+
+def quantity(text: str, where: str):
+    """The pint quantity (factor times unit) a units string means; CalibrationError if unknown."""
+    try:
+        q = registry().parse_expression(_prepare(text))
+    except Exception as exc:
+        raise CalibrationError(f"{where}: cannot read units {text!r}: {exc}") from None
+    if not hasattr(q, "to"):
+        q = registry().Quantity(float(q), "Dmnl")
+    return q
+
+
+def factor(data_units: str, model_units: str, where: str, what: str = "") -> float:
+    """Multiply a value in ``data_units`` by this to get it in ``model_units``.
+
+    Raises :class:`CalibrationError` naming ``where`` when the two are not of the same dimension.
+    """
+    qd = quantity(data_units, where)
+    qm = quantity(model_units, f"{where} (model units of {what or 'the target'})")
+    try:
+        return float((qd / qm).to("Dmnl").magnitude)
+    except Exception:
+        raise CalibrationError(
+            f"{where}: units {data_units!r} do not convert to the model units {model_units!r}"
+            + (f" of {what}" if what else "")
+            + f" ({qd.dimensionality} vs {qm.dimensionality})"
+        ) from None
+
+
+def product(a: str, b: str, op: str = "/") -> str:
+    """Units string of a ratio (``op='/'``) or product (``'*'``) of two units strings."""
+    a = a.strip() or "Dmnl"
+    b = b.strip() or "Dmnl"
+    return f"({a}){op}({b})"
