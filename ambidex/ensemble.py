@@ -232,13 +232,17 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     horizon or TIME STEP are refused (the compiled engine cannot run them).  ``method``:
     ``"dopri5"`` (adaptive per run, ``rtol``/``atol``), ``"euler"`` or ``"rk4"`` (the model's TIME
     STEP).  ``variables``: output names (default: every stock plus the key outputs, see
-    :func:`default_variables`).
+    :func:`default_variables`).  A scenario's own ``[solver]`` method and tolerances are not
+    used: ``method``, ``rtol`` and ``atol`` apply.  The ``sample`` coordinate is 0..N-1 for every
+    kind of input (a DataFrame's index or a Dataset's own ``sample`` labels are not kept).
 
     The runs are split into chunks of ``chunk_size`` (default: as many as fit
     ``max_memory_bytes``, see :func:`bytes_per_run`).  With ``store="path.zarr"`` each chunk is
     appended to a zarr store along ``sample`` (written beside the target and renamed into place
     when complete, replacing an existing store) and the store is returned opened lazily (dask),
-    so the whole ensemble never sits in memory.  ``progress=True`` shows a bar over chunks.
+    so the whole ensemble never sits in memory.  Without ``store`` the chunks are gathered into
+    one in-memory Dataset (N x outputs x times x 8 bytes).  ``progress=True`` shows a bar
+    (rich) advancing chunk by chunk.
 
     Returns an ``xarray.Dataset`` with dims (sample, time): one data variable per output, named
     by its Python name, with ``units``/``description``/``long_name`` attrs; the sample values as

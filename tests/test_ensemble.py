@@ -198,3 +198,20 @@ def test_bad_method_and_variables(model):
         ensemble(model, {"selectivity": [0.1]}, method="LSODA")
     with pytest.raises(ScenarioError, match="no variable 'total revnue'"):
         ensemble(model, {"selectivity": [0.1]}, variables=["total revnue"])
+
+
+def test_negative_physical_stock_is_a_failed_sample(write_mdl):
+    m = ambidex.load_model(write_mdl("""
+Inventory = INTEG(-shipments, 10)
+	~	widget [0,?]
+	~	a stock that must not go negative
+	|
+shipments = 4
+	~	widget/Year [0, 10]
+	~	constant outflow
+	|
+"""))
+    ds = ensemble(m, {"shipments": [0.5, 4.0]}, method="euler")
+    assert ds.failed.values.tolist() == [False, True]
+    assert "sample 1: stock 'Inventory' went negative" in ds.attrs["failure_messages"]
+    assert np.isnan(ds.inventory.values[1]).all() and np.isfinite(ds.inventory.values[0]).all()
