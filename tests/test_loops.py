@@ -214,3 +214,33 @@ def test_dual_model_named_loops_found_with_polarity(model):
     assert named.polarity_mismatches == []
     for n in named.loops:
         assert n.loop.polarity == n.polarity, n.id
+
+
+# ------------------------------------------------------------------ agreement with pysimlin
+@pytest.mark.parametrize("which", ["bass", "oscillator"])
+def test_agrees_with_pysimlin(which, write_mdl):
+    simlin = pytest.importorskip("simlin", reason="pysimlin is not installed (pip install pysimlin): "
+                                                  "no cross-check against Simlin's LTM")
+    from ambidex.model import normalise
+    path = BASS if which == "bass" else write_mdl(TWO_STOCK, name="oscillator.mdl", final=20, step=0.125)
+    ds = loop_dominance(path)
+    try:
+        run = simlin.load(str(path)).run(analyze_loops=True)
+    except Exception as exc:  # pragma: no cover - depends on the installed pysimlin
+        pytest.skip(f"pysimlin {getattr(simlin, '__version__', '?')} cannot run LTM on {path.name}: {exc}")
+    if not run.loops or run.loops[0].behavior_time_series is None:  # pragma: no cover
+        pytest.skip(f"pysimlin {getattr(simlin, '__version__', '?')} gave no LTM scores for {path.name}")
+    mine = {frozenset(normalise(v) for v in str(c).split("→")): i
+            for i, c in enumerate(ds["variables"].values)}
+    assert len(run.loops) == ds.sizes["loop"]
+    sim = getattr(run, "_sim", None)
+    for lp in run.loops:
+        i = mine[frozenset(normalise(v) for v in lp.variables)]
+        theirs = np.asarray(lp.behavior_time_series, dtype=float)
+        assert theirs.shape == ds["relative_score"].values[i].shape
+        np.testing.assert_allclose(ds["relative_score"].values[i], theirs, rtol=1e-9, atol=1e-12)
+        if sim is not None and hasattr(sim, "get_loop_score"):
+            raw = np.asarray(sim.get_loop_score(lp.id), dtype=float)
+            np.testing.assert_allclose(ds["loop_score"].values[i], raw, rtol=1e-9, atol=1e-12)
+        if str(lp.polarity) in ("R", "B"):
+            assert ds["polarity"].values[i] == str(lp.polarity), lp.variables
