@@ -20,7 +20,7 @@ from .objective import Problem
 class CalibrationResult:
     """Estimates, diagnostics and outputs of one calibration.
 
-    ``estimates``/``std_errors``/``intervals`` (95 %: estimate +- 1.96 SE from the Jacobian, or
+    ``estimates``/``std_errors``/``intervals`` (95 %: estimate +- 1.96 SE from the Jacobian clipped to the bounds, or
     the posterior's 2.5-97.5 % quantiles for MCMC) by parameter name; ``correlation`` and
     ``covariance`` (k x k, order ``parameters``); ``targets_table`` (pandas, one row per target:
     data, fitted, residual, chi², contribution, Theil/MAPE/R² for series); ``warnings``;
@@ -229,8 +229,9 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         sd = np.sqrt(np.clip(np.diag(cov), 0, None))
         ests = {n: float(x[j]) for j, n in enumerate(names)}
         ses = {n: float(sd[j]) for j, n in enumerate(names)}
-        ivs = {n: (float(x[j] - dg.Z95 * sd[j]), float(x[j] + dg.Z95 * sd[j]))
-               for j, n in enumerate(names)}
+        ivs = {n: (float(max(x[j] - dg.Z95 * sd[j], problem.lower[j])),
+                   float(min(x[j] + dg.Z95 * sd[j], problem.upper[j])))
+               for j, n in enumerate(names)}  # clipped to the bounds
         corr = dg.correlation(cov)
         x_rep = x
     # fitted values and trajectories at the reported point estimate (MCMC: posterior median,

@@ -110,7 +110,8 @@ def profiles(problem: Problem, x: np.ndarray, n: int = 9, frac: float = 0.25):
     grids = np.empty((k, n))
     P = np.repeat(x[None, :], k * n, axis=0)
     for j in range(k):
-        half = frac * (abs(x[j]) if x[j] != 0 else problem.upper[j] - problem.lower[j])
+        span = problem.upper[j] - problem.lower[j]
+        half = frac * (abs(x[j]) if abs(x[j]) > 1e-3 * span else span)
         g = np.linspace(max(problem.lower[j], x[j] - half), min(problem.upper[j], x[j] + half), n)
         grids[j] = g
         P[j * n:(j + 1) * n, j] = g

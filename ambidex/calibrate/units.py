@@ -23,8 +23,7 @@ _DEFS = [
     "KU = [knowledge]",
     "Dmnl = [] = dmnl",
     "fraction = [] ",
-    "pp = percent",
-    "Year = year = Years = years = yr",
+    "Year = year = Years = years",
     "Month = month",
     "Week = week",
     "Day = day",
@@ -54,6 +53,7 @@ def _prepare(text: str) -> str:
     if s in ("", "1", "Dmnl", "dmnl", "dimensionless", "fraction", "unitless"):
         return "Dmnl"
     s = s.replace("%", " percent ").replace("€", "EUR")
+    s = re.sub(r"\bpp\b", "percent", s)  # percentage points
     s = _MONEY.sub(lambda m: f"({_SCALES[m.group(2)]}*{m.group(1)})", s)
     s = _MONEY_PRE.sub(lambda m: f"({_SCALES[m.group(1)]}*{m.group(2)})", s)
     s = re.sub(r"\s+", " ", s).strip()
