@@ -13,6 +13,7 @@ from .errors import AmbidexError, ModelError, ScenarioError, SolverError
 from .model import Model, Parameter, Variable, load_model
 from .scenario import Scenario, list_scenarios, load_scenario
 from .simulate import simulate
+from . import calibrate  # noqa: E402,F401  callable: ambidex.calibrate(model, targets, free=[...])
 
 __version__ = "0.1.0"
 
