@@ -144,6 +144,35 @@ def params(model: Optional[Path] = ModelOpt):
     out.print(t)
 
 
+@app.command()
+def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scenarios/data/case_firm.toml)."),
+              free: Optional[str] = typer.Option(None, "--free", help="Free parameters, comma-separated; default: the file's 'free'."),
+              method: str = typer.Option("least_squares", "--method", help="least_squares, differential_evolution or mcmc."),
+              seed: int = typer.Option(0, "--seed", help="Random seed (reproducible fits)."),
+              steps: int = typer.Option(1000, "--steps", help="MCMC steps per walker."),
+              walkers: Optional[int] = typer.Option(None, "--walkers", help="MCMC walkers."),
+              model: Optional[Path] = ModelOpt,
+              out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+              report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML fit report.")):
+    """Calibrate free parameters against case data; write OUT/calibration_NAME.nc/.html and
+    OUT/SCENARIO_calibrated.toml (runnable with `ambidex run PATH`)."""
+    from .calibrate import calibrate as run_calibration
+    from .model import load_model
+    try:
+        res = run_calibration(load_model(model), targets, free=free, method=method, seed=seed,
+                              n_steps=steps, n_walkers=walkers, progress=True)
+        paths = res.write(out_dir, report=report)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(_table(res.estimates_frame()[["estimate", "std_error", "lower95", "upper95"]],
+                     f"Estimates ({method}, chi² {res.cost:.4g})"))
+    out.print(_table(res.targets_table[["fitted", "normalised_residual", "contribution"]],
+                     "Targets (fitted in the data's units)"))
+    for w in res.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    out.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
