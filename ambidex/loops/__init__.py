@@ -7,9 +7,10 @@ loop names, and loop dominance by Loops That Matter (also across a parameter ens
 
 from .cycles import Loop, LoopList, find_loops
 from .graph import causal_graph
-from .ltm import analyse, loop_dominance
+from .ltm import analyse, dominance, loop_dominance
 from .naming import match_named_loops, read_named_loops
-from .report import dominance_periods
+from .report import dominance_periods, dominance_windows, write_loops_report
 
-__all__ = ["Loop", "LoopList", "analyse", "causal_graph", "dominance_periods", "find_loops",
-           "loop_dominance", "match_named_loops", "read_named_loops"]
+__all__ = ["Loop", "LoopList", "analyse", "causal_graph", "dominance", "dominance_periods", "find_loops",
+           "dominance_windows", "loop_dominance", "match_named_loops", "read_named_loops",
+           "write_loops_report"]

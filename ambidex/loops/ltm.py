@@ -216,9 +216,15 @@ def loop_dominance(model=None, scenario=None, samples: dict | None = None, *,
     the loop is among the dominant ones) summarise it; the loops are those of the base run.
     """
     st, run = analyse(model, scenario, length_bound, max_loops, loops_toml)
+    return dominance(st, run, scenario, samples, quantiles)
+
+
+def dominance(st: Structure, run: xr.Dataset, scenario=None, samples: dict | None = None,
+              quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.Dataset:
+    """:func:`loop_dominance` for an analysed structure and its base run (see :func:`analyse`)."""
     time = run.time.values
     if not st.loops:
-        warnings.warn(st.loops.message, stacklevel=2)
+        warnings.warn(st.loops.message, stacklevel=3)
         empty = np.zeros((0, len(time)))
         return _dataset(st, time, empty, empty, {"scenario": str(run.scenario.values)})
     if samples is None:
