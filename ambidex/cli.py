@@ -173,6 +173,33 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
     out.print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
+@app.command()
+def loops(scenario: Optional[str] = typer.Argument(None, help="Scenario (name or path); default: model defaults."),
+          model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
+          out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+          period: Optional[float] = typer.Option(None, "--period", help="Window length (model time unit); default: a seventh of the horizon."),
+          max_loops: Optional[int] = typer.Option(None, "--max-loops", help="Stop loop enumeration after this many loops."),
+          length_bound: Optional[int] = typer.Option(None, "--length-bound", help="Longest loop (variables) to look for.")):
+    """Loop dominance (Loops That Matter): write OUT/loops_MODEL_SCENARIO.html, print the dominant loop per period."""
+    from .loops import dominance_windows, write_loops_report
+    from .model import load_model
+    try:
+        m = load_model(model)
+        sc = _scenario_paths([scenario], scenarios_dir)[0] if scenario else None
+        target, ds, _ = write_loops_report(m, sc, out_dir, length_bound=length_bound, max_loops=max_loops)
+        windows = dominance_windows(ds, period)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(ds.attrs.get("message", ""))
+    t = Table(title=f"Dominant loop per period ({m.path.name}, {ds.attrs.get('scenario', '')})")
+    for c in ("from", "to", "dominant loop", "mean rel. score", "share dominant"):
+        t.add_column(c)
+    for w in windows:
+        t.add_row(f"{w['start']:g}", f"{w['end']:g}", w["label"], f"{w['mean_relative_score']:+.3f}", f"{w['share']:.0%}")
+    out.print(t)
+    out.print(f"wrote {target}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
