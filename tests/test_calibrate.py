@@ -435,3 +435,24 @@ def test_bad_toml(tmp_path):
         load_targets(p)
     with pytest.raises(CalibrationError, match="does not exist"):
         load_targets(tmp_path / "nope.toml")
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_calibrate(tmp_path):
+    from typer.testing import CliRunner
+
+    from ambidex.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["calibrate", str(DATA / "case_firm.toml"), "--out", str(tmp_path),
+                            "--no-report"])
+    assert r.exit_code == 0, r.output
+    assert "revenue_2021" in r.output
+    toml = tmp_path / "baseline_dual_calibrated.toml"
+    assert toml.is_file() and (tmp_path / "calibration_case_firm.nc").is_file()
+    r = runner.invoke(app, ["run", str(toml), "--out", str(tmp_path / "run"), "--no-report"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["calibrate", str(DATA / "case_firm.toml"), "--free", "fixed overheads",
+                            "--out", str(tmp_path / "bad")])
+    assert r.exit_code == 2 and "free[0]" in r.output + (r.stderr if hasattr(r, "stderr") else "")
+    assert not (tmp_path / "bad").exists()
