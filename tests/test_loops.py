@@ -244,3 +244,93 @@ def test_agrees_with_pysimlin(which, write_mdl):
             np.testing.assert_allclose(ds["loop_score"].values[i], raw, rtol=1e-9, atol=1e-12)
         if str(lp.polarity) in ("R", "B"):
             assert ds["polarity"].values[i] == str(lp.polarity), lp.variables
+
+
+# ------------------------------------------------------------------ ensemble, names, figures, CLI
+def test_ensemble_bands_and_dominance_share():
+    rates = np.array([60.0, 100.0, 140.0])
+    ds = ambidex.loop_dominance(BASS, samples={"contact rate": rates})
+    assert ds["relative_score"].dims == ("sample", "loop", "time")
+    np.testing.assert_array_equal(ds["param_contact_rate"].values, rates)
+    r = _loop(ds, "Adopters", "adoption from word of mouth", "adoption rate")
+    share = ds["dominance_share"].sel(time=[1.0, 9.0, 19.0]).values[r]
+    # faster word of mouth saturates earlier: the flip is near ln(N) / (c i), 15.4, 9.2 and
+    # 6.6 years for c = 60, 100, 140, so at t = 9 the two slower samples are still dominated
+    # by word of mouth; all are at t = 1, none at t = 19
+    np.testing.assert_allclose(share, [1.0, 2 / 3, 0.0])
+    q = ds["relative_score_quantile"]
+    assert (q.sel(quantile=0.05) <= q.sel(quantile=0.95) + 1e-12).all()
+    # each sample equals its single run
+    single = ambidex.loop_dominance(BASS)
+    np.testing.assert_allclose(ds["relative_score"].sel(sample=1).values, single["relative_score"].values)
+    with pytest.raises(ambidex.ModelError, match="contact rat"):
+        ambidex.loop_dominance(BASS, samples={"contact rat": rates})
+
+
+def test_named_loops_toml(write_mdl, tmp_path):
+    p = write_mdl(TWO_STOCK, name="osc.mdl", final=2, step=0.125)
+    p.with_suffix(".loops.toml").write_text(
+        '[[loop]]\nid = "B1"\nname = "oscillation"\npolarity = "B"\n'
+        'variables = ["X", "outflow y", "Y", "inflow x"]\n\n'
+        '[[loop]]\nid = "B2"\nname = "through both stocks, given by stocks only"\npolarity = "B"\n'
+        'variables = ["Y", "X"]\n\n'
+        '[[loop]]\nid = "R9"\nname = "not in the model"\npolarity = "R"\n'
+        'variables = ["X", "drain y"]\n')
+    st, _ = analyse(p)
+    named = {n.id: n for n in st.named.loops}
+    assert named["B1"].exact and named["B1"].loop.length == 4
+    assert not named["B2"].exact and named["B2"].loop is named["B1"].loop
+    assert st.named.missing == ["R9"]
+    ds = loop_dominance(p)
+    i = _loop(ds, "X", "outflow y", "Y", "inflow x")
+    assert ds["named_id"].values[i] == "B1" and ds["name"].values[i] == "oscillation"
+    assert ds.attrs["named_loops_missing"] == "R9"
+    p.with_suffix(".loops.toml").write_text('[[loop]]\nid = "B1"\nvariables = ["X", "no such thing"]\n')
+    with pytest.raises(ambidex.ModelError, match="no such thing"):
+        analyse(p)
+
+
+def test_figures_and_report(tmp_path):
+    from ambidex.loops import write_loops_report
+    from ambidex.loops.figures import cld_figure, dominance_bands_figure, relative_scores_figure
+
+    st, run = analyse(BASS)
+    fig = cld_figure(st)
+    menu = fig.layout.updatemenus[0]
+    assert len(menu.buttons) == 1 + len(st.loops)       # 'all links' + one per loop
+    colours = {tr.name: tr.line.color for tr in fig.data}
+    assert colours["positive link"] != colours["negative link"]
+    ds = loop_dominance(BASS)
+    rel = relative_scores_figure(ds)
+    assert {tr.stackgroup for tr in rel.data} == {"pos", "neg"}
+    ens = ambidex.loop_dominance(BASS, samples={"adoption fraction": [0.01, 0.02]})
+    bands = dominance_bands_figure(ens)
+    assert len(bands.data) == 3 * ens.sizes["loop"]
+    path, ds2, periods = write_loops_report(BASS, out_dir=tmp_path)
+    assert path.is_file() and path.stat().st_size > 100_000 and "Causal-loop diagram" in path.read_text()
+    assert len(periods) == 2
+
+
+def test_dual_model_diagram_sectors(model):
+    from ambidex.loops.figures import SECTOR_BOXES, layout
+    g = causal_graph(model)
+    pos = layout(g)
+    x = {s: [] for s in SECTOR_BOXES}
+    for n, d in g.nodes(data=True):
+        x.setdefault(d["sector"], []).append(pos[n][0])
+    collab = max(x["Collaboration based business model"])
+    market = min(x["Market based business model"])
+    boundary = x["Boundary element"]
+    assert collab < min(boundary) and max(boundary) < market
+
+
+def test_cli_loops(tmp_path):
+    from typer.testing import CliRunner
+    from ambidex.cli import app
+
+    r = CliRunner().invoke(app, ["loops", "--model", str(BASS), "--out", str(tmp_path), "--period", "5"])
+    assert r.exit_code == 0, r.output
+    assert "Dominant loop per period" in r.output and "Adopters" in r.output
+    assert (tmp_path / "loops_bass_diffusion_default.html").is_file()
+    r = CliRunner().invoke(app, ["loops", "--model", str(tmp_path / "missing.mdl"), "--out", str(tmp_path)])
+    assert r.exit_code == 2
