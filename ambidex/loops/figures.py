@@ -70,6 +70,17 @@ def _edge_path(p0, p1, shrink=0.06):
     return a, b
 
 
+def _wrap_title(lp, g, width: int = 150) -> str:
+    words, lines, cur = lp.chain(g).split(" "), [], ""
+    for w in words:
+        if len(cur) + len(w) + 1 > width:
+            lines.append(cur)
+            cur = ""
+        cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return f"{lp.label} ({lp.polarity})<br><sup>" + "<br>".join(lines) + "</sup>"
+
+
 def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: int = 30,
                title: str | None = None) -> go.Figure:
     """The causal-loop diagram of ``st`` (a :class:`~ambidex.loops.ltm.Structure`).
@@ -138,8 +149,7 @@ def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: i
     for k, lp in enumerate(loops):
         vis = [True] * n_base + [j == k for j in range(len(loops))]
         buttons.append(dict(label=f"{lp.label} ({lp.polarity})"[:60], method="update",
-                            args=[{"visible": vis}, {"title.text": f"{lp.label} ({lp.polarity}): "
-                                                                   f"{lp.chain(st.graph)}"[:200]}]))
+                            args=[{"visible": vis}, {"title.text": _wrap_title(lp, st.graph)}]))
     shapes, notes = [], []
     present = {g.nodes[n].get("sector", "") for n in g}
     for s, (cx, cy, w, h) in SECTOR_BOXES.items():
@@ -154,8 +164,9 @@ def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: i
         title=title or f"Causal-loop diagram of {st.model.name}", height=850, shapes=shapes,
         annotations=notes, template="plotly_white", hovermode="closest",
         xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
-        updatemenus=[dict(buttons=buttons, direction="down", x=0.0, xanchor="left", y=1.08,
-                          yanchor="top", showactive=True)])
+        margin=dict(t=150),
+        updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.0,
+                          yanchor="bottom", showactive=True)])
     return fig
 
 
