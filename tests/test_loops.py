@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -334,3 +333,12 @@ def test_cli_loops(tmp_path):
     assert (tmp_path / "loops_bass_diffusion_default.html").is_file()
     r = CliRunner().invoke(app, ["loops", "--model", str(tmp_path / "missing.mdl"), "--out", str(tmp_path)])
     assert r.exit_code == 2
+
+
+def test_xmile_twin_gives_the_same_loop_scores(model):
+    xmile = ROOT / "sd_models" / "dual_business_model.xmile"
+    a = loop_dominance(model, length_bound=6)
+    b = loop_dominance(xmile, length_bound=6)
+    assert a.sizes["loop"] > 10
+    assert list(a["variables"].values) == list(b["variables"].values)
+    np.testing.assert_allclose(a["relative_score"].values, b["relative_score"].values, atol=1e-9)

@@ -209,6 +209,7 @@ def loop_dominance(model=None, scenario=None, samples: dict | None = None, *,
     polarities), ``name`` and ``named_id`` (from ``<model>.loops.toml`` when present),
     ``length``, ``partition``.  ``attrs['time_convention']`` states the time labelling.
     A model without loops gives an empty ``loop`` dimension and ``attrs['message']`` saying so.
+    (``variables`` shadows ``Dataset.variables`` as an attribute: read it as ``ds["variables"]``.)
 
     ``samples`` (parameter name -> array of N values) runs the ensemble: ``loop_score`` and
     ``relative_score`` gain a leading ``sample`` dim, and ``relative_score_quantile``
