@@ -49,12 +49,35 @@ def _scenario_paths(names, directory):
     return [load_scenario(p) for p in paths]
 
 
+def _loop_figures(model, scens):
+    """Causal-loop diagram and relative loop scores of the first scenario without interventions
+    (the baseline when present); nothing for a model whose loop scores cannot be computed."""
+    from .loops.figures import cld_figure, relative_scores_figure
+    from .loops.ltm import analyse, dominance
+
+    pick = [s for s in scens if s.name == "baseline_dual"] or [s for s in scens if not s.interventions]
+    if not pick:
+        return ()
+    try:
+        st, run_ = analyse(model, pick[0])
+        lds = dominance(st, run_)
+    except Exception as exc:  # loop scores need scalar models; the report still gets written
+        err.print(f"note: loop dominance left out of the report: {exc}")
+        return ()
+    if lds.sizes.get("loop", 0) == 0:
+        return ()
+    return (cld_figure(st), relative_scores_figure(
+        lds, title=f"Loop dominance (Loops That Matter), scenario {pick[0].name}: relative loop scores"))
+
+
 @app.command()
 def run(names: Optional[List[str]] = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
         model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
         method: Optional[str] = MethodOpt,
         out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
-        report: bool = typer.Option(True, "--report/--no-report", help="Write report.html.")):
+        report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
+        loops: bool = typer.Option(True, "--loops/--no-loops",
+                                   help="Add the loop-dominance figures (Loops That Matter) to the report.")):
     """Simulate scenarios; write OUT/scenarios.nc and OUT/report.html; print a summary."""
     from .model import load_model
     from .report import build_report
@@ -69,7 +92,7 @@ def run(names: Optional[List[str]] = typer.Argument(None, help="Scenario names o
         html = None
         if report:
             edges = stock_influences(m, t=None)
-            html = build_report(ds, m, edges)
+            html = build_report(ds, m, edges, extra_figures=_loop_figures(m, scens) if loops else ())
         # write both to temporary files first; rename only when both are complete
         nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
         with atomic_path(nc_target) as tmp_nc:

@@ -26,6 +26,7 @@ def test_run_subset_writes_netcdf_and_report_and_prints_table(tmp_path):
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "plotly" in html.lower()
     assert "Feedback structure" in html and "Revenue by business model" in html
+    assert "Loops That Matter" in html
     assert "<script src=\"http" not in html and "plotly.js v" in html  # inlined: opens offline
     ds.close()
 
