@@ -1,0 +1,138 @@
+"""Plotly figures of the workshop, as plain dicts (fast to build and to send).
+
+Every trace carries ``meta = {"var": py_name, "scale": factor, "run": label}`` so a test (or a
+participant's script) can read the plotted values back from the page and map them to the model.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+OUTCOMES = [
+    ("collaboration_revenue", 1e-6, "EUR M/year", "Revenue, collaboration-based model"),
+    ("market_revenue", 1e-6, "EUR M/year", "Revenue, market-based model"),
+    ("total_revenue", 1e-6, "EUR M/year", "Total revenue"),
+    ("operating_margin", 1, "share", "Operating margin"),
+    ("roa", 1, "1/year", "Return on assets"),
+    ("relationship_trust", 1, "0-1", "Relationship trust"),
+    ("tacit_knowledge", 1, "KU", "Tacit knowledge"),
+    ("codified_knowledge", 1, "KU", "Codified knowledge"),
+    ("exploration_share", 1, "share", "Exploration share"),
+    ("exploitation_share", 1, "share", "Exploitation share"),
+    ("myopia_index", 1, "0-1", "Risk: myopia"),
+    ("fragmentation_index", 1, "0-1", "Risk: fragmentation"),
+    ("polarization_index", 1, "0-1", "Risk: polarization"),
+    ("ambidexterity_balance", 1, "0-1", "Ambidexterity balance"),
+    ("collaboration_share_of_revenue", 1, "share", "Collaboration share of revenue"),
+    ("team_capacity", 1, "FTE", "IMT capacity"),
+]
+COLS = 4
+CURRENT_COLOR = "#1f77b4"
+BASELINE_COLOR = "#7f7f7f"
+PALETTE = ["#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"] + qualitative.D3
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(titles: tuple[str, ...], cols: int, height_per_row: int) -> dict:
+    rows = (len(titles) + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
+                        horizontal_spacing=0.06, vertical_spacing=0.09)
+    lay = fig.to_plotly_json()["layout"]
+    lay.update(height=height_per_row * rows + 40, margin={"l": 40, "r": 10, "t": 100, "b": 30},
+               hovermode="closest",
+               legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                       "yref": "container"},
+               uirevision="keep")
+    for ann in lay.get("annotations", []):
+        ann["font"] = {"size": 11}
+    return lay
+
+
+def _axis(k: int) -> tuple[str, str]:
+    return ("x" if k == 0 else f"x{k + 1}"), ("y" if k == 0 else f"y{k + 1}")
+
+
+def _series(ds, scen: str, py: str, scale: float, until: float | None = None):
+    sub = ds[py].sel(scenario=scen)
+    t = ds.time.values
+    y = sub.values
+    ok = np.isfinite(y)
+    if until is not None:
+        ok &= t <= until + 1e-9
+    return t[ok].tolist(), (y[ok] * scale).tolist()
+
+
+def grid(runs: list[tuple], title: str, items=OUTCOMES, cols: int = COLS,
+         height_per_row: int = 210) -> dict:
+    """A grid of subplots, one per outcome; ``runs`` = [(ds, scenario, label, style)] where
+    style has color, dash, until (time limit) and width."""
+    items = [it for it in items if any(it[0] in r[0] for r in runs)]
+    lay = dict(_layout(tuple(f"{t} ({u})" for _, _, u, t in items), cols, height_per_row))
+    lay["title"] = {"text": title, "x": 0, "font": {"size": 14}}
+    data = []
+    for k, (py, scale, unit, label) in enumerate(items):
+        xa, ya = _axis(k)
+        for ds, scen, name, style in runs:
+            if py not in ds:
+                continue
+            x, y = _series(ds, scen, py, scale, style.get("until"))
+            data.append({
+                "type": "scatter", "mode": "lines", "x": x, "y": y, "name": name,
+                "legendgroup": name, "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
+                "line": {"color": style.get("color"), "dash": style.get("dash", "solid"),
+                         "width": style.get("width", 2)},
+                "meta": {"var": py, "scale": scale, "run": name},
+                "hovertemplate": f"{name}<br>%{{x:.2f}}: %{{y:.4g}} {unit}<extra>{label}</extra>",
+            })
+    return {"data": data, "layout": lay}
+
+
+def outcomes(current, baseline, current_label: str = "current", baseline_label: str = "baseline",
+             until: float | None = None, title: str = "Key outcomes against the baseline") -> dict:
+    """Key outcomes over time: the current levers (solid) against the baseline (dashed)."""
+    runs = []
+    if baseline is not None:
+        runs.append((baseline, str(baseline.scenario.values[0]), baseline_label,
+                     {"color": BASELINE_COLOR, "dash": "dash", "width": 1.5}))
+    if current is not None:
+        runs.append((current, str(current.scenario.values[0]), current_label,
+                     {"color": CURRENT_COLOR, "until": until}))
+    return grid(runs, title)
+
+
+def compare(ds_list: list, labels: list[str], title="Snapshots side by side") -> dict:
+    """One line per pinned snapshot (and the current run) on every key outcome."""
+    runs = []
+    for i, (ds, label) in enumerate(zip(ds_list, labels)):
+        color = CURRENT_COLOR if label == "current" else (
+            BASELINE_COLOR if label.startswith("baseline") else PALETTE[i % len(PALETTE)])
+        runs.append((ds, str(ds.scenario.values[0]), label,
+                     {"color": color, "dash": "dash" if label.startswith("baseline") else "solid"}))
+    return grid(runs, title)
+
+
+def final_values_table(ds_list: list, labels: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: each key outcome at the last saved time, one column per run."""
+    header = ["outcome"] + labels
+    rows = []
+    for py, scale, unit, label in OUTCOMES:
+        row = [f"{label} ({unit})"]
+        for ds in ds_list:
+            if py in ds:
+                y = ds[py].isel(scenario=0).values
+                y = y[np.isfinite(y)]
+                row.append(f"{y[-1] * scale:.4g}" if len(y) else "")
+            else:
+                row.append("")
+        rows.append(row)
+    return header, rows
+
+
+def empty(message: str) -> dict:
+    return {"data": [], "layout": {"title": {"text": message, "x": 0, "font": {"size": 14}},
+                                   "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                   "height": 300}}
