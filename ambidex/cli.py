@@ -223,6 +223,20 @@ def loops(scenario: Optional[str] = typer.Argument(None, help="Scenario (name or
     out.print(f"wrote {target}")
 
 
+@app.command()
+def workshop(model: Optional[Path] = ModelOpt,
+             port: int = typer.Option(8050, "--port", help="Port to listen on."),
+             host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: localhost only).")):
+    """Start the strategy-workshop app in the browser (Dash) and print its address."""
+    from .workshop import create_app, serve
+    try:
+        web = create_app(model)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(f"ambidex workshop running at http://{host}:{port}/  (Ctrl+C to stop)")
+    serve(web, host=host, port=port)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
