@@ -15,6 +15,7 @@ from .scenario import Scenario, list_scenarios, load_scenario
 from .simulate import simulate
 from . import calibrate  # noqa: E402,F401  callable: ambidex.calibrate(model, targets, free=[...])
 from .loops import loop_dominance  # noqa: E402,F401  ambidex.loop_dominance(model, scenario=None, samples=None)
+from . import check  # noqa: E402,F401  callable: ambidex.check(model=None, checks_file=None) -> CheckReport
 
 __version__ = "0.1.0"
 
