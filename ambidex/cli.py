@@ -237,6 +237,28 @@ def workshop(model: Optional[Path] = ModelOpt,
     serve(web, host=host, port=port)
 
 
+@app.command(name="check")
+def check_cmd(model: Optional[Path] = ModelOpt,
+              checks_file: Optional[Path] = typer.Option(None, "--checks", help="Reality checks TOML; default: MODEL.checks.toml beside the model."),
+              json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report (with evidence) as JSON here."),
+              show_all: bool = typer.Option(False, "--all", help="List every result, not only failures and warnings.")):
+    """SD validation tests (units, structure, parameters, extreme conditions, integration error,
+    reality checks); exit code 1 when any fails."""
+    from .check import run_checks
+    try:
+        report = run_checks(model, checks_file)
+        if json_out is not None:
+            report.to_json(json_out)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(report.table(show="all" if show_all else "problems"))
+    out.print(f"{'PASSED' if report.passed else 'FAILED'}: {len(report.failures)} failures, "
+              f"{len(report.warnings)} warnings ({report.elapsed:.1f} s)"
+              + (f"; wrote {json_out}" if json_out is not None else ""))
+    if not report.passed:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
