@@ -1,0 +1,184 @@
+"""ambidex.sensitivity: specs, SALib methods against analytic indices, the SD model, Dask."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ambidex
+from ambidex.errors import ScenarioError
+from ambidex import sensitivity as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+DUAL_SPEC = ROOT / "scenarios" / "sensitivity" / "dual_model_sobol.toml"
+
+
+# ----------------------------------------------------------------------------- analytic models
+def ishigami(X, a=7.0, b=0.1):
+    return np.sin(X[:, 0]) + a * np.sin(X[:, 1]) ** 2 + b * X[:, 2] ** 4 * np.sin(X[:, 0])
+
+
+def ishigami_indices(a=7.0, b=0.1):
+    v1 = 0.5 * (1 + b * np.pi ** 4 / 5) ** 2
+    v2 = a ** 2 / 8
+    v13 = b ** 2 * np.pi ** 8 * (1 / 18 - 1 / 50)
+    v = v1 + v2 + v13
+    return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
+
+
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+
+
+def within(est, conf, exact, floor=0.01):
+    est, conf, exact = map(np.asarray, (est, conf, exact))
+    return np.all(np.abs(est - exact) <= np.maximum(conf, floor)), (est, conf, exact)
+
+
+def test_ishigami_sobol_matches_analytic_within_ci():
+    ds = sa.analyze_function(ishigami, dict(ISHIGAMI, method={"name": "sobol", "samples": 2048},
+                                            seed=11))
+    s1, st = ishigami_indices()
+    ok, info = within(ds.S1.sel(output="y").values, ds.S1_conf.sel(output="y").values, s1)
+    assert ok, info
+    ok, info = within(ds.ST.sel(output="y").values, ds.ST_conf.sel(output="y").values, st)
+    assert ok, info
+    # S2: only x1-x3 interact
+    s2 = ds.S2.sel(output="y").values
+    assert abs(s2[0, 2] - (1 - s1.sum() - 0)) < 3 * ds.S2_conf.sel(output="y").values[0, 2] + 0.02
+    assert abs(s2[0, 1]) < 3 * ds.S2_conf.sel(output="y").values[0, 1] + 0.02
+    assert set(ds.S.dims) == {"order", "parameter", "output"}
+
+
+def test_ishigami_fast_and_morris_rank():
+    fast = sa.analyze_function(ishigami, dict(ISHIGAMI, method={"name": "fast", "samples": 2049},
+                                              seed=3))
+    s1, st = ishigami_indices()
+    assert np.allclose(fast.S1.values.ravel(), s1, atol=0.03)
+    mor = sa.analyze_function(ishigami, dict(ISHIGAMI, method={"name": "morris", "samples": 200},
+                                             seed=3))
+    mu_star = mor.mu_star.values.ravel()
+    assert mu_star[1] > mu_star[2] and mu_star[0] > mu_star[2]
+    assert (mor.mu_star_conf.values > 0).all()
+
+
+def linear_spec(method="sobol", samples=4096):
+    return {
+        "name": "linear", "seed": 5,
+        "method": {"name": method, "samples": samples},
+        "parameters": [
+            {"name": "u1", "lower": 0.0, "upper": 1.0},
+            {"name": "u2", "lower": -2.0, "upper": 2.0},
+            {"name": "n3", "distribution": "normal", "mean": 1.0, "sd": 0.5},
+            {"name": "t4", "distribution": "triangular", "lower": 0.0, "mode": 1.0, "upper": 4.0},
+            {"name": "l5", "distribution": "lognormal", "mu": 0.0, "sigma": 0.3},
+        ],
+        "outputs": [{"variable": "y", "name": "y"}],
+    }
+
+
+A = np.array([2.0, 1.0, 3.0, -1.0, 1.5])
+
+
+def linear(X):
+    return X @ A
+
+
+def test_linear_first_order_is_a2var_over_sum():
+    spec = sa.load_spec(linear_spec())
+    var = np.array([p.frozen().var() if p.distribution == "uniform" else _trunc_var(p)
+                    for p in spec.parameters])
+    exact = A ** 2 * var / np.sum(A ** 2 * var)
+    ds = sa.analyze_function(linear, spec)
+    ok, info = within(ds.S1.sel(output="y").values, ds.S1_conf.sel(output="y").values, exact)
+    assert ok, info
+    ok, info = within(ds.ST.sel(output="y").values, ds.ST_conf.sel(output="y").values, exact)
+    assert ok, info
+    # the samples follow the declared distributions
+    X = ds.X.values
+    assert X[:, 0].min() >= 0 and X[:, 0].max() <= 1
+    assert abs(X[:, 2].mean() - 1.0) < 0.02 and abs(X[:, 2].std() - 0.5) < 0.03
+    assert X[:, 4].min() > 0
+
+
+def _trunc_var(p):
+    from scipy import integrate
+    d = p.frozen()
+    lo, hi = p.support()
+    mass = d.cdf(hi) - d.cdf(lo)
+    m1 = integrate.quad(lambda x: x * d.pdf(x), lo, hi)[0] / mass
+    m2 = integrate.quad(lambda x: x * x * d.pdf(x), lo, hi)[0] / mass
+    return m2 - m1 ** 2
+
+
+def test_linear_delta_and_pawn_run():
+    ds = sa.analyze_function(linear, dict(linear_spec("pawn", 1000)))
+    med = ds.pawn_median.values.ravel()
+    assert med.argmax() == 2  # n3 carries the largest share of variance
+    ds = sa.analyze_function(linear, dict(linear_spec("delta", 200),
+                                          method={"name": "delta", "samples": 200,
+                                                  "num_resamples": 5}))
+    d = ds.delta.values.ravel()
+    assert min(d[1], d[2]) > max(d[0], d[4])  # u2 and n3 matter more than u1 and l5
+
+
+def test_salib_problem_dict_and_module_is_callable():
+    prob = dict(ISHIGAMI, dists=["unif", "unif", "unif"], method={"name": "sobol", "samples": 256},
+                seed=1)
+    a = ambidex.sensitivity(ishigami, prob)
+    b = sa.analyze_function(ishigami, prob)
+    assert np.array_equal(a.S1.values, b.S1.values)  # same seed, same numbers
+    assert {"S1", "ST", "S1_conf", "ST_conf"} <= set(a.data_vars)
+    assert a.S1.dims == ("parameter", "output")
+
+
+# ----------------------------------------------------------------------------- bad specs
+def _write(tmp_path, text, name="bad.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+GOOD_PARAMS = '[[parameters]]\nname = "selectivity"\n[[outputs]]\nvariable = "ROA"\n'
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[method]\nname = "sobol"\nsamples = 1000\n' + GOOD_PARAMS, "method.samples"),
+    ('[method]\nname = "fast"\nsamples = 60\n' + GOOD_PARAMS, "method.samples"),
+    ('[method]\nname = "hdmr"\n' + GOOD_PARAMS, "method.name"),
+    ('[[parameters]]\nname = "selectivity"\nlower = 0.8\nupper = 0.2\n', "parameters[0] (selectivity)"),
+    ('[[parameters]]\nname = "x"\ndistribution = "beta"\n', "parameters[0] (x).distribution"),
+    ('[[parameters]]\nname = "x"\ndistribution = "normal"\nmean = 1.0\n', "parameters[0] (x)"),
+    ('[method]\nname = "morris"\nsamples = 10\nlevels = 3\n' + GOOD_PARAMS, "method.levels"),
+    ('[method]\nname = "sobol"\ntrajectories = 3\n' + GOOD_PARAMS, "[method]"),
+    ('seed = "abc"\n' + GOOD_PARAMS, "seed"),
+    ('parameters = 3\n', "parameters"),
+    ('[method\n', "malformed TOML"),
+])
+def test_bad_spec_names_file_and_key(tmp_path, text, key):
+    p = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as exc:
+        sa.load_spec(p)
+    assert str(p) in str(exc.value) and key in str(exc.value), str(exc.value)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ambidex.load_model()
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[[parameters]]\nname = "selectivty"\n[[outputs]]\nvariable = "ROA"\n', "parameters[0] (selectivty).name"),
+    ('[[parameters]]\nname = "selectivity"\n[[outputs]]\nvariable = "ROAA"\n', "outputs[0].variable"),
+    ('[[parameters]]\nname = "selectivity"\nlower = 0.5\nupper = 2.0\n[[outputs]]\nvariable = "ROA"\n',
+     "parameters[0] (selectivity).upper"),
+    ('[[parameters]]\nname = "selectivity"\n', "outputs"),
+])
+def test_bad_spec_against_model(tmp_path, model, text, key):
+    p = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as exc:
+        sa.load_spec(p, model)
+    assert str(p) in str(exc.value) and key in str(exc.value), str(exc.value)
