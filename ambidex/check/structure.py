@@ -98,7 +98,7 @@ def check_structure(model, run=None) -> list[CheckResult]:
         el = els.get(normalise(st.name))
         for comp in el.components if el else ():
             if isinstance(comp.ast, ae.IntegStructure):
-                bad = [("-" if s < 0 else "+") + " " + render(n)
+                bad = [("-" if s < 0 else "+") + " " + render(n, {k: e.name for k, e in els.items()})
                        for n, s, named in _integ_terms(comp.ast.flow) if not named]
                 if bad:
                     unnamed[st.py_name] = bad

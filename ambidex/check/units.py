@@ -111,16 +111,20 @@ class UnitSystem:
         return q is None or q is ANY or self.same(q, self.ureg.Quantity(1.0))
 
 
-def render(node) -> str:
-    """Text of an expression node (for messages)."""
+_NAMES: dict[str, str] = {}  # normalised reference -> model-file name, for messages
+
+
+def render(node, names: dict | None = None) -> str:
+    """Text of an expression node (for messages), with model-file names where known."""
     from pysd.translators.structures import abstract_expressions as ae
 
+    names = _NAMES if names is None else names
     if isinstance(node, (int, float)):
         return f"{node:g}"
     if isinstance(node, ae.ReferenceStructure):
-        return node.reference
+        return names.get(normalise(node.reference), node.reference)
     if isinstance(node, (ae.ArithmeticStructure, ae.LogicStructure)):
-        ops, args = list(node.operators), [render(a) for a in node.arguments]
+        ops, args = list(node.operators), [render(a, names) for a in node.arguments]
         if len(args) == 1:
             return ("-" if ops[0] == "negative" else ops[0] + " ") + args[0]
         s = args[0]
@@ -128,7 +132,9 @@ def render(node) -> str:
             s += f" {op} {a}"
         return f"({s})"
     if isinstance(node, ae.CallStructure):
-        return f"{render(node.function).upper()}({', '.join(render(a) for a in node.arguments)})"
+        fn = getattr(node.function, "reference", "")
+        fn = names[normalise(fn)] if normalise(fn) in names else str(fn).upper()
+        return f"{fn}({', '.join(render(a, names) for a in node.arguments)})"
     return type(node).__name__.replace("Structure", "").upper() + "(...)"
 
 
@@ -315,6 +321,8 @@ def check_units(model) -> list[CheckResult]:
     """One result per equation whose units do not balance (plus one summary pass/warn)."""
     us = UnitSystem()
     els = abstract_elements(model)
+    _NAMES.clear()
+    _NAMES.update({k: el.name for k, el in els.items()})
     eqs = equations(model)
     results: list[CheckResult] = []
     declared, bad_units, no_units = {}, [], []
