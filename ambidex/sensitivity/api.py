@@ -119,11 +119,16 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
         ds = analyze(spec, X, Y, times=evaluator.output_times(), progress=upd)
     if spec.uncertainty is not None:
         from .uncertainty import uncertainty_bands
-        ds = ds.merge(uncertainty_bands(evaluator, spec, progress=progress))
+        mc = uncertainty_bands(evaluator, spec, progress=progress)
+        ds = ds.merge(mc)
+        ds.attrs.update(mc.attrs)
     if spec.discovery is not None:
         from .discovery import discover
-        ds = ds.merge(discover(spec, ds["X"].values, ds["Y"].sel(output=spec.discovery["output"]).values))
-        ds.attrs.update({f"discovery_{k}": v for k, v in ds.attrs.pop("_discovery", {}).items()})
+        disc = discover(spec, ds["X"].values,
+                        ds["Y"].sel(output=spec.discovery["output"]).values)
+        info = disc.attrs.pop("_discovery", {})
+        ds = ds.merge(disc)
+        ds.attrs.update({f"discovery_{k}": v for k, v in info.items()})
     attrs = dict(ds.attrs)
     ds.attrs = stamp(model, spec=json.dumps(_spec_json(spec), sort_keys=True, default=str),
                      spec_file=str(spec.path) if spec.path else "",
