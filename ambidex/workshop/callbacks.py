@@ -8,7 +8,7 @@ import base64
 import json
 import math
 
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..errors import AmbidexError
 from ..structure import stock_influences
@@ -44,6 +44,25 @@ def outcome_figure(model, state):
     cur = runs.run(model, scenario_dict(model, state))
     return figures.outcomes(cur, base, title=f"Key outcomes: current levers (solid) against "
                                              f"scenario '{state['scenario']}' (dashed)")
+
+
+def current_patch(model, state):
+    """A Patch setting the y values of the 'current' traces of the outcomes figure (same trace
+    order as :func:`figures.outcomes` with a baseline and a current run on every subplot)."""
+    cur = runs.run(model, scenario_dict(model, state))
+    base = runs.run(model, baseline_dict(model, state))
+    p = Patch()
+    k = 0
+    for item in figures.OUTCOMES:
+        py, scale = item[0], item[1]
+        if py not in cur and py not in base:
+            continue
+        if py in base:
+            k += 1
+        if py in cur:
+            p["data"][k]["y"] = figures._series(cur, str(cur.scenario.values[0]), py, scale)[1]
+            k += 1
+    return p
 
 
 def game_status(state) -> str:
@@ -112,6 +131,13 @@ def register(app, model):
                 if state.get("game"):
                     return reply(state, no_update, "")
                 state = log(state, "run", diff, model=model)
+                # only the current series change: send them as a patch (smaller reply, no relayout)
+                patch = current_patch(model, state)
+                vals = [_tidy(state["levers"].get(q)) for q in ids]
+                sl = [no_update] * len(ids) if trig["type"] == "lever" else vals
+                nums = [no_update if q != py else vals[i] for i, q in enumerate(ids)] \
+                    if trig["type"] == "lever" else vals
+                return state, patch, sl, nums, "", game_status(state)
             elif trig == "scenario":
                 state = state_from_scenario(model, scenario, previous=old)
                 state = log(state, "run", model=model, note="scenario selected")

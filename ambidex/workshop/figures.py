@@ -12,23 +12,22 @@ import numpy as np
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-OUTCOMES = [
-    ("collaboration_revenue", 1e-6, "EUR M/year", "Revenue, collaboration-based model"),
-    ("market_revenue", 1e-6, "EUR M/year", "Revenue, market-based model"),
+OUTCOMES = [  # (py name, scale, unit, subplot title[, legend label within a shared subplot])
+    ("collaboration_revenue", 1e-6, "EUR M/year", "Revenue by business model", "collaboration-based"),
+    ("market_revenue", 1e-6, "EUR M/year", "Revenue by business model", "market-based"),
     ("total_revenue", 1e-6, "EUR M/year", "Total revenue"),
     ("operating_margin", 1, "share", "Operating margin"),
     ("roa", 1, "1/year", "Return on assets"),
     ("relationship_trust", 1, "0-1", "Relationship trust"),
-    ("tacit_knowledge", 1, "KU", "Tacit knowledge"),
-    ("codified_knowledge", 1, "KU", "Codified knowledge"),
-    ("exploration_share", 1, "share", "Exploration share"),
-    ("exploitation_share", 1, "share", "Exploitation share"),
+    ("tacit_knowledge", 1, "KU", "Knowledge stocks", "tacit"),
+    ("codified_knowledge", 1, "KU", "Knowledge stocks", "codified"),
+    ("exploration_share", 1, "share", "Exploration vs exploitation", "exploration"),
+    ("exploitation_share", 1, "share", "Exploration vs exploitation", "exploitation"),
     ("myopia_index", 1, "0-1", "Risk: myopia"),
     ("fragmentation_index", 1, "0-1", "Risk: fragmentation"),
     ("polarization_index", 1, "0-1", "Risk: polarization"),
     ("ambidexterity_balance", 1, "0-1", "Ambidexterity balance"),
     ("collaboration_share_of_revenue", 1, "share", "Collaboration share of revenue"),
-    ("team_capacity", 1, "FTE", "IMT capacity"),
 ]
 COLS = 4
 CURRENT_COLOR = "#1f77b4"
@@ -66,27 +65,49 @@ def _series(ds, scen: str, py: str, scale: float, until: float | None = None):
     return t[ok].tolist(), (y[ok] * scale).tolist()
 
 
+SECOND = {"current": "#ff7f0e", "baseline": "#c49c94"}  # second variable in a shared subplot
+
+
 def grid(runs: list[tuple], title: str, items=OUTCOMES, cols: int = COLS,
          height_per_row: int = 210) -> dict:
-    """A grid of subplots, one per outcome; ``runs`` = [(ds, scenario, label, style)] where
-    style has color, dash, until (time limit) and width."""
+    """A grid of subplots, one per outcome title (items with the same title share a subplot);
+    ``runs`` = [(ds, scenario, label, style)] where style has color, dash, until, width."""
     items = [it for it in items if any(it[0] in r[0] for r in runs)]
-    lay = dict(_layout(tuple(f"{t} ({u})" for _, _, u, t in items), cols, height_per_row))
+    titles = []
+    for it in items:
+        if it[3] not in titles:
+            titles.append(it[3])
+    units = {it[3]: it[2] for it in items}
+    lay = dict(_layout(tuple(f"{t} ({units[t]})" for t in titles), cols, height_per_row))
     lay["title"] = {"text": title, "x": 0, "font": {"size": 14}}
     data = []
-    for k, (py, scale, unit, label) in enumerate(items):
+    seen: dict[str, int] = {}
+    for it in items:
+        py, scale, unit, label = it[:4]
+        sub = it[4] if len(it) > 4 else None
+        k = titles.index(label)
+        nth = seen.get(label, 0)
+        seen[label] = nth + 1
         xa, ya = _axis(k)
         for ds, scen, name, style in runs:
             if py not in ds:
                 continue
             x, y = _series(ds, scen, py, scale, style.get("until"))
+            color = style.get("color")
+            dash = style.get("dash", "solid")
+            if nth and name in SECOND:
+                color = SECOND[name]
+            elif nth:
+                dash = "dot"  # second variable of a shared subplot, same run colour
+            shown = f"{name}: {sub}" if sub else name
             data.append({
-                "type": "scatter", "mode": "lines", "x": x, "y": y, "name": name,
-                "legendgroup": name, "showlegend": k == 0, "xaxis": xa, "yaxis": ya,
-                "line": {"color": style.get("color"), "dash": style.get("dash", "solid"),
+                "type": "scatter", "mode": "lines", "x": x, "y": y, "name": shown,
+                "legendgroup": shown, "showlegend": k == 0,
+                "xaxis": xa, "yaxis": ya,
+                "line": {"color": color, "dash": dash,
                          "width": style.get("width", 2)},
                 "meta": {"var": py, "scale": scale, "run": name},
-                "hovertemplate": f"{name}<br>%{{x:.2f}}: %{{y:.4g}} {unit}<extra>{label}</extra>",
+                "hovertemplate": f"{shown}<br>%{{x:.2f}}: %{{y:.4g}} {unit}<extra>{label}</extra>",
             })
     return {"data": data, "layout": lay}
 
@@ -119,8 +140,9 @@ def final_values_table(ds_list: list, labels: list[str]) -> tuple[list[str], lis
     """Header and rows: each key outcome at the last saved time, one column per run."""
     header = ["outcome"] + labels
     rows = []
-    for py, scale, unit, label in OUTCOMES:
-        row = [f"{label} ({unit})"]
+    for it in OUTCOMES:
+        py, scale, unit, label = it[:4]
+        row = [f"{label}{': ' + it[4] if len(it) > 4 else ''} ({unit})"]
         for ds in ds_list:
             if py in ds:
                 y = ds[py].isel(scenario=0).values
