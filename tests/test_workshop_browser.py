@@ -146,6 +146,13 @@ def test_page_loads_without_console_errors(open_page, model):
     for group in ("Boundary element", "Collaboration-based", "Market-based", "Culture and leadership"):
         assert pg.page.get_by_text(group).count() >= 1
     assert pg.message() == ""
+    # the feedback view: stock-to-stock causal structure with signed edges
+    pg.page.get_by_text("Feedback structure", exact=True).click()
+    pg.page.wait_for_function(
+        "() => { const g = document.querySelector('#feedback-graph .js-plotly-plot');"
+        " return g && g.layout && g.layout.annotations && g.layout.annotations.length > 3; }",
+        timeout=30000)
+    assert "Team Capacity" in pg.page.locator("#feedback-graph").inner_text()
     assert pg.errors == [], pg.errors
 
 
