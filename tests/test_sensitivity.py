@@ -182,3 +182,138 @@ def test_bad_spec_against_model(tmp_path, model, text, key):
     with pytest.raises(ScenarioError) as exc:
         sa.load_spec(p, model)
     assert str(p) in str(exc.value) and key in str(exc.value), str(exc.value)
+
+
+# ----------------------------------------------------------------------------- the SD model
+def small_dual(samples=16, mc=24, discovery="prim"):
+    import tomllib
+    data = tomllib.loads(DUAL_SPEC.read_text())
+    data["method"]["samples"] = samples
+    data["method"]["num_resamples"] = 20
+    data["uncertainty"]["samples"] = mc
+    data["discovery"]["method"] = discovery
+    data["outputs"][-1]["every"] = 5.0
+    return data
+
+
+def test_dual_spec_file_is_valid(model):
+    spec = sa.load_spec(DUAL_SPEC, model)
+    assert spec.method == "sobol" and len(spec.parameters) == 9
+    assert [o.variable for o in spec.scalar_outputs] == [
+        "ROA", "Cumulative Profit", "collaboration share of revenue", "Relationship Trust",
+        "ambidexterity balance"]
+    assert spec.trajectory_outputs[0].variable == "ROA"
+    for p in spec.parameters:
+        mp = model.resolve_parameter(p.name)
+        lo, hi = p.support()
+        assert mp.lower <= lo < hi <= mp.upper
+
+
+def test_dual_model_sensitivity_writes_netcdf_and_report(model, tmp_path):
+    import xarray as xr
+    ds = ambidex.sensitivity(model, small_dual(), out=tmp_path)
+    for v in ("S1", "ST", "S1_conf", "ST_conf"):
+        assert ds[v].dims == ("parameter", "output")
+        assert np.isfinite(ds[v].values).all()
+    assert ds.ST_t.dims == ("parameter", "series", "time")
+    assert list(ds.time.values) == [2000.0 + 5 * k for k in range(8)]
+    assert ds.sizes["sample"] == 16 * 20
+    # Monte Carlo bands are ordered percentiles
+    band = ds.mc_band.values
+    assert list(ds.percentile.values) == [5, 25, 50, 75, 95]
+    assert (np.diff(band, axis=0) >= -1e-12).all()
+    # PRIM peeling: coverage falls, density rises
+    assert ds.attrs["discovery_method"] in ("prim", "cart")
+    assert ds.box_coverage.values[0] >= ds.box_coverage.values[-1]
+    back = xr.open_dataset(tmp_path / "sensitivity.nc", engine="h5netcdf")
+    assert np.allclose(back.S1.values, ds.S1.values)
+    html = (tmp_path / "sensitivity.html").read_text()
+    for title in ("Sensitivity indices", "Time-resolved indices", "Monte Carlo uncertainty",
+                  "Scenario discovery", "Second-order"):
+        assert title in html
+    assert "<script" in html and 'src="https://cdn.plot.ly' not in html
+
+
+def test_dual_model_morris_and_cart(model):
+    data = small_dual(discovery="cart")
+    data["method"] = {"name": "morris", "samples": 6, "levels": 4}
+    del data["uncertainty"]
+    ds = sa.run_sensitivity(model, data)
+    assert ds.mu_star.dims == ("parameter", "output")
+    assert "mu_star_t" in ds and ds.attrs["discovery_method"] == "cart"
+    html = sa.build_report(ds)
+    assert "Morris screening" in html
+
+
+def test_output_statistics():
+    from ambidex.sensitivity.model_eval import reduce_output
+    from ambidex.sensitivity.spec import OutputSpec
+    t = np.linspace(2000, 2010, 41)
+    y = np.vstack([t - 2000, 2 * (t - 2000)])
+    assert np.allclose(reduce_output(OutputSpec("v", "final"), y, t)[0], [10, 20])
+    assert np.allclose(reduce_output(OutputSpec("v", "at", time=2003.1), y, t)[0], [3.1, 6.2])
+    assert np.allclose(reduce_output(OutputSpec("v", "mean", start=2002, end=2004), y, t)[0], [3, 6])
+    assert np.allclose(reduce_output(OutputSpec("v", "max", end=2005), y, t)[0], [5, 10])
+    vals, tt = reduce_output(OutputSpec("v", "trajectory", every=2.5), y, t)
+    assert list(tt) == [2000, 2002.5, 2005, 2007.5, 2010] and vals.shape == (2, 5)
+
+
+# ----------------------------------------------------------------------------- Dask
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc, distributed.Client(lc) as c:
+        yield c
+
+
+def test_dask_equals_single_process(model, client, tmp_path):
+    data = small_dual()
+    del data["uncertainty"], data["discovery"]
+    data["solver"]["chunk_size"] = 64
+    one = sa.run_sensitivity(model, data)
+    many = sa.run_sensitivity(model, data, cluster=client, out=tmp_path)
+    for v in ("S1", "ST", "S1_conf", "ST_conf", "S2", "ST_t", "X", "Y"):
+        assert np.array_equal(one[v].values, many[v].values, equal_nan=True), v
+    import zarr
+    g = zarr.open_group(str(tmp_path / "samples.zarr"), mode="r")
+    assert g["ROA mean 2017-2021"].shape == (one.sizes["sample"],)
+
+
+class FailsOnChunk:
+    """Raises for rows whose first value is above a cut (one chunk only)."""
+
+    def __init__(self, cut):
+        self.cut = cut
+
+    def __call__(self, X):
+        if (X[:, 0] > self.cut).any():
+            raise RuntimeError("boom")
+        return ishigami(X)
+
+
+class FailsOnce:
+    """Fails the first time it sees a chunk (a marker file per chunk start), then works."""
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+
+    def __call__(self, X):
+        marker = Path(self.folder) / f"seen-{X[0, 0]:.12f}"
+        if X.shape[0] > 1 and not marker.exists():
+            marker.write_text("x")
+            raise RuntimeError("transient")
+        return ishigami(X)
+
+
+def test_dask_failed_chunk_is_reported_and_transient_failure_retried(client, tmp_path):
+    from ambidex.sensitivity.distributed import DistributedError, evaluate_dask
+    X = np.column_stack([np.arange(32.0), np.zeros(32), np.zeros(32)])
+    with pytest.raises(DistributedError) as exc:
+        evaluate_dask(FailsOnChunk(20.5), X, cluster=client, chunk_size=8, retries=1)
+    assert "chunk 2 (samples 16-23)" in str(exc.value) and "boom" in str(exc.value)
+    Y = evaluate_dask(FailsOnce(tmp_path), X, cluster=client, chunk_size=8, retries=2)
+    assert np.array_equal(Y["y"], ishigami(X))
+    assert len(list(tmp_path.glob("seen-*"))) == 4
