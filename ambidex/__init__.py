@@ -16,6 +16,7 @@ from .simulate import simulate
 from . import calibrate  # noqa: E402,F401  callable: ambidex.calibrate(model, targets, free=[...])
 from .loops import loop_dominance  # noqa: E402,F401  ambidex.loop_dominance(model, scenario=None, samples=None)
 from . import check  # noqa: E402,F401  callable: ambidex.check(model=None, checks_file=None) -> CheckReport
+from . import sensitivity  # noqa: E402,F401  callable: ambidex.sensitivity(model, spec) -> xarray.Dataset
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,5 @@ __all__ = [
     "AmbidexError", "ModelError", "ScenarioError", "SolverError",
     "Model", "Parameter", "Variable", "Scenario",
     "load_model", "load_scenario", "list_scenarios", "simulate", "ensemble",
+    "sensitivity",
 ]
