@@ -5,10 +5,21 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import platform
+from functools import lru_cache
 from importlib import metadata
 
 
+@lru_cache(maxsize=1)
+def _versions() -> tuple:
+    return tuple(sorted(_read_versions().items()))
+
+
 def versions() -> dict[str, str]:
+    """Versions of ambidex and the libraries that shape its results (read once)."""
+    return dict(_versions())
+
+
+def _read_versions() -> dict[str, str]:
     """Versions of ambidex and the libraries that shape its results."""
     out = {}
     for pkg in ("ambidex", "pysd", "numpy", "scipy", "xarray", "pandas", "numba"):

@@ -50,7 +50,8 @@ def stock_influences(model, scenario: Scenario | None = None, t: float | None = 
         y2[i] += h
         d = (runner.rhs(tt, y2) - base) / h
         for tgt, j in pos.items():
-            strength = d[j] * max(abs(y[i]), 1e-9) / max(abs(y[j]), 1e-9)
+            # relative to the target's level, or to one time unit of its flow when the level is ~0
+            strength = d[j] * max(abs(y[i]), 1e-9) / max(abs(y[j]), abs(base[j]), 1e-9)
             if abs(strength) > min_strength:
                 rows.append({"source": model.variables[src].name, "target": model.variables[tgt].name,
                              "sign": int(np.sign(d[j])), "strength": float(strength)})
