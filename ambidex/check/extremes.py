@@ -43,9 +43,10 @@ def _outputs(model):
 
 
 def _problems(model, times, series: dict, status_msg: str | None) -> list[str]:
-    probs = []
+    """Every problem of one run, earliest first: solver failure, first NaN/inf, range exits."""
+    probs: list[tuple[float, str]] = []
     if status_msg:
-        probs.append(status_msg)
+        probs.append((-np.inf, status_msg))
     first_nan = None
     for py, a in series.items():
         bad = ~np.isfinite(a)
@@ -55,7 +56,7 @@ def _problems(model, times, series: dict, status_msg: str | None) -> list[str]:
                 first_nan = (k, py, a[k])
     if first_nan is not None:
         k, py, v = first_nan
-        probs.append(f"'{model.variables[py].name}' is {v} at t={times[k]:g}")
+        probs.append((times[k], f"'{model.variables[py].name}' is {v} at t={times[k]:g}"))
     for py, a in series.items():
         var = model.variables[py]
         if var.lower is None and var.upper is None:
@@ -72,11 +73,11 @@ def _problems(model, times, series: dict, status_msg: str | None) -> list[str]:
         if out.any():
             k = int(np.argmax(out))
             if var.kind == "stock" and var.lower is not None and var.lower >= 0 and fin[k] < 0:
-                probs.append(f"stock '{var.name}' went negative ({fin[k]:.4g}) at t={times[k]:g}")
+                probs.append((times[k], f"stock '{var.name}' went negative ({fin[k]:.4g}) at t={times[k]:g}"))
             else:
                 rng = f"[{'?' if var.lower is None else f'{var.lower:g}'}, {'?' if var.upper is None else f'{var.upper:g}'}]"
-                probs.append(f"'{var.name}' left {rng}: {fin[k]:.4g} at t={times[k]:g}")
-    return probs
+                probs.append((times[k], f"'{var.name}' left {rng}: {fin[k]:.4g} at t={times[k]:g}"))
+    return [m for _, m in sorted(probs, key=lambda tm: tm[0])]
 
 
 def _run_compiled(model, rows, outs, rtol, atol, max_steps):
