@@ -225,9 +225,9 @@ def test_dual_model_sensitivity_writes_netcdf_and_report(model, tmp_path):
     # PRIM peeling: coverage falls, density rises
     assert ds.attrs["discovery_method"] in ("prim", "cart")
     assert ds.box_coverage.values[0] >= ds.box_coverage.values[-1]
-    back = xr.open_dataset(tmp_path / "sensitivity.nc", engine="h5netcdf")
+    back = xr.open_dataset(tmp_path / "sensitivity_dual_model_sobol.nc", engine="h5netcdf")
     assert np.allclose(back.S1.values, ds.S1.values)
-    html = (tmp_path / "sensitivity.html").read_text()
+    html = (tmp_path / "sensitivity_dual_model_sobol.html").read_text()
     for title in ("Sensitivity indices", "Time-resolved indices", "Monte Carlo uncertainty",
                   "Scenario discovery", "Second-order"):
         assert title in html
@@ -278,18 +278,18 @@ def test_dask_equals_single_process(model, client, tmp_path):
     for v in ("S1", "ST", "S1_conf", "ST_conf", "S2", "ST_t", "X", "Y"):
         assert np.array_equal(one[v].values, many[v].values, equal_nan=True), v
     import zarr
-    g = zarr.open_group(str(tmp_path / "samples.zarr"), mode="r")
+    g = zarr.open_group(str(tmp_path / "sensitivity_dual_model_sobol.zarr"), mode="r")
     assert g["ROA mean 2017-2021"].shape == (one.sizes["sample"],)
 
 
 class FailsOnChunk:
-    """Raises for rows whose first value is above a cut (one chunk only)."""
+    """Raises for rows whose first value lies in [lo, hi] (one chunk only)."""
 
-    def __init__(self, cut):
-        self.cut = cut
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
 
     def __call__(self, X):
-        if (X[:, 0] > self.cut).any():
+        if ((X[:, 0] >= self.lo) & (X[:, 0] <= self.hi)).any():
             raise RuntimeError("boom")
         return ishigami(X)
 
@@ -312,8 +312,29 @@ def test_dask_failed_chunk_is_reported_and_transient_failure_retried(client, tmp
     from ambidex.sensitivity.distributed import DistributedError, evaluate_dask
     X = np.column_stack([np.arange(32.0), np.zeros(32), np.zeros(32)])
     with pytest.raises(DistributedError) as exc:
-        evaluate_dask(FailsOnChunk(20.5), X, cluster=client, chunk_size=8, retries=1)
+        evaluate_dask(FailsOnChunk(17, 18), X, cluster=client, chunk_size=8, retries=1)
     assert "chunk 2 (samples 16-23)" in str(exc.value) and "boom" in str(exc.value)
     Y = evaluate_dask(FailsOnce(tmp_path), X, cluster=client, chunk_size=8, retries=2)
     assert np.array_equal(Y["y"], ishigami(X))
     assert len(list(tmp_path.glob("seen-*"))) == 4
+
+
+def test_cli_sensitivity(tmp_path):
+    import tomli_w
+    from typer.testing import CliRunner
+    from ambidex.cli import app
+    data = small_dual(discovery="cart")
+    del data["uncertainty"]
+    spec = tmp_path / "small.toml"
+    spec.write_text(tomli_w.dumps(data))
+    res = CliRunner().invoke(app, ["sensitivity", str(spec), "--out", str(tmp_path / "out"),
+                                   "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert "ST (sobol" in res.output
+    assert (tmp_path / "out" / "sensitivity_dual_model_sobol.nc").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[method]\nname = "sobol"\nsamples = 100\n[[parameters]]\nname = "selectivity"\n'
+                   '[[outputs]]\nvariable = "ROA"\n')
+    res = CliRunner().invoke(app, ["sensitivity", str(bad), "--out", str(tmp_path / "bad")])
+    assert res.exit_code == 2 and "method.samples" in res.output
+    assert not (tmp_path / "bad").exists()

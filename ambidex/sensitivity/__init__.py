@@ -22,7 +22,7 @@ import sys
 import types
 
 from .analysis import analyze
-from .api import analyze_function, run_sensitivity, write_results
+from .api import analyze_function, run_sensitivity, summary_frame, write_results
 from .evaluate import evaluate
 from .methods import n_runs, sample
 from .spec import OutputSpec, ParamSpec, Spec, load_spec
@@ -57,5 +57,5 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["sensitivity", "run_sensitivity", "analyze_function", "load_spec", "sample",
-           "evaluate", "analyze", "n_runs", "write_results", "Spec", "ParamSpec", "OutputSpec",
+           "evaluate", "analyze", "n_runs", "write_results", "summary_frame", "Spec", "ParamSpec", "OutputSpec",
            "uncertainty_bands", "discover", "build_report", "ModelEvaluator"]

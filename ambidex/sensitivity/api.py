@@ -110,7 +110,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     with bar(progress, f"simulating {X.shape[0]} runs") as upd:
         if cluster is not None:
             from .distributed import evaluate_dask
-            store = Path(out) / "samples.zarr" if out is not None else None
+            store = Path(out) / f"sensitivity_{spec.name}.zarr" if out is not None else None
             Y = evaluate_dask(evaluator, X, cluster=cluster, chunk_size=chunk, store=store,
                               progress=upd, n_workers=n_workers)
         else:
@@ -139,7 +139,8 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
         var = model.variables[py]
         ds.attrs[f"output {o.label}"] = f"{o.statistic} of {var.name} ({var.units})"
     if out is not None:
-        write_results(ds, out, report=report, model=model)
+        ds.attrs["written"] = json.dumps({k: str(v) for k, v in
+                                          write_results(ds, out, report=report).items()})
     return ds
 
 
@@ -150,12 +151,26 @@ def _spec_json(spec: Spec) -> dict:
 
 
 def write_results(ds, out, report: bool = True, model=None) -> dict:
-    """Write ``OUT/sensitivity.nc`` (and ``OUT/sensitivity.html``); return their paths."""
+    """Write ``OUT/sensitivity_NAME.nc`` (and ``.html``), NAME the spec's; return the paths."""
     from ..results import write_netcdf, write_text
 
     out = Path(out)
-    paths = {"netcdf": write_netcdf(ds, out / "sensitivity.nc")}
+    stem = f"sensitivity_{ds.attrs.get('spec_name') or 'results'}"
+    paths = {"netcdf": write_netcdf(ds, out / f"{stem}.nc")}
     if report:
         from .report import build_report
-        paths["report"] = write_text(build_report(ds), out / "sensitivity.html")
+        paths["report"] = write_text(build_report(ds), out / f"{stem}.html")
     return paths
+
+
+def summary_frame(ds):
+    """The main index per parameter (rows) and output (columns) as a pandas DataFrame, with
+    its name: ST (Sobol', FAST), mu_star (Morris), delta, or pawn_median."""
+    v = next(v for v in ("ST", "mu_star", "delta", "pawn_median") if v in ds)
+    if "output" not in ds.dims:
+        v = next(f"{x}_t" for x in ("ST", "mu_star", "delta", "pawn_median") if f"{x}_t" in ds)
+        df = ds[v].isel(time=-1).to_pandas()
+    else:
+        df = ds[v].to_pandas()
+    df.index.name = "parameter"
+    return df, v

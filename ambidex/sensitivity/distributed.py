@@ -100,8 +100,9 @@ def evaluate_dask(evaluator, X, cluster="local", chunk_size: int = 256, store=No
                                        f"{type(exc).__name__}: {exc}") from exc
             group = zarr.open_group(store, mode="w")
             for k, shp in shapes.items():
-                group.create_array(_key(k), shape=(n,) + tuple(shp), chunks=(chunk_size,) + tuple(shp),
-                                   dtype="f8", fill_value=np.nan)
+                make = getattr(group, "create_array", None) or group.create_dataset  # zarr 3 / 2
+                make(_key(k), shape=(n,) + tuple(shp), chunks=(chunk_size,) + tuple(shp),
+                     dtype="f8", fill_value=np.nan)
             group.attrs["labels"] = list(shapes)
             ev_future = client.scatter(evaluator, broadcast=True)
             futures = {}
