@@ -11,7 +11,7 @@ from . import _rt
 from .ir import Slot, walk_refs
 from .kernels import HELPERS, KERNELS
 
-GEN_VERSION = "1"
+GEN_VERSION = "2"
 _OPS = {"^": "**", "=": "==", "<>": "!="}
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
@@ -211,11 +211,18 @@ def generate(tr, layout) -> str:
     body += [f"    dy[{yidx[s]}] = {rrun(s.ddt_ir)}" for s in states]
     lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *body, "    return"]
 
-    # ---- _out(t, y, p, c, v)
-    body = run_body([("r", s) for s in outputs])
-    for i, s in enumerate(outputs):
-        body.append(f"    v[{i}] = {name[s] if s.kind != 'param' else f'p[{pidx[s]}]'}")
-    lines += ["", "@_jit", "def _out(t, y, p, c, v):", *body, "    return"]
+    # ---- _out(t, y, p, c, o, k): only the requested outputs and what they depend on,
+    # written straight into column k of the output block; True when all of them are finite.
+    req = layout.get("requested")
+    req = list(outputs) if req is None else [outputs[i] for i in req]
+    body = run_body([("r", s) for s in req])
+    for j, s in enumerate(req):
+        body.append(f"    o[{j}, k] = {name[s] if s.kind != 'param' else f'p[{pidx[s]}]'}")
+    body.append(f"    for j in range({len(req)}):")
+    body.append("        if not np.isfinite(o[j, k]):")
+    body.append("            return False")
+    body.append("    return True")
+    lines += ["", "@_jit", "def _out(t, y, p, c, o, k):", *body]
 
     # ---- _nbp(t, y, p, c, tt): next breakpoint of STEP/PULSE/RAMP strictly after tt
     body = run_body([a for _, args in tr.bp_sites for a in args])

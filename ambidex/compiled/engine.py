@@ -144,9 +144,25 @@ class CompiledModel:
             for key in (s.name, self._py_elem(s), s.name.lower()):
                 self._param_index.setdefault(key, i)
         self.structural_params = [s.name for s in params if s.structural]
-        self.source = generate(tr, {"params": params, "states": states, "initcs": initcs,
-                                    "outputs": outputs})
+        self._tr = tr
+        self._layout = {"params": params, "states": states, "initcs": initcs,
+                        "outputs": outputs}
+        self._mods: dict = {}
+        self.source = generate(tr, self._layout)  # every output (``return_vars=None``)
         self._mod = load_source(self.source)
+        self._mods[None] = self._mod
+
+    def _module(self, out_idx):
+        """The generated module whose ``_out`` computes exactly the outputs ``out_idx`` (and the
+        variables they depend on), generated and numba-compiled once per distinct request."""
+        key = tuple(int(i) for i in out_idx)
+        if key == tuple(range(len(self._outputs))):
+            key = None
+        mod = self._mods.get(key)
+        if mod is None:
+            mod = load_source(generate(self._tr, {**self._layout, "requested": list(key)}))
+            self._mods[key] = mod
+        return mod
 
     @staticmethod
     def _py_elem(s):
@@ -293,11 +309,11 @@ class CompiledModel:
         ftime = np.full(N, np.nan)
         nfev = np.zeros(N, dtype=np.int64)
         par = (N >= 64) if parallel is None else bool(parallel)
-        m = self._mod
+        m = self._module(out_idx)
         if method == "dopri5":
             hm = np.inf if hmax is None else float(hmax)
             args = (self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
-                    int(max_steps), out_idx)
+                    int(max_steps))
             if par:
                 m._batch_dopri_p(P, *args, out, status, ftime, nfev)
             else:
@@ -307,11 +323,11 @@ class CompiledModel:
         else:
             if par:
                 fn = m._batch_euler_p if method == "euler" else m._batch_rk4_p
-                fn(P, times, sel, out_idx, out, status, ftime, nfev, self.time_step)
+                fn(P, times, sel, out, status, ftime, nfev, self.time_step)
             else:
                 fn = m._euler1 if method == "euler" else m._rk41
                 for r in range(N):
-                    status[r], ftime[r], nfev[r] = fn(P[r], times, sel, out_idx, out[r],
+                    status[r], ftime[r], nfev[r] = fn(P[r], times, sel, out[r],
                                                       self.time_step)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()

@@ -55,11 +55,11 @@ def _finite(v, n):
 
 
 @_jit
-def _save(t, y, p, c, v, out_idx, o, k):
-    _out(t, y, p, c, v)
-    for j in range(out_idx.shape[0]):
-        o[j, k] = v[out_idx[j]]
-    return _finite(v, NV)
+def _save(t, y, p, c, o, k):
+    """Requested outputs at ``t`` into column ``k`` of ``o``; False if any of them or any
+    state is NaN/inf."""
+    ok = _out(t, y, p, c, o, k)
+    return _finite(y, NY) and ok
 
 
 @_jit
@@ -71,11 +71,10 @@ def _clamp(y):
 
 
 @_jit
-def _euler1(p, times, save, out_idx, o, dt):
+def _euler1(p, times, save, o, dt):
     """Euler on the fixed grid ``times`` (PySD semantics)."""
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
-    v = np.zeros(NV)
     k1 = np.zeros(max(NY, 1))
     _init(times[0], p, y, c)
     status = 0
@@ -85,7 +84,7 @@ def _euler1(p, times, save, out_idx, o, dt):
     for i in range(n):
         t = times[i]
         if save[i]:
-            if not _save(t, y, p, c, v, out_idx, o, k) and status == 0:
+            if not _save(t, y, p, c, o, k) and status == 0:
                 status = 1
                 ft = t
             k += 1
@@ -107,11 +106,10 @@ def _euler1(p, times, save, out_idx, o, dt):
 
 
 @_jit
-def _rk41(p, times, save, out_idx, o, dt):
+def _rk41(p, times, save, o, dt):
     """Classical RK4 on the fixed grid ``times``."""
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
-    v = np.zeros(NV)
     k1 = np.zeros(max(NY, 1))
     k2 = np.zeros(max(NY, 1))
     k3 = np.zeros(max(NY, 1))
@@ -125,7 +123,7 @@ def _rk41(p, times, save, out_idx, o, dt):
     for i in range(n):
         t = times[i]
         if save[i]:
-            if not _save(t, y, p, c, v, out_idx, o, k) and status == 0:
+            if not _save(t, y, p, c, o, k) and status == 0:
                 status = 1
                 ft = t
             k += 1
@@ -166,14 +164,13 @@ def _norm(e, y0, y1, rtol, atol):
 
 
 @_jit
-def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
+def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
     """Dormand-Prince 5(4) for one run: own step size, dense output at ``te``."""
     m = max(NY, 1)
     y = np.zeros(m)
     y1 = np.zeros(m)
     yt = np.zeros(m)
     c = np.zeros(NC)
-    v = np.zeros(NV)
     k1 = np.zeros(m)
     k2 = np.zeros(m)
     k3 = np.zeros(m)
@@ -182,6 +179,10 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
     k6 = np.zeros(m)
     k7 = np.zeros(m)
     er = np.zeros(m)
+    q1 = np.zeros(m)
+    q2 = np.zeros(m)
+    q3 = np.zeros(m)
+    q4 = np.zeros(m)
     _init(t0, p, y, c)
     status = 0
     ft = np.nan
@@ -192,14 +193,14 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
     delta = 1e-11 * span
     ie = 0
     while ie < ne and te[ie] <= t0 + tiny:
-        if not _save(te[ie], y, p, c, v, out_idx, o, ie) and status == 0:
+        if not _save(te[ie], y, p, c, o, ie) and status == 0:
             status = 1
             ft = te[ie]
         ie += 1
     t = t0
     if NY == 0:
         while ie < ne:
-            if not _save(te[ie], y, p, c, v, out_idx, o, ie) and status == 0:
+            if not _save(te[ie], y, p, c, o, ie) and status == 0:
                 status = 1
                 ft = te[ie]
             ie += 1
@@ -286,25 +287,32 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
             reject = True
         elif err <= 1.0:
             tnew = bp if end_bp else t + h
+            dense = False
             while ie < ne and te[ie] <= tnew + tiny:
                 if te[ie] >= tnew - tiny:
                     for j in range(NY):
                         yt[j] = y1[j]
                 else:
+                    if not dense:  # dense-output coefficients, once per step with saves
+                        dense = True
+                        for j in range(NY):
+                            ydiff = y1[j] - y[j]
+                            bspl = h * k1[j] - ydiff
+                            q1[j] = ydiff
+                            q2[j] = bspl
+                            q3[j] = ydiff - h * k7[j] - bspl
+                            q4[j] = h * (-12715105075.0 / 11282082432.0 * k1[j]
+                                         + 87487479700.0 / 32700410799.0 * k3[j]
+                                         - 10690763975.0 / 1880347072.0 * k4[j]
+                                         + 701980252875.0 / 199316789632.0 * k5[j]
+                                         - 1453857185.0 / 822651844.0 * k6[j]
+                                         + 69997945.0 / 29380423.0 * k7[j])
                     th = (te[ie] - t) / h
                     th1 = 1.0 - th
                     for j in range(NY):
-                        ydiff = y1[j] - y[j]
-                        bspl = h * k1[j] - ydiff
-                        r5 = h * (-12715105075.0 / 11282082432.0 * k1[j]
-                                  + 87487479700.0 / 32700410799.0 * k3[j]
-                                  - 10690763975.0 / 1880347072.0 * k4[j]
-                                  + 701980252875.0 / 199316789632.0 * k5[j]
-                                  - 1453857185.0 / 822651844.0 * k6[j]
-                                  + 69997945.0 / 29380423.0 * k7[j])
-                        yt[j] = y[j] + th * (ydiff + th1 * (bspl + th * (
-                            ydiff - h * k7[j] - bspl + th1 * r5)))
-                if not _save(te[ie], yt, p, c, v, out_idx, o, ie) and status == 0:
+                        yt[j] = y[j] + th * (q1[j] + th1 * (q2[j] + th * (
+                            q3[j] + th1 * q4[j])))
+                if not _save(te[ie], yt, p, c, o, ie) and status == 0:
                     status = 1
                     ft = te[ie]
                 ie += 1
@@ -343,28 +351,28 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, o):
 
 
 @_pjit
-def _batch_euler_p(P, times, save, out_idx, out, status, ftime, nfev, dt):
+def _batch_euler_p(P, times, save, out, status, ftime, nfev, dt):
     for r in prange(P.shape[0]):
-        st, ft, nf = _euler1(P[r], times, save, out_idx, out[r], dt)
+        st, ft, nf = _euler1(P[r], times, save, out[r], dt)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
 
 
 @_pjit
-def _batch_rk4_p(P, times, save, out_idx, out, status, ftime, nfev, dt):
+def _batch_rk4_p(P, times, save, out, status, ftime, nfev, dt):
     for r in prange(P.shape[0]):
-        st, ft, nf = _rk41(P[r], times, save, out_idx, out[r], dt)
+        st, ft, nf = _rk41(P[r], times, save, out[r], dt)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
 
 
 @_pjit
-def _batch_dopri_p(P, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, out, status,
+def _batch_dopri_p(P, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out, status,
                    ftime, nfev):
     for r in prange(P.shape[0]):
-        st, ft, nf = _dopri1(P[r], t0, tf, te, rtol, atol, hmax, h0, maxsteps, out_idx, out[r])
+        st, ft, nf = _dopri1(P[r], t0, tf, te, rtol, atol, hmax, h0, maxsteps, out[r])
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
