@@ -29,12 +29,12 @@ the file, the key and what is allowed.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError, ScenarioError
 from .interventions import KINDS, Intervention
+from .tomlio import read_toml
 from .model import PACKAGE_ROOT, Model
 
 SCENARIO_DIR = PACKAGE_ROOT / "scenarios"
@@ -99,13 +99,7 @@ def load_scenario(path_or_name: str | Path | Scenario, directory: str | Path | N
     if not p.is_file():
         known = ", ".join(f.stem for f in list_scenarios(directory)) or "none"
         raise ScenarioError(f"scenario '{path_or_name}' not found (looked for '{p}'); known: {known}")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{p}: malformed TOML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: not UTF-8 text: {exc}") from exc
-    return scenario_from_dict(data, path=p)
+    return scenario_from_dict(read_toml(p, ScenarioError), path=p)
 
 
 def scenario_from_dict(data: dict, path: Path | None = None, name: str | None = None) -> Scenario:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import csv
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -53,6 +52,7 @@ import numpy as np
 from ..errors import ModelError, ScenarioError
 from .errors import CalibrationError
 from .units import factor, product
+from ..tomlio import read_toml
 
 KINDS = ("series", "value", "mean", "sum", "ratio", "share", "range", "parameter")
 TOP_KEYS = {"name", "source", "description", "scenario", "free", "bounds", "priors", "targets"}
@@ -364,13 +364,7 @@ def load_targets(path: str | Path) -> TargetSet:
         p = Path(__file__).resolve().parents[2] / "scenarios" / "data" / f"{path}.toml"
     if not p.is_file():
         raise CalibrationError(f"targets file '{p}' does not exist")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CalibrationError(f"{p}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CalibrationError(f"{p}: not UTF-8 text: {exc}") from None
-    return targets_from_dict(data, path=p)
+    return targets_from_dict(read_toml(p, CalibrationError), path=p)
 
 
 def targets_from_dict(data: dict, path: Path | None = None) -> TargetSet:

@@ -32,13 +32,13 @@ the time and the values.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AmbidexError
 from .report import CheckResult
+from ..tomlio import read_toml
 
 COMPARES = ("lower", "higher", "equal", "not_lower", "not_higher")
 HOWS = ("all", "mean", "final")
@@ -55,10 +55,7 @@ def load_checks(path) -> tuple[dict, list[dict]]:
     p = Path(path)
     if not p.is_file():
         raise ChecksFileError(f"reality checks file '{p}' does not exist")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ChecksFileError(f"{p}: malformed TOML: {exc}") from exc
+    data = read_toml(p, ChecksFileError)
     extra = set(data) - {"defaults", "check"}
     if extra:
         raise ChecksFileError(f"{p}: unknown top-level key(s) {sorted(extra)}; allowed: defaults, check")

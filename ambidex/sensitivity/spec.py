@@ -28,11 +28,11 @@ Every mistake is a :class:`~ambidex.errors.ScenarioError` naming the file and th
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ModelError, ScenarioError
+from ..tomlio import read_toml
 
 METHODS = ("sobol", "morris", "fast", "delta", "pawn")
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")
@@ -229,13 +229,7 @@ def load_spec(spec, model=None) -> Spec:
         p = Path(spec)
         if not p.is_file():
             raise ScenarioError(f"{p}: sensitivity spec file not found")
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{p}: malformed TOML: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(f"{p}: not UTF-8 text: {exc}") from exc
-        out = spec_from_dict(data, path=p)
+        out = spec_from_dict(read_toml(p, ScenarioError), path=p)
     elif isinstance(spec, dict):
         out = spec_from_dict(spec)
     else:
