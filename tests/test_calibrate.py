@@ -3,7 +3,6 @@ targets), the case-firm fit, unit conversion, diagnostics, outputs and every bad
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import ambidex
 import ambidex.check as sdcheck
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ModelError, ScenarioError
 from .errors import CalibrationError
-from .targets import Target, TargetSet, bind, load_targets
+from .targets import TargetSet, bind, load_targets
 
 FAIL_RESIDUAL = 1e3  # per element, for runs that fail (least squares / DE need finite values)
 

@@ -73,7 +73,6 @@ def run_checks(model=None, checks_file=None, only=None, skip=None, tolerance: fl
         report.elapsed = time.perf_counter() - t0
         return report
 
-    run = None
     if "units" in cats:
         from .units import check_units
         report.extend(check_units(m))

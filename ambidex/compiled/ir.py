@@ -13,7 +13,7 @@ lookup.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SMALL_VENSIM = 1e-6  # what Vensim (and PySD) consider zero
 

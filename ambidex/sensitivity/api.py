@@ -7,7 +7,6 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import ScenarioError
 from .analysis import analyze

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 
-import numpy as np
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
