@@ -8,15 +8,17 @@ Public API::
     ds = ambidex.simulate(model, scenarios=[...], params={...}, method="LSODA")
 """
 
+from . import (
+    calibrate,  # noqa: E402,F401  callable: ambidex.calibrate(model, targets, free=[...])
+    check,  # noqa: E402,F401  callable: ambidex.check(model=None, checks_file=None) -> CheckReport
+    sensitivity,  # noqa: E402,F401  callable: ambidex.sensitivity(model, spec) -> xarray.Dataset
+)
 from .ensemble import ensemble
 from .errors import AmbidexError, ModelError, ScenarioError, SolverError
+from .loops import loop_dominance  # noqa: E402,F401  ambidex.loop_dominance(model, scenario=None, samples=None)
 from .model import Model, Parameter, Variable, load_model
 from .scenario import Scenario, list_scenarios, load_scenario
 from .simulate import simulate
-from . import calibrate  # noqa: E402,F401  callable: ambidex.calibrate(model, targets, free=[...])
-from .loops import loop_dominance  # noqa: E402,F401  ambidex.loop_dominance(model, scenario=None, samples=None)
-from . import check  # noqa: E402,F401  callable: ambidex.check(model=None, checks_file=None) -> CheckReport
-from . import sensitivity  # noqa: E402,F401  callable: ambidex.sensitivity(model, spec) -> xarray.Dataset
 
 __version__ = "0.1.0"
 

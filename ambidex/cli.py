@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -71,9 +70,9 @@ def _loop_figures(model, scens):
 
 
 @app.command()
-def run(names: Optional[List[str]] = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
-        model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
-        method: Optional[str] = MethodOpt,
+def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
+        model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
+        method: str | None = MethodOpt,
         out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
         loops: bool = typer.Option(True, "--loops/--no-loops",
@@ -107,7 +106,7 @@ def run(names: Optional[List[str]] = typer.Argument(None, help="Scenario names o
 
 
 @app.command(name="list")
-def list_cmd(scenarios_dir: Optional[Path] = DirOpt):
+def list_cmd(scenarios_dir: Path | None = DirOpt):
     """List the scenarios with the seed passage each represents."""
     from .scenario import list_scenarios, load_scenario
     try:
@@ -126,8 +125,8 @@ def list_cmd(scenarios_dir: Optional[Path] = DirOpt):
 @app.command()
 def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
             b: str = typer.Argument(..., help="Second scenario (name or path)."),
-            model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
-            method: Optional[str] = MethodOpt,
+            model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
+            method: str | None = MethodOpt,
             out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder.")):
     """Print the difference (B − A) of the key outcomes and write OUT/compare_A_B.html."""
     from .model import load_model
@@ -151,7 +150,7 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
 
 
 @app.command()
-def params(model: Optional[Path] = ModelOpt):
+def params(model: Path | None = ModelOpt):
     """Print the parameter table: name, unit, default, range, source."""
     from .model import load_model
     try:
@@ -169,12 +168,12 @@ def params(model: Optional[Path] = ModelOpt):
 
 @app.command()
 def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scenarios/data/case_firm.toml)."),
-              free: Optional[str] = typer.Option(None, "--free", help="Free parameters, comma-separated; default: the file's 'free'."),
+              free: str | None = typer.Option(None, "--free", help="Free parameters, comma-separated; default: the file's 'free'."),
               method: str = typer.Option("least_squares", "--method", help="least_squares, differential_evolution or mcmc."),
               seed: int = typer.Option(0, "--seed", help="Random seed (reproducible fits)."),
               steps: int = typer.Option(1000, "--steps", help="MCMC steps per walker."),
-              walkers: Optional[int] = typer.Option(None, "--walkers", help="MCMC walkers."),
-              model: Optional[Path] = ModelOpt,
+              walkers: int | None = typer.Option(None, "--walkers", help="MCMC walkers."),
+              model: Path | None = ModelOpt,
               out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
               report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML fit report.")):
     """Calibrate free parameters against case data; write OUT/calibration_NAME.nc/.html and
@@ -197,12 +196,12 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
 
 
 @app.command()
-def loops(scenario: Optional[str] = typer.Argument(None, help="Scenario (name or path); default: model defaults."),
-          model: Optional[Path] = ModelOpt, scenarios_dir: Optional[Path] = DirOpt,
+def loops(scenario: str | None = typer.Argument(None, help="Scenario (name or path); default: model defaults."),
+          model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
           out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
-          period: Optional[float] = typer.Option(None, "--period", help="Window length (model time unit); default: a seventh of the horizon."),
-          max_loops: Optional[int] = typer.Option(None, "--max-loops", help="Stop loop enumeration after this many loops."),
-          length_bound: Optional[int] = typer.Option(None, "--length-bound", help="Longest loop (variables) to look for.")):
+          period: float | None = typer.Option(None, "--period", help="Window length (model time unit); default: a seventh of the horizon."),
+          max_loops: int | None = typer.Option(None, "--max-loops", help="Stop loop enumeration after this many loops."),
+          length_bound: int | None = typer.Option(None, "--length-bound", help="Longest loop (variables) to look for.")):
     """Loop dominance (Loops That Matter): write OUT/loops_MODEL_SCENARIO.html, print the dominant loop per period."""
     from .loops import dominance_windows, write_loops_report
     from .model import load_model
@@ -224,7 +223,7 @@ def loops(scenario: Optional[str] = typer.Argument(None, help="Scenario (name or
 
 
 @app.command()
-def workshop(model: Optional[Path] = ModelOpt,
+def workshop(model: Path | None = ModelOpt,
              port: int = typer.Option(8050, "--port", help="Port to listen on."),
              host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: localhost only).")):
     """Start the strategy-workshop app in the browser (Dash) and print its address."""
@@ -238,9 +237,9 @@ def workshop(model: Optional[Path] = ModelOpt,
 
 
 @app.command(name="check")
-def check_cmd(model: Optional[Path] = ModelOpt,
-              checks_file: Optional[Path] = typer.Option(None, "--checks", help="Reality checks TOML; default: MODEL.checks.toml beside the model."),
-              json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report (with evidence) as JSON here."),
+def check_cmd(model: Path | None = ModelOpt,
+              checks_file: Path | None = typer.Option(None, "--checks", help="Reality checks TOML; default: MODEL.checks.toml beside the model."),
+              json_out: Path | None = typer.Option(None, "--json", help="Also write the full report (with evidence) as JSON here."),
               show_all: bool = typer.Option(False, "--all", help="List every result, not only failures and warnings.")):
     """SD validation tests (units, structure, parameters, extreme conditions, integration error,
     reality checks); exit code 1 when any fails."""
@@ -261,11 +260,11 @@ def check_cmd(model: Optional[Path] = ModelOpt,
 
 @app.command(name="sensitivity")
 def sensitivity_cmd(spec: Path = typer.Argument(..., help="Sensitivity spec TOML (e.g. scenarios/sensitivity/dual_model_sobol.toml)."),
-                    model: Optional[Path] = ModelOpt,
+                    model: Path | None = ModelOpt,
                     out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
-                    cluster: Optional[str] = typer.Option(None, "--cluster", help="Run on Dask: 'local' or a scheduler address (tcp://host:8786)."),
+                    cluster: str | None = typer.Option(None, "--cluster", help="Run on Dask: 'local' or a scheduler address (tcp://host:8786)."),
                     workers: int = typer.Option(2, "--workers", help="Worker processes of --cluster local."),
-                    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Samples per chunk (Dask task); default: the spec's or 1024."),
+                    chunk_size: int | None = typer.Option(None, "--chunk-size", help="Samples per chunk (Dask task); default: the spec's or 1024."),
                     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report.")):
     """Sensitivity analysis (Sobol, Morris, FAST, delta, PAWN), Monte Carlo bands and scenario
     discovery as SPEC says; write OUT/sensitivity_NAME.nc and .html; print the main indices."""

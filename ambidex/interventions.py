@@ -14,8 +14,8 @@ Semantics (times in the model's time unit, values in the parameter's unit):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 KINDS = ("step", "ramp", "pulse")
 

@@ -38,7 +38,7 @@ def stamp(model, **extra) -> dict[str, str | float | int]:
         "model_sha256": model.sha256,
         "model_name": model.name,
         "time_units": model.time_units,
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": json.dumps(versions(), sort_keys=True),
     }
     for k, v in extra.items():

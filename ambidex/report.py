@@ -150,7 +150,7 @@ def difference_figure(ds, a: str, b: str):
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
         f"Δ {_title(ds, py)} ({unit})" for py, _, unit in items])
     common = ds.sel(scenario=[a, b]).dropna("time", how="any")
-    for k, (py, scale, unit) in enumerate(items):
+    for k, (py, scale, _unit) in enumerate(items):
         diff = (common[py].sel(scenario=b) - common[py].sel(scenario=a)) * scale
         fig.add_trace(go.Scatter(x=common.time.values, y=diff.values, name=f"{b} − {a}",
                                  showlegend=(k == 0), line={"color": "#9467bd"}),

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from .errors import ModelError, ScenarioError
 from .interventions import KINDS, Intervention
-from .tomlio import read_toml
 from .model import PACKAGE_ROOT, Model
+from .tomlio import read_toml
 
 SCENARIO_DIR = PACKAGE_ROOT / "scenarios"
 METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "euler", "rk4", "dopri5")

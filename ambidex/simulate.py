@@ -8,8 +8,8 @@ and returns one ``xarray.Dataset`` with dims ``scenario`` and ``time``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import xarray as xr

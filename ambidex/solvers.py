@@ -8,7 +8,7 @@ a change is never stepped over.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.integrate import solve_ivp

@@ -227,12 +227,11 @@ residence time = 0.3
 
 # ---------------------------------------------------------------- the whole suite on the dual model
 @pytest.fixture(scope="module")
-def dual_full(sd_check):
+def dual_full(sd_check):  # noqa: F811  pytest injects the imported fixture
     return sd_check()
 
 
 from ambidex.check.pytest_plugin import reality_params, sd_check  # noqa: E402,F401  the fixture
-
 
 DUAL = ROOT / "sd_models" / "dual_business_model.mdl"
 # Known warnings: parameters at x10 their default leave the declared range [0, 1] and there the

@@ -213,7 +213,7 @@ def test_heterogeneous_ensemble_per_run_error_control():
     res = cm.run({"Characteristic Time": taus}, method="dopri5", rtol=rtol, atol=1e-9)
     got = res["Teacup Temperature"]
     for i, tau in enumerate(taus):
-        ref = solve_ivp(lambda t, y: -(y - 70.0) / tau, (0.0, 30.0), [180.0], method="DOP853",
+        ref = solve_ivp(lambda t, y, tau=tau: -(y - 70.0) / tau, (0.0, 30.0), [180.0], method="DOP853",
                         rtol=1e-10, atol=1e-12, t_eval=res.time).y[0]
         assert np.max(np.abs(got[i] - ref)) <= 20 * rtol * np.max(np.abs(ref)), tau
     # each run chose its own steps: the stiffest run needs the most evaluations

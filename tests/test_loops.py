@@ -325,6 +325,7 @@ def test_dual_model_diagram_sectors(model):
 
 def test_cli_loops(tmp_path):
     from typer.testing import CliRunner
+
     from ambidex.cli import app
 
     r = CliRunner().invoke(app, ["loops", "--model", str(BASS), "--out", str(tmp_path), "--period", "5"])

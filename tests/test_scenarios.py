@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import ambidex
-from conftest import ROOT
 
 EXPECTED = {"baseline_dual", "market_only", "collaboration_only", "transition_2005", "myopia",
             "fragmentation", "polarization", "structural_separation", "bmil_reactive",

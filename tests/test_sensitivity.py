@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex.errors import ScenarioError
 from ambidex import sensitivity as sa
+from ambidex.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 DUAL_SPEC = ROOT / "scenarios" / "sensitivity" / "dual_model_sobol.toml"
@@ -321,6 +321,7 @@ def test_dask_failed_chunk_is_reported_and_transient_failure_retried(client, tmp
 def test_cli_sensitivity(tmp_path):
     import tomli_w
     from typer.testing import CliRunner
+
     from ambidex.cli import app
     data = small_dual(discovery="cart")
     del data["uncertainty"]

@@ -50,9 +50,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError, ScenarioError
+from ..tomlio import read_toml
 from .errors import CalibrationError
 from .units import factor, product
-from ..tomlio import read_toml
 
 KINDS = ("series", "value", "mean", "sum", "ratio", "share", "range", "parameter")
 TOP_KEYS = {"name", "source", "description", "scenario", "free", "bounds", "priors", "targets"}

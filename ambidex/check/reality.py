@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AmbidexError
-from .report import CheckResult
 from ..tomlio import read_toml
+from .report import CheckResult
 
 COMPARES = ("lower", "higher", "equal", "not_lower", "not_higher")
 HOWS = ("all", "mean", "final")

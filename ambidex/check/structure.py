@@ -117,7 +117,7 @@ def check_structure(model, run=None) -> list[CheckResult]:
         stock_units.setdefault(model.variables[s.py_name].units.replace(" ", ""), []).append(s.name)
     tu = (model.time_units or "Year").replace(" ", "")
     unused_params, outputs = [], []
-    for key, el in els.items():
+    for key in els:
         if key in CONTROL or used_by.get(key):
             continue
         py = model._index.get(key)

@@ -74,7 +74,7 @@ def _load_abstract(path):
         raise ModelError(f"model file '{p}' could not be translated: {exc}") from exc
 
 
-def compile_model(model) -> "CompiledModel":
+def compile_model(model) -> CompiledModel:
     """Compile a ``.mdl``/XMILE path or a PySD ``AbstractModel`` into a :class:`CompiledModel`.
 
     Raises :class:`~ambidex.errors.UnsupportedFunctionError` naming the function and the
@@ -296,7 +296,7 @@ class CompiledModel:
             sel = np.zeros(times.shape, dtype=bool)
             if method != "dopri5":
                 pos = np.clip(np.searchsorted(times, te), 0, len(times) - 1)
-                for i, (j, t) in enumerate(zip(pos, te)):
+                for j, t in zip(pos, te):
                     cand = [k for k in (j - 1, j) if 0 <= k < len(times)]
                     k = min(cand, key=lambda k: abs(times[k] - t))
                     if abs(times[k] - t) > prec + 1e-12 * abs(t):

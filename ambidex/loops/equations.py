@@ -13,7 +13,6 @@ lookups (WITH LOOKUP and lookup tables), ACTIVE INITIAL, INITIAL.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..compiled.codegen import chain_args, render_chain

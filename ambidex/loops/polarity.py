@@ -12,8 +12,8 @@ factor) set to 1; it is '0' only if that too shows no effect.
 
 from __future__ import annotations
 
-import numpy as np
 import networkx as nx
+import numpy as np
 
 LABEL = {1: "+", -1: "−", 0: "0"}
 PROBE_FACTORS = (0.01, 0.1, 0.5, 2.0, 10.0, 100.0)

@@ -56,7 +56,7 @@ def analyze(spec, X, Y, times=None, progress=None):
     var_names = VARIABLES[spec.method]
     if scalars:
         res = []
-        for lab, y in scalars.items():
+        for _lab, y in scalars.items():
             res.append(analyze_vector(spec, X, y))
             step()
         coords["output"] = list(scalars)
@@ -78,7 +78,7 @@ def analyze(spec, X, Y, times=None, progress=None):
         coords["series"] = list(series)
         coords["time"] = times
         per = {v: np.full((len(names), len(series), T), np.nan) for v in var_names}
-        for j, (lab, Yt) in enumerate(series.items()):
+        for j, (_lab, Yt) in enumerate(series.items()):
             for t in range(T):
                 r = analyze_vector(spec, X, Yt[:, t])
                 for v in var_names:

@@ -7,7 +7,6 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-
 from ..errors import ScenarioError
 from .analysis import analyze
 from .evaluate import evaluate
@@ -93,7 +92,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     if len({o.every for o in spec.trajectory_outputs}) > 1:
         raise ScenarioError(f"{spec.label}: trajectory outputs must share one 'every'")
     from ..provenance import stamp
-    from .model_eval import ModelEvaluator, _MODELS
+    from .model_eval import _MODELS, ModelEvaluator
 
     _MODELS.setdefault(str(Path(model.path).resolve()), model)
     scenario = _resolve_relative(spec.scenario, spec)

@@ -107,9 +107,11 @@ def _cart(spec, X, cases):
             boxes[node] = (lo.copy(), hi.copy())
             return
         f, thr = t.feature[node], t.threshold[node]
-        h = hi.copy(); h[f] = min(h[f], thr)
+        h = hi.copy()
+        h[f] = min(h[f], thr)
         walk(t.children_left[node], lo, h)
-        lo2 = lo.copy(); lo2[f] = max(lo2[f], thr)
+        lo2 = lo.copy()
+        lo2[f] = max(lo2[f], thr)
         walk(t.children_right[node], lo2, hi)
 
     walk(0, sup[:, 0].copy(), sup[:, 1].copy())

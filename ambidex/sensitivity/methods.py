@@ -103,9 +103,10 @@ def analyze_vector(spec, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
                                  conf_level=o.get("conf_level", 0.95), seed=seed)
                 return {v: np.asarray(r[v], dtype=float) for v in VARIABLES["fast"]}
             if spec.method == "delta":
-                from SALib.analyze import delta
                 import contextlib
                 import io
+
+                from SALib.analyze import delta
                 with contextlib.redirect_stderr(io.StringIO()), \
                         contextlib.redirect_stdout(io.StringIO()):  # SALib's bin notices
                     r = delta.analyze(problem, X, y, num_resamples=o.get("num_resamples", 100),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 
-
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
 
@@ -51,7 +50,7 @@ def morris_figure(ds):
     if "mu_star" not in ds or "output" not in ds.dims:
         return None
     fig = go.Figure()
-    for j, o in enumerate(ds.output.values):
+    for _j, o in enumerate(ds.output.values):
         fig.add_trace(go.Scatter(x=ds.mu_star.sel(output=o).values, y=ds.sigma.sel(output=o).values,
                                  mode="markers+text", text=[str(p) for p in ds.parameter.values],
                                  textposition="top center", name=str(o),

@@ -11,12 +11,27 @@ import math
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from ..errors import AmbidexError
+from ..scenario import scenario_from_dict
 from ..structure import stock_influences
 from . import export, figures, runs
-from .state import (WorkshopError, advance, baseline_dict, lever_names, log, pending, pin,
-                    restart_replay, scenario_dict, scenario_toml, set_levers, start_game,
-                    state_from_scenario, state_from_toml, stop_game, unpin)
-from ..scenario import scenario_from_dict
+from .state import (
+    WorkshopError,
+    advance,
+    baseline_dict,
+    lever_names,
+    log,
+    pending,
+    pin,
+    restart_replay,
+    scenario_dict,
+    scenario_toml,
+    set_levers,
+    start_game,
+    state_from_scenario,
+    state_from_toml,
+    stop_game,
+    unpin,
+)
 
 ERR = "Invalid input (last good state kept): "
 

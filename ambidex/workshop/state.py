@@ -60,7 +60,7 @@ class WorkshopError(AmbidexError):
 
 
 def now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _is_lever(p) -> bool:
