@@ -19,7 +19,7 @@ from pathlib import Path
 import pysd
 
 from .errors import ModelError
-from .translate import SUFFIXES, file_sha256, translate
+from .translate import abstract_model, file_sha256, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
@@ -243,17 +243,7 @@ def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
     from pysd.translators.structures import abstract_expressions as ae
 
-    kind = SUFFIXES[path.suffix.lower()]
-    if kind == "vensim":
-        from pysd.translators.vensim.vensim_file import VensimFile
-
-        src = VensimFile(str(path))
-    else:
-        from pysd.translators.xmile.xmile_file import XmileFile
-
-        src = XmileFile(str(path))
-    src.parse()
-    am = src.get_abstract_model()
+    am = abstract_model(path)
     out = {}
 
     def terms(node, sign):

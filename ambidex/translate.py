@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -77,3 +78,62 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+#: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,
+#: so a caller that mutates its tree cannot affect another)
+_ABSTRACT: dict[str, bytes] = {}
+
+
+def abstract_model(path: str | Path):
+    """PySD's ``AbstractModel`` of a Vensim or XMILE file, parsed once per file content.
+
+    PySD's parser takes ~1-2 s for the dual model and several parts of ambidex need the tree
+    (the flows of each stock, the compiled engine, the causal graph and the loop equations), so
+    the parse is cached: in memory for this process and as a pickle beside the translated model
+    (``<cache_root>/abstract/<stem>-<sha16>-pysd<version>.pkl``, written atomically), keyed like
+    :func:`translate` by the file's SHA-256 and the PySD version.  Every call returns a fresh
+    copy.  Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix
+    or cannot be parsed.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ModelError(f"model file '{src}' does not exist")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
+                         f"{', '.join(sorted(SUFFIXES))})")
+    key = f"{src.stem}-{file_sha256(src)[:16]}-pysd{pysd.__version__}"
+    blob = _ABSTRACT.get(key)
+    if blob is None:
+        folder = cache_root() / "abstract"
+        pkl = folder / f"{key}.pkl"
+        try:
+            blob = pkl.read_bytes()
+            am = pickle.loads(blob)
+        except Exception:  # missing or unreadable: parse again
+            am = _parse(src, kind)
+            blob = pickle.dumps(am, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = pkl.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(blob)
+                os.replace(tmp, pkl)
+            except OSError:  # a read-only cache still works, just without reuse
+                pass
+        _ABSTRACT[key] = blob
+    return pickle.loads(blob)
+
+
+def _parse(src: Path, kind: str):
+    try:
+        if kind == "vensim":
+            from pysd.translators.vensim.vensim_file import VensimFile
+            f = VensimFile(str(src))
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+            f = XmileFile(str(src))
+        f.parse()
+        return f.get_abstract_model()
+    except Exception as exc:  # the translators' own parse errors
+        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc
