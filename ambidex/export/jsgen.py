@@ -240,6 +240,6 @@ def generate_js(cm, outputs: list[str] | None = None) -> tuple[str, dict]:
         "time_step": cm.time_step, "saveper": cm.saveper,
         "grid": times.tolist(), "save": [bool(b) for b in save],
     }
-    lines.append("return {init, rhs, out, nbp, DT, NO: %d};" % len(req))
+    lines.append(f"return {{init, rhs, out, nbp, DT, NO: {len(req)}}};")
     lines.append("}")
     return "\n".join(lines), spec

@@ -304,7 +304,7 @@ function makeRun(M, spec) {
     };
     for (const [k, v] of Object.entries(opts.params || {})) p0[index(k)] = +v;
     const ivs = (opts.interventions || []).map((iv) => Object.assign({}, iv, {index: index(iv.parameter)}));
-    const method = opts.method || "dopri5";
+    const method = opts.method || spec.method || "dopri5";
     let res, time;
     if (method === "dopri5") {
       time = opts.te || spec.te;

@@ -19,7 +19,6 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-
 from ..errors import ModelError
 from ..model import load_model
 from ..simulate import DEFAULT_ATOL, DEFAULT_RTOL, _save_times
@@ -71,8 +70,8 @@ def _charts(model) -> list[dict]:
 def _levers(model, cm) -> list[dict]:
     """Lever specs {py, name, label, units, lower, upper, step, default, doc, group}."""
     try:
-        from ..workshop.state import lever_groups
         from ..workshop.charts import lever_label
+        from ..workshop.state import lever_groups
 
         groups = lever_groups(model)
     except ImportError:  # pragma: no cover
@@ -152,10 +151,18 @@ def model_bundle(model=None, all_outputs: bool = False) -> dict:
     spec.update({
         "model": m.name, "sha256": m.sha256, "time_units": m.time_units,
         "te": _save_times(t0, t1, sp).tolist(), "rtol": DEFAULT_RTOL, "atol": DEFAULT_ATOL,
+        "method": _method(m),
         "charts": charts, "levers": _levers(m, cm), "scenarios": _scenarios(m),
         "var_names": {py: m.variables[py].name for py in wanted},
     })
     return {"factory": factory, "spec": spec}
+
+
+def _method(m) -> str:
+    """The method ``ambidex.simulate`` picks by default: the model file's own where the
+    compiled engine has it (euler, rk4, dopri5), else dopri5."""
+    saved = getattr(m, "saved_method", None)
+    return saved if saved in ("euler", "rk4", "dopri5") else "dopri5"
 
 
 def _json(obj) -> str:
