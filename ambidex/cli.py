@@ -1,5 +1,5 @@
 """Command line: ``ambidex run | list | compare | params | calibrate | sensitivity | loops |
-check | workshop | doctor``.
+check | workshop | export-simulator | doctor``.
 
 No model logic lives here: every command calls the public Python API and prints or writes what
 it returns.  Heavy libraries (PySD, numba, scipy, pandas) load inside the commands, so
@@ -302,12 +302,13 @@ def export_simulator(model: Path | None = ModelOpt,
     """Write an offline simulator: one HTML file (no server, no network) with the levers, key
     charts and scenarios, the model evaluated in the browser (JavaScript generated from the
     compiled engine; same solver and results as `ambidex run`)."""
-    from .export.simulator import write_simulator
     try:
+        check_out_file(output, "--output")
+        from .export.simulator import write_simulator
         path = write_simulator(model, output)
     except AmbidexError as exc:
-        _fail(exc)
-    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); open it in any browser")
+        fail(exc)
+    say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); open it in any browser")
 
 
 @app.command(name="check")
