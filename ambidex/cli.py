@@ -171,7 +171,8 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
               free: str | None = typer.Option(None, "--free", help="Free parameters, comma-separated; default: the file's 'free'."),
               method: str = typer.Option("least_squares", "--method", help="least_squares, differential_evolution or mcmc."),
               seed: int = typer.Option(0, "--seed", help="Random seed (reproducible fits)."),
-              steps: int = typer.Option(1000, "--steps", help="MCMC steps per walker."),
+              steps: int | None = typer.Option(None, "--steps", help="MCMC steps per walker; default: run until 50 autocorrelation times (or 20,000 steps, reported as not converged)."),
+              hold_out: str | None = typer.Option(None, "--hold-out", help="Leave this target out of the fit and report its prediction beside the datum."),
               walkers: int | None = typer.Option(None, "--walkers", help="MCMC walkers."),
               model: Path | None = ModelOpt,
               out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
@@ -182,7 +183,7 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
     from .model import load_model
     try:
         res = run_calibration(load_model(model), targets, free=free, method=method, seed=seed,
-                              n_steps=steps, n_walkers=walkers, progress=True)
+                              n_steps=steps, n_walkers=walkers, progress=True, hold_out=hold_out)
         paths = res.write(out_dir, report=report)
     except AmbidexError as exc:
         _fail(exc)
@@ -190,6 +191,10 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
                      f"Estimates ({method}, chi² {res.cost:.4g})"))
     out.print(_table(res.targets_table[["fitted", "normalised_residual", "contribution"]],
                      "Targets (fitted in the data's units)"))
+    out.print(f"chi² {res.cost:.4g} with {res.dof} degrees of freedom", highlight=False)
+    if res.hold_out:
+        from .calibrate.holdout import describe
+        out.print(describe(res.hold_out), highlight=False, soft_wrap=True)
     for w in res.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     out.print("wrote " + ", ".join(str(p) for p in paths.values()))
