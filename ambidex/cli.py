@@ -241,6 +241,21 @@ def workshop(model: Path | None = ModelOpt,
     serve(web, host=host, port=port)
 
 
+@app.command(name="export-simulator")
+def export_simulator(model: Path | None = ModelOpt,
+                     output: Path = typer.Option(Path("simulator.html"), "--output", "-o",
+                                                 help="The HTML file to write (one self-contained file).")):
+    """Write an offline simulator: one HTML file (no server, no network) with the levers, key
+    charts and scenarios, the model evaluated in the browser (JavaScript generated from the
+    compiled engine; same solver and results as `ambidex run`)."""
+    from .export.simulator import write_simulator
+    try:
+        path = write_simulator(model, output)
+    except AmbidexError as exc:
+        _fail(exc)
+    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); open it in any browser")
+
+
 @app.command(name="check")
 def check_cmd(model: Path | None = ModelOpt,
               checks_file: Path | None = typer.Option(None, "--checks", help="Reality checks TOML; default: MODEL.checks.toml beside the model."),

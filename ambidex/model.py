@@ -19,7 +19,7 @@ from pathlib import Path
 import pysd
 
 from .errors import ModelError
-from .translate import SUFFIXES, file_sha256, translate
+from .translate import abstract_model, file_sha256, saved_method, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
@@ -119,6 +119,8 @@ class Model:
     control: dict[str, float] = field(default_factory=dict)
     time_units: str = ""
     uses_time_functions: bool = False
+    saved_method: str | None = None  # 'euler'/'rk4' when the file names its integration method
+    saved_method_note: str = ""      # where the file says so (Vensim settings line, sim_specs)
     _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -243,17 +245,7 @@ def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
     from pysd.translators.structures import abstract_expressions as ae
 
-    kind = SUFFIXES[path.suffix.lower()]
-    if kind == "vensim":
-        from pysd.translators.vensim.vensim_file import VensimFile
-
-        src = VensimFile(str(path))
-    else:
-        from pysd.translators.xmile.xmile_file import XmileFile
-
-        src = XmileFile(str(path))
-    src.parse()
-    am = src.get_abstract_model()
+    am = abstract_model(path)
     out = {}
 
     def terms(node, sign):
@@ -289,6 +281,7 @@ def load_model(path: str | Path | None = None) -> Model:
     src = Path(path) if path is not None else DEFAULT_MODEL
     py_file = translate(src)
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
+    model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()
     doc = pm.doc
     sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,6 +34,34 @@ def cache_root() -> Path:
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
+_XMILE_METHODS = {"euler": "euler", "rk4": "rk4"}
+
+
+def saved_method(path: str | Path) -> tuple[str | None, str]:
+    """The integration method the model file was saved with, and where it says so.
+
+    Vensim keeps it in the sketch settings (``15:0,0,0,M,0,0``: M = 0 Euler, 1 RK4, 3 RK4
+    auto), XMILE in ``<sim_specs method="...">``.  Returns ``(method, note)`` with ``method`` one
+    of 'euler', 'rk4' or None when the file names none (or one ambidex lacks, said in ``note``).
+    """
+    text = Path(path).read_text(errors="replace")
+    if Path(path).suffix.lower() == ".mdl":
+        m = re.search(r"^15:\s*(\d+),(\d+),(\d+),(\d+)", text, re.M)
+        if not m:
+            return None, "no Vensim settings line"
+        code = int(m.group(4))
+        if code in _VENSIM_METHODS:
+            return _VENSIM_METHODS[code], f"Vensim settings line '{m.group(0)}'"
+        return None, f"Vensim settings line '{m.group(0)}' names integration type {code}, not Euler/RK4"
+    m = re.search(r"<sim_specs\b[^>]*\bmethod\s*=\s*\"([^\"]*)\"", text)
+    if not m:
+        return None, "no sim_specs method"
+    method = _XMILE_METHODS.get(m.group(1).strip().lower())
+    note = f"XMILE sim_specs method=\"{m.group(1)}\""
+    return method, note if method else note + " (not Euler/RK4)"
 
 
 def translate(path: str | Path) -> Path:
@@ -77,3 +107,62 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+#: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,
+#: so a caller that mutates its tree cannot affect another)
+_ABSTRACT: dict[str, bytes] = {}
+
+
+def abstract_model(path: str | Path):
+    """PySD's ``AbstractModel`` of a Vensim or XMILE file, parsed once per file content.
+
+    PySD's parser takes ~1-2 s for the dual model and several parts of ambidex need the tree
+    (the flows of each stock, the compiled engine, the causal graph and the loop equations), so
+    the parse is cached: in memory for this process and as a pickle beside the translated model
+    (``<cache_root>/abstract/<stem>-<sha16>-pysd<version>.pkl``, written atomically), keyed like
+    :func:`translate` by the file's SHA-256 and the PySD version.  Every call returns a fresh
+    copy.  Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix
+    or cannot be parsed.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ModelError(f"model file '{src}' does not exist")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
+                         f"{', '.join(sorted(SUFFIXES))})")
+    key = f"{src.stem}-{file_sha256(src)[:16]}-pysd{pysd.__version__}"
+    blob = _ABSTRACT.get(key)
+    if blob is None:
+        folder = cache_root() / "abstract"
+        pkl = folder / f"{key}.pkl"
+        try:
+            blob = pkl.read_bytes()
+            am = pickle.loads(blob)
+        except Exception:  # missing or unreadable: parse again
+            am = _parse(src, kind)
+            blob = pickle.dumps(am, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = pkl.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(blob)
+                os.replace(tmp, pkl)
+            except OSError:  # a read-only cache still works, just without reuse
+                pass
+        _ABSTRACT[key] = blob
+    return pickle.loads(blob)
+
+
+def _parse(src: Path, kind: str):
+    try:
+        if kind == "vensim":
+            from pysd.translators.vensim.vensim_file import VensimFile
+            f = VensimFile(str(src))
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+            f = XmileFile(str(src))
+        f.parse()
+        return f.get_abstract_model()
+    except Exception as exc:  # the translators' own parse errors
+        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc
