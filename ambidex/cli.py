@@ -220,7 +220,8 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
               free: str | None = typer.Option(None, "--free", help="Free parameters, comma-separated; default: the file's 'free'."),
               method: str = typer.Option("least_squares", "--method", help="least_squares, differential_evolution or mcmc."),
               seed: int = typer.Option(0, "--seed", help="Random seed (reproducible fits)."),
-              steps: int = typer.Option(1000, "--steps", help="MCMC steps per walker."),
+              steps: int | None = typer.Option(None, "--steps", help="MCMC steps per walker; default: run until 50 autocorrelation times (or 20,000 steps, reported as not converged)."),
+              hold_out: str | None = typer.Option(None, "--hold-out", help="Leave this target out of the fit and report its prediction beside the datum."),
               walkers: int | None = typer.Option(None, "--walkers", help="MCMC walkers."),
               model: Path | None = ModelOpt, out_dir: Path = OutOpt,
               report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML fit report."),
@@ -237,7 +238,8 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
         with warnings.catch_warnings():  # listed once below, from the result
             warnings.simplefilter("ignore", CalibrationWarning)
             res = run_calibration(load_model(model), targets, free=free, method=method, seed=seed,
-                                  n_steps=steps, n_walkers=walkers, progress=fmt == "table")
+                                  n_steps=steps, n_walkers=walkers, progress=fmt == "table",
+                                  hold_out=hold_out)
         paths = res.write(out_dir, report=report)
     except AmbidexError as exc:
         fail(exc)
@@ -246,6 +248,10 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
     if fmt == "table":
         emit_frame(res.targets_table[["fitted", "normalised_residual", "contribution"]],
                    "Targets (fitted in the data's units)")
+    (say if fmt == "table" else note)(f"chi² {res.cost:.4g} with {res.dof} degrees of freedom")
+    if res.hold_out:
+        from .calibrate.holdout import describe
+        (say if fmt == "table" else note)(describe(res.hold_out))
     for w in res.warnings:
         warn(w)
     _wrote(paths.values(), fmt)
