@@ -20,6 +20,7 @@ PySD, numba, scipy or pandas.  ``ambidex.calibrate``, ``ambidex.sensitivity`` an
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import types
@@ -56,8 +57,28 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'ambidex' has no attribute {name!r}")
     module, attr = _LAZY[name]
     value = getattr(importlib.import_module(module), attr)
+    if name in _SUBPACKAGE_FUNCTIONS:
+        value = _with_package_names(value, importlib.import_module(f"ambidex.{name}"))
     globals()[name] = value  # cached: later lookups are plain attribute reads
     return value
+
+
+_SUBPACKAGE_FUNCTIONS = {"calibrate", "sensitivity", "check"}
+
+
+def _with_package_names(func, package):
+    """A copy of ``func`` (same code, signature and docstring) that also carries the
+    subpackage's public names, so ``import ambidex.calibrate as cal; cal.load_targets`` keeps
+    working although ``ambidex.calibrate`` is the function."""
+    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__,
+                              func.__closure__)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    functools.update_wrapper(copy, func, updated=())
+    del copy.__wrapped__  # help() and inspect show this function itself
+    for key in getattr(package, "__all__", None) or [k for k in vars(package) if not k.startswith("_")]:
+        if hasattr(package, key) and not hasattr(copy, key):
+            setattr(copy, key, getattr(package, key))
+    return copy
 
 
 def __dir__():
