@@ -22,8 +22,18 @@ def cli_reference() -> str:
     return "\n".join(lines)
 
 
+def evidence_ledger() -> str:
+    """The evidence ledger of the shipped case-firm history calibration."""
+    from ambidex.calibrate.ledger import docs_page
+
+    root = Path(__file__).resolve().parents[1]
+    return docs_page(root / "scenarios" / "data" / "case_firm_history.toml",
+                     root / "scenarios" / "case_firm_history.toml")
+
+
 def on_pre_build(config, **kwargs):
-    target = Path(config["docs_dir"]) / "reference" / "cli.md"
-    text = cli_reference()
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+    for name, make in (("cli.md", cli_reference), ("ledger.md", evidence_ledger)):
+        target = Path(config["docs_dir"]) / "reference" / name
+        text = make()
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
