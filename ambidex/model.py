@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pysd
-
 from .errors import ModelError
-from .translate import SUFFIXES, file_sha256, saved_method, translate
+from .translate import abstract_model, file_sha256, saved_method, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
@@ -158,6 +156,8 @@ class Model:
         """A fresh PySD model object (each run gets its own, so overrides never leak)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            import pysd  # heavy (~1 s): only when a model is run
+
             return pysd.load(str(self.py_file))
 
     @cached_property
@@ -245,17 +245,7 @@ def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
     from pysd.translators.structures import abstract_expressions as ae
 
-    kind = SUFFIXES[path.suffix.lower()]
-    if kind == "vensim":
-        from pysd.translators.vensim.vensim_file import VensimFile
-
-        src = VensimFile(str(path))
-    else:
-        from pysd.translators.xmile.xmile_file import XmileFile
-
-        src = XmileFile(str(path))
-    src.parse()
-    am = src.get_abstract_model()
+    am = abstract_model(path)
     out = {}
 
     def terms(node, sign):
