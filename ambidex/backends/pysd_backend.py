@@ -21,7 +21,6 @@ from ..interventions import schedule
 from ..model import Model
 from ..scenario import Scenario
 
-
 DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
 
