@@ -111,8 +111,7 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Fi
                            bgcolor="#fff7d6" if stock else "#ffffff", bordercolor="#555" if stock else "#bbb",
                            borderwidth=1.5 if stock else 1, borderpad=3)
     fig.update_layout(
-        title="The feedback loops of the model (boxes with a yellow fill are stocks; + the two move "
-              "together, − in opposite directions)",
+        title="The named feedback loops (yellow boxes: stocks; + same direction, − opposite)",
         xaxis={"visible": False, "range": [-0.08, 1.08]}, yaxis={"visible": False, "range": [-0.06, 1.06]},
         height=820, template="plotly_white", hovermode="closest",
         legend={"title": {"text": "named loops "}, "orientation": "h", "x": 0, "y": -0.02,
