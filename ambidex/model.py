@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pysd
-
 from .errors import ModelError
 from .translate import abstract_model, file_sha256, saved_method, translate
 
@@ -158,6 +156,8 @@ class Model:
         """A fresh PySD model object (each run gets its own, so overrides never leak)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            import pysd  # heavy (~1 s): only when a model is run
+
             return pysd.load(str(self.py_file))
 
     @cached_property

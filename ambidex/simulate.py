@@ -72,9 +72,7 @@ def choose_backend(model: Model, scenario: Scenario, method: str | None, backend
     if backend not in BACKENDS:
         raise ScenarioError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "pysd":
-        if method == "dopri5":
-            raise ScenarioError("method 'dopri5' runs on the compiled backend; use RK45 with backend='pysd'")
-        return "pysd"
+        return "pysd"  # dopri5 there is scipy's RK45, the same Dormand-Prince 5(4) pair
     ok_method = method is None or method in COMPILED_METHODS
     if backend == "compiled":
         if not ok_method:
@@ -136,7 +134,10 @@ def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: fl
         bps = breakpoints(scenario.interventions, t0, t1)
         if max_step is None and model.uses_time_functions:
             max_step = time_step  # STEP/PULSE/RAMP inside the model: never step over them
-        states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, method, rtol, atol,
+        # dopri5 off the compiled engine (interventions, another grid): scipy's RK45 is the same
+        # Dormand-Prince 5(4) pair, restarted at each intervention's change times
+        states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times,
+                                  "RK45" if method == "dopri5" else method, rtol, atol,
                                   max_step=max_step, breakpoints=bps)
     label = f"scenario '{scenario.name}'"
     if not np.all(np.isfinite(states)):

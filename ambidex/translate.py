@@ -13,27 +13,39 @@ import pickle
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
-import platformdirs
-import pysd
-
 from .errors import ModelError
+from .paths import translations_dir
 
 SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".xml": "xmile", ".stmx": "xmile"}
 
 
 def cache_root() -> Path:
     """Directory holding every translated model (created on demand)."""
-    root = os.environ.get("AMBIDEX_CACHE") or platformdirs.user_cache_dir("ambidex")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return translations_dir()
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_file(path: str | Path) -> tuple[Path, str]:
+    """``(path, "vensim" | "xmile")``; :class:`ModelError` naming the file when it is missing,
+    not a file, or has a suffix PySD does not read."""
+    src = Path(path)
+    if src.is_dir():
+        raise ModelError(f"model file '{src}' is a folder; give a .mdl or .xmile file")
+    if not src.is_file():
+        raise ModelError(f"model file not found: '{src}'")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(
+            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
+        )
+    return src, kind
 
 
 _VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
@@ -70,14 +82,9 @@ def translate(path: str | Path) -> Path:
     Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix, or PySD
     cannot translate it.
     """
-    src = Path(path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: '{src}'")
-    kind = SUFFIXES.get(src.suffix.lower())
-    if kind is None:
-        raise ModelError(
-            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
-        )
+    src, kind = model_file(path)
+    import pysd  # heavy: only when a model is translated
+
     digest = file_sha256(src)
     key = f"{src.stem}-{digest[:16]}-pysd{pysd.__version__}"
     target_dir = cache_root() / key
@@ -90,7 +97,9 @@ def translate(path: str | Path) -> Path:
         shutil.copyfile(src, copy)
         reader = pysd.read_vensim if kind == "vensim" else pysd.read_xmile
         try:
-            reader(str(copy))
+            with warnings.catch_warnings():  # a file without {UTF-8} header: PySD assumes UTF-8
+                warnings.filterwarnings("ignore", message="No encoding specified", category=UserWarning)
+                reader(str(copy))
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
             raise ModelError(
                 f"PySD could not translate model file '{src}': {type(exc).__name__}: {exc}"
@@ -132,6 +141,8 @@ def abstract_model(path: str | Path):
     if kind is None:
         raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
                          f"{', '.join(sorted(SUFFIXES))})")
+    import pysd  # heavy: only when a model is parsed
+
     key = f"{src.stem}-{file_sha256(src)[:16]}-pysd{pysd.__version__}"
     blob = _ABSTRACT.get(key)
     if blob is None:
