@@ -49,9 +49,8 @@ class _App(typer.Typer):
             raise
 
 
-app = _App(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
-           rich_markup_mode=None,
-           help="System-dynamics models of SMEs running two business models at once.")
+app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+           rich_markup_mode=None)
 
 ModelOpt = typer.Option(None, "--model", "-m", help="Model file (.mdl or .xmile); default: the dual model.")
 DirOpt = typer.Option(None, "--scenarios-dir", help="Folder of scenario TOML files; default ./scenarios.")
@@ -76,7 +75,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
                                        help="Print the version and exit.")):
     """System-dynamics models of SMEs running two business models at once.
 
-    Every command takes --model PATH (any .mdl / .xmile PySD translates) and --help.  Bad input
+    Commands that read a model take --model PATH (any .mdl / .xmile PySD translates).  Bad input
     stops with one 'error:' line and exit code 2, before anything is written.  `ambidex doctor`
     prints what a bug report needs."""
 
