@@ -183,7 +183,8 @@ def register(app, model):
         *_clicks, stored, filename, session_name, snap_name, years, search = rest
         ids = [i["id"]["py"] for i in ctx.inputs_list[0]]
         trig = ctx.triggered_id
-        nothing = (no_update,) * 7
+        keep = [no_update] * len(ids)
+        nothing = (no_update, keep, keep, no_update, no_update, no_update, no_update)
 
         def reply(state, message="", cls=OK):
             vals = [_tidy(state["levers"].get(py)) for py in ids]
@@ -218,16 +219,15 @@ def register(app, model):
                 return nothing
         except (WorkshopError, AmbidexError) as exc:
             if old is None:
-                return (*nothing[:3], ERR + str(exc), BAD, no_update, no_update)
+                return (no_update, keep, keep, ERR + str(exc), BAD, no_update, no_update)
             return reply(old, ERR + str(exc), BAD)
         if trig not in ("undo",):
             state = guard.remember(old, state)
         return reply(guard.cap_log(state), msg, OK)
 
     app.clientside_callback(
-        ClientsideFunction("ambidex", "live"),
-        Output("live-info", "children"),
-        Input({"type": "lever", "py": ALL}, "drag_value"),
+        ClientsideFunction("ambidex", "liveState"),
+        Output("state-info", "children"),
         Input("state", "data"),
     )
     app.clientside_callback(

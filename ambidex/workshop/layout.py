@@ -207,6 +207,6 @@ def build(model, default_scenario: str | None = None):
             ], className="views"),
             lever_panel(model),
         ], className="main"),
-        html.Div(id="live-info", style={"display": "none"}),
+        html.Div(id="state-info", style={"display": "none"}),
         html.Div(id="compare-info", style={"display": "none"}),
     ])
