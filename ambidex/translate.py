@@ -9,29 +9,126 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
-import platformdirs
-import pysd
-
 from .errors import ModelError
+from .paths import translations_dir
 
 SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".xml": "xmile", ".stmx": "xmile"}
 
 
 def cache_root() -> Path:
     """Directory holding every translated model (created on demand)."""
-    root = os.environ.get("AMBIDEX_CACHE") or platformdirs.user_cache_dir("ambidex")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return translations_dir()
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_file(path: str | Path) -> tuple[Path, str]:
+    """``(path, "vensim" | "xmile")``; :class:`ModelError` naming the file when it is missing,
+    not a file, or has a suffix PySD does not read."""
+    src = Path(path)
+    if src.is_dir():
+        raise ModelError(f"model file '{src}' is a folder; give a .mdl or .xmile file")
+    if not src.is_file():
+        raise ModelError(f"model file not found: '{src}'")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(
+            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
+        )
+    return src, kind
+
+
+_VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
+_XMILE_METHODS = {"euler": "euler", "rk4": "rk4"}
+
+
+def saved_method(path: str | Path) -> tuple[str | None, str]:
+    """The integration method the model file was saved with, and where it says so.
+
+    Vensim keeps it in the sketch settings (``15:0,0,0,M,0,0``: M = 0 Euler, 1 RK4, 3 RK4
+    auto), XMILE in ``<sim_specs method="...">``.  Returns ``(method, note)`` with ``method`` one
+    of 'euler', 'rk4' or None when the file names none (or one ambidex lacks, said in ``note``).
+    """
+    text = Path(path).read_text(errors="replace")
+    if Path(path).suffix.lower() == ".mdl":
+        m = re.search(r"^15:\s*(\d+),(\d+),(\d+),(\d+)", text, re.M)
+        if not m:
+            return None, "no Vensim settings line"
+        code = int(m.group(4))
+        if code in _VENSIM_METHODS:
+            return _VENSIM_METHODS[code], f"Vensim settings line '{m.group(0)}'"
+        return None, f"Vensim settings line '{m.group(0)}' names integration type {code}, not Euler/RK4"
+    m = re.search(r"<sim_specs\b[^>]*\bmethod\s*=\s*\"([^\"]*)\"", text)
+    if not m:
+        return None, "no sim_specs method"
+    method = _XMILE_METHODS.get(m.group(1).strip().lower())
+    note = f"XMILE sim_specs method=\"{m.group(1)}\""
+    return method, note if method else note + " (not Euler/RK4)"
+
+
+#: bumped whenever the pre-pass or the staging changes what PySD reads, so that translations
+#: and parses cached by an older ambidex are not reused
+TRANSLATOR_VERSION = "2"
+DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
+
+
+def cache_key(src: Path) -> str:
+    """Cache key of a model: its stem, a hash of its bytes, of the folder it sits in and of the
+    data files beside it that it names, the PySD version and :data:`TRANSLATOR_VERSION`."""
+    import pysd
+
+    h = hashlib.sha256(src.read_bytes())
+    h.update(str(src.resolve().parent).encode())
+    text = src.read_text(errors="replace")
+    for f in sorted(src.parent.iterdir()):
+        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and f.name in text:
+            h.update(f.name.encode() + f.read_bytes())
+    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}"
+
+
+_INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
+
+
+def prepass(text: str, kind: str) -> str:
+    """The model text as PySD's translator can read it.
+
+    Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
+    not) are removed from the equation part, keeping the ``{UTF-8}`` header.
+    """
+    if kind != "vensim":
+        return text
+    marker = text.find("\\\\\\---///")
+    head, tail = (text, "") if marker < 0 else (text[:marker], text[marker:])
+    utf8 = head.lstrip().startswith("{UTF-8}")
+    if utf8:
+        head = head.lstrip()[len("{UTF-8}"):]
+    head = _INLINE_COMMENT.sub(" ", head)
+    return ("{UTF-8}" if utf8 else "") + head + tail
+
+
+def _stage(src: Path, kind: str, folder: Path) -> Path:
+    """Write the pre-passed model into ``folder`` beside links to every other file and folder
+    next to the model (data files it reads by relative name); return the staged model path."""
+    for entry in src.parent.iterdir():
+        if entry.name != src.name and not entry.name.startswith("."):
+            try:
+                (folder / entry.name).symlink_to(entry.resolve())
+            except OSError:  # no symlinks here: copy small data files instead
+                if entry.is_file() and entry.stat().st_size < 50_000_000:
+                    shutil.copyfile(entry, folder / entry.name)
+    staged = folder / src.name
+    staged.write_text(prepass(src.read_text(errors="replace"), kind), encoding="utf-8")
+    return staged
 
 
 def translate(path: str | Path) -> Path:
@@ -40,30 +137,26 @@ def translate(path: str | Path) -> Path:
     Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix, or PySD
     cannot translate it.
     """
-    src = Path(path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: '{src}'")
-    kind = SUFFIXES.get(src.suffix.lower())
-    if kind is None:
-        raise ModelError(
-            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
-        )
-    digest = file_sha256(src)
-    key = f"{src.stem}-{digest[:16]}-pysd{pysd.__version__}"
+    src, kind = model_file(path)
+    import pysd  # heavy: only when a model is translated
+
+    key = cache_key(src)
     target_dir = cache_root() / key
     target_py = target_dir / f"{src.stem}.py"
     if target_py.is_file():
         return target_py
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root()))
     try:
-        copy = tmp / src.name
-        shutil.copyfile(src, copy)
+        copy = _stage(src, kind, tmp)
         reader = pysd.read_vensim if kind == "vensim" else pysd.read_xmile
         try:
-            reader(str(copy))
+            with warnings.catch_warnings():  # a file without {UTF-8} header: PySD assumes UTF-8
+                warnings.filterwarnings("ignore", message="No encoding specified", category=UserWarning)
+                reader(str(copy))
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
+            msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
             raise ModelError(
-                f"PySD could not translate model file '{src}': {type(exc).__name__}: {exc}"
+                f"PySD could not translate model file '{src}': {type(exc).__name__}: {msg}"
             ) from exc
         if not (tmp / f"{src.stem}.py").is_file():
             raise ModelError(f"PySD produced no Python file for model '{src}'")
@@ -77,3 +170,76 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+#: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,
+#: so a caller that mutates its tree cannot affect another)
+_ABSTRACT: dict[str, bytes] = {}
+
+
+def abstract_model(path: str | Path):
+    """PySD's ``AbstractModel`` of a Vensim or XMILE file, parsed once per file content.
+
+    PySD's parser takes ~1-2 s for the dual model and several parts of ambidex need the tree
+    (the flows of each stock, the compiled engine, the causal graph and the loop equations), so
+    the parse is cached: in memory for this process and as a pickle beside the translated model
+    (``<cache_root>/abstract/<stem>-<sha16>-pysd<version>.pkl``, written atomically), keyed like
+    :func:`translate` by the file's SHA-256 and the PySD version.  Every call returns a fresh
+    copy.  Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix
+    or cannot be parsed.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ModelError(f"model file '{src}' does not exist")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
+                         f"{', '.join(sorted(SUFFIXES))})")
+
+    key = cache_key(src)
+    blob = _ABSTRACT.get(key)
+    if blob is None:
+        folder = cache_root() / "abstract"
+        pkl = folder / f"{key}.pkl"
+        try:
+            blob = pkl.read_bytes()
+            am = pickle.loads(blob)
+        except Exception:  # missing or unreadable: parse again
+            am = _parse(src, kind)
+            blob = pickle.dumps(am, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = pkl.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(blob)
+                os.replace(tmp, pkl)
+            except OSError:  # a read-only cache still works, just without reuse
+                pass
+        _ABSTRACT[key] = blob
+    return pickle.loads(blob)
+
+
+def _parse(src: Path, kind: str):
+    text = src.read_text(errors="replace")
+    if prepass(text, kind) != text:  # parse the pre-passed text, staged beside links to the data
+        folder = cache_root() / "staged" / cache_key(src)
+        staged = folder / src.name
+        if not staged.is_file():
+            tmp = Path(tempfile.mkdtemp(prefix=".stage-", dir=cache_root()))
+            _stage(src, kind, tmp)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                tmp.rename(folder)
+            except OSError:  # staged by another process meanwhile
+                shutil.rmtree(tmp, ignore_errors=True)
+        src = staged
+    try:
+        if kind == "vensim":
+            from pysd.translators.vensim.vensim_file import VensimFile
+            f = VensimFile(str(src))
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+            f = XmileFile(str(src))
+        f.parse()
+        return f.get_abstract_model()
+    except Exception as exc:  # the translators' own parse errors
+        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc

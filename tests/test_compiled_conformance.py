@@ -17,7 +17,7 @@ import pytest
 
 from ambidex.compiled import compile_model
 
-SUITE = Path(__file__).parents[2] / "shared" / "conformance" / "sdxorg-test-models"
+SUITE = Path(__file__).resolve().parent / "data" / "sdxorg-test-models"  # shipped (MIT), tests/data/README.md
 REL_TOL = 1e-5
 # Vensim's own TREND initialisation leaves an error of about 6e-5 in tests/trend (README).
 REL_TOL_BY_MODEL = {"trend": 1e-4}
@@ -25,7 +25,10 @@ REL_TOL_BY_MODEL = {"trend": 1e-4}
 
 def _models():
     if not SUITE.is_dir():
-        return []
+        # one visible skip naming the missing folder, never an empty (silent) parametrisation
+        return [pytest.param(None, id="suite-missing", marks=pytest.mark.skip(
+            reason=f"conformance suite not found at {SUITE} (the ../shared checkout beside the "
+                   "repository); these conformance tests did not run"))]
     folders = sorted(p for p in (SUITE / "tests").iterdir() if p.is_dir())
     folders.append(SUITE / "samples" / "teacup")
     out = []
@@ -69,8 +72,6 @@ def read_canonical(folder: Path):
 
 @pytest.mark.parametrize("mdl", _models())
 def test_conformance(mdl: Path):
-    if not SUITE.is_dir():
-        pytest.skip(f"conformance suite not found at {SUITE}")
     times, expected = read_canonical(mdl.parent)
     cm = compile_model(mdl)
     # Euler at the file's TIME STEP, reported at the canonical output's time points

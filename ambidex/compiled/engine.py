@@ -53,25 +53,9 @@ class RunResult(dict):
 
 
 def _load_abstract(path):
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"model file '{p}' does not exist")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".mdl":
-            from pysd.translators.vensim.vensim_file import VensimFile
-            f = VensimFile(p)
-        elif suffix in (".xmile", ".xml", ".stmx"):
-            from pysd.translators.xmile.xmile_file import XmileFile
-            f = XmileFile(p)
-        else:
-            raise ModelError(f"model file '{p}' is not a Vensim .mdl or XMILE file")
-        f.parse()
-        return f.get_abstract_model()
-    except ModelError:
-        raise
-    except Exception as exc:  # parse failures of the translators
-        raise ModelError(f"model file '{p}' could not be translated: {exc}") from exc
+    from ..translate import abstract_model  # parsed once per file content, cached on disk
+
+    return abstract_model(path)
 
 
 def compile_model(model) -> CompiledModel:
@@ -88,6 +72,26 @@ def compile_model(model) -> CompiledModel:
         name = Path(str(getattr(am, "original_path", "model"))).name
     tr = Translator(am, name)
     return CompiledModel(tr)
+
+
+def _subscripted_layout(scope) -> dict:
+    """``{py name: (dims, {dim: elements}, [(element tuple, output name)])}`` for every
+    subscripted variable: dims are the subscript ranges it is defined over (a range that does
+    not cover its elements is replaced by a dim of its own, ``'<py>_<range>'``)."""
+    out = {}
+    for info in scope.elements.values():
+        if info.is_lookup or not info.tuples or info.tuples == [()]:
+            continue
+        dims, coords = [], {}
+        for i, d in enumerate(info.dims):
+            used = list(dict.fromkeys(t[i] for t in info.tuples))
+            full = list(scope.ranges.get(d, []))
+            if not set(used) <= set(full):
+                d, full = f"{info.py}_{d}", used
+            dims.append(d)
+            coords[d] = full
+        out[info.py] = (dims, coords, [(t, info.slots[t].name) for t in info.tuples])
+    return out
 
 
 class CompiledModel:
@@ -128,6 +132,7 @@ class CompiledModel:
             for key in {info.name, info.py, info.name.lower(), clean(info.name)}:
                 self._var_elems.setdefault(key, elems)
         self._params, self._states, self._outputs = params, states, outputs
+        self.subscripted = _subscripted_layout(scope)
         self.stock_names = [s.name for s in states]
         self.user_stock_names = [s.name for s in states if s.user_stock]
         self.param_names = [s.name for s in params]
