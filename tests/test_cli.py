@@ -161,6 +161,7 @@ def test_calibration_warnings_print_once(tmp_path):
     warns = [ln for ln in r.stderr.splitlines() if ln.startswith("warning:")]
     assert warns and len(warns) == len(set(warns)), warns  # the identifiability warnings, once each
     assert "CalibrationWarning" not in r.output and "Traceback" not in r.output
+    assert "\r" not in r.stderr and "it/s" not in r.stderr  # no progress bar in a piped log
 
 
 def test_ctrl_c_while_importing_exits_130_without_traceback(tmp_path):
