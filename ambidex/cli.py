@@ -91,6 +91,11 @@ def _scenario_paths(names, directory):
     return [load_scenario(p) for p in paths]
 
 
+def _progress(fmt: str) -> bool:
+    """Progress bars only for a person watching: table output and a terminal on stderr."""
+    return fmt == "table" and sys.stderr.isatty()
+
+
 def _wrote(paths, fmt: str) -> None:
     text = "wrote " + ", ".join(str(p) for p in paths)
     (say if fmt == "table" else note)(text)
@@ -236,7 +241,7 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
         with warnings.catch_warnings():  # listed once below, from the result
             warnings.simplefilter("ignore", CalibrationWarning)
             res = run_calibration(load_model(model), targets, free=free, method=method, seed=seed,
-                                  n_steps=steps, n_walkers=walkers, progress=fmt == "table",
+                                  n_steps=steps, n_walkers=walkers, progress=_progress(fmt),
                                   hold_out=hold_out)
         paths = res.write(out_dir, report=report)
     except AmbidexError as exc:
@@ -364,7 +369,7 @@ def sensitivity_cmd(spec: Path = typer.Argument(..., help="Sensitivity spec TOML
         check_out_dir(out_dir)
         from .sensitivity.api import run_sensitivity, summary_frame
 
-        ds = run_sensitivity(model, spec, out=out_dir, cluster=cluster, progress=fmt == "table",
+        ds = run_sensitivity(model, spec, out=out_dir, cluster=cluster, progress=_progress(fmt),
                              chunk_size=chunk_size, report=report, n_workers=workers)
     except AmbidexError as exc:
         fail(exc)
