@@ -124,6 +124,7 @@ def build(model, default_scenario: str | None = None):
     return html.Div([
         dcc.Store(id="state", storage_type="session"),
         dcc.Store(id="gate-loops"), dcc.Store(id="gate-feedback"), dcc.Store(id="gate-log"),
+        dcc.Store(id="gate-room"),
         dcc.Location(id="url", refresh=False),
         dcc.Download(id="download"),
         html.Div([
@@ -188,6 +189,19 @@ def build(model, default_scenario: str | None = None):
                         dcc.Graph(id="feedback-graph", config={"displaylogo": False},
                                   figure={"data": [], "layout": {"height": 300}}),
                         html.Table(id="feedback-table"),
+                    ]),
+                    dcc.Tab(label="Room", value="room", children=[
+                        html.Div([
+                            dcc.Checklist(id="room-optin", options=[
+                                {"label": " Share my latest run with the facilitator", "value": "on"}],
+                                value=[]),
+                            html.Label("Team name", htmlFor="room-team"),
+                            dcc.Input(id="room-team", type="text", placeholder="e.g. Team A"),
+                        ], className="bar"),
+                        html.P("The facilitator's view: the latest run of each team that chose to "
+                               "share it (nobody else is listed).", className="desc"),
+                        html.Table(id="room-table"),
+                        dcc.Interval(id="room-tick", interval=5000, disabled=True),
                     ]),
                     dcc.Tab(label="Game path and log", value="log", children=[
                         html.H4("Decision path (game mode)"),
