@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pysd
 
+from .core.parameters import ParameterTable, outside
 from .errors import ModelError
 from .translate import SUFFIXES, file_sha256, translate
 
@@ -75,18 +76,10 @@ class Parameter:
     sector: str = ""
 
     def check(self, value: float, where: str) -> None:
-        """Raise ``ValueError`` (message naming ``where``) if ``value`` is outside the bounds."""
-        lo = -math.inf if self.lower is None else self.lower
-        hi = math.inf if self.upper is None else self.upper
-        if not (lo <= value <= hi) or math.isnan(value):
-            raise ValueError(
-                f"{where}: value {value!r} for parameter '{self.name}' is outside its range "
-                f"[{_fmt(self.lower)}, {_fmt(self.upper)}] ({self.units})"
-            )
-
-
-def _fmt(v: float | None) -> str:
-    return "?" if v is None else f"{v:g}"
+        """Raise ``ValueError`` (message naming ``where``) if ``value`` is outside the bounds
+        (the rule and wording of :class:`~ambidex.core.parameters.ParameterTable`)."""
+        if outside(self.lower, self.upper, value):
+            raise ValueError(ParameterTable.range_message(self, value, where))
 
 
 @dataclass(frozen=True)
@@ -134,8 +127,19 @@ class Model:
         if self._compiled is None:
             from .compiled import compile_model
 
-            self._compiled = compile_model(self.path)
+            self._compiled = compile_model(self.abstract)
         return self._compiled
+
+    @cached_property
+    def abstract(self):
+        """PySD's AbstractModel of the file, parsed once per Model (translate, compile, loops and
+        checks all read this one)."""
+        return parse_abstract(self.path)
+
+    @cached_property
+    def table(self) -> ParameterTable:
+        """The :class:`~ambidex.core.parameters.ParameterTable` (built once)."""
+        return ParameterTable(self.parameters.values())
 
     def rhs(self, params: dict | None = None):
         """The right-hand side ``f(t, y)`` with initial state ``y0`` and the state names.
@@ -203,22 +207,7 @@ class Model:
 
     def parameter_table(self):
         """The parameter table as a pandas DataFrame (name, unit, default, lower, upper, source)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [
-                {
-                    "name": p.name,
-                    "sector": p.sector,
-                    "units": p.units,
-                    "default": p.default,
-                    "lower": p.lower,
-                    "upper": p.upper,
-                    "doc": p.doc,
-                }
-                for p in self.parameters.values()
-            ]
-        )
+        return self.table.frame()
 
 
 def _sectors_from_mdl(text: str) -> dict[str, str]:
@@ -239,11 +228,9 @@ def _sectors_from_mdl(text: str) -> dict[str, str]:
     return out
 
 
-def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
-    from pysd.translators.structures import abstract_expressions as ae
-
-    kind = SUFFIXES[path.suffix.lower()]
+def parse_abstract(path: Path):
+    """PySD's AbstractModel of a Vensim or XMILE file (the one parser call of the package)."""
+    kind = SUFFIXES[Path(path).suffix.lower()]
     if kind == "vensim":
         from pysd.translators.vensim.vensim_file import VensimFile
 
@@ -253,7 +240,13 @@ def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
         src = XmileFile(str(path))
     src.parse()
-    am = src.get_abstract_model()
+    return src.get_abstract_model()
+
+
+def _flows_of(am) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Inflows and outflows of each INTEG stock, from PySD's abstract model ``am``."""
+    from pysd.translators.structures import abstract_expressions as ae
+
     out = {}
 
     def terms(node, sign):
@@ -292,7 +285,7 @@ def load_model(path: str | Path | None = None) -> Model:
     pm = model.new_pysd()
     doc = pm.doc
     sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
-    flows = _flows_of(src)
+    flows = _flows_of(model.abstract)
     flow_names = {f for ins, outs in flows.values() for f in ins + outs}
     for rec in doc.to_dict("records"):
         py = rec["Py Name"]

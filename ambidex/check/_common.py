@@ -37,7 +37,7 @@ def abstract_elements(model) -> dict:
 
         am = _abstract(str(Path(model).resolve()), file_sha256(Path(model)))
     else:
-        am = _abstract(str(model.path), model.sha256)
+        am = model.abstract  # parsed once per Model
     out = {}
     for section in am.sections:
         for el in section.elements:

@@ -1,0 +1,109 @@
+"""The compiled engine behind the :class:`~ambidex.engines.base.Engine` protocol: a thin adapter
+over :class:`ambidex.compiled.CompiledModel` (numba kernels; euler, rk4, per-run dopri5)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled.engine import RPREC, STATUS
+from ..errors import ModelError, ScenarioError
+from .base import RunResult, Solver
+
+
+class CompiledEngine:
+    """Batched runs of ``model.compiled()``; construction raises
+    :class:`~ambidex.errors.UnsupportedFunctionError` naming what the compiler lacks."""
+
+    name = "compiled"
+    methods = ("euler", "rk4", "dopri5")
+
+    def __init__(self, model):
+        self.model = model
+        self.cm = model.compiled()
+        self._all = [py for py, v in model.variables.items() if not v.subscripts]
+        times, save = self.cm.time_grid()
+        self._grid = times[save]
+
+    def unsupported(self, scenario, solver: Solver) -> str | None:
+        """Scheduled interventions, another horizon or TIME STEP, a scipy method: refused."""
+        c = self.model.control
+        if solver.method not in self.methods:
+            return (f"the compiled engine has methods {', '.join(self.methods)}, not "
+                    f"{solver.method!r}")
+        if scenario.interventions:
+            return "scheduled interventions run on engine 'pysd' only"
+        if scenario.horizon != (c["initial_time"], c["final_time"]):
+            return "changing initial_time or final_time runs on engine 'pysd' only"
+        if solver.time_step is not None and solver.time_step != c["time_step"]:
+            return "changing time_step runs on engine 'pysd' only"
+        return None
+
+    def _horizon(self):
+        return (self.model.control["initial_time"], self.model.control["final_time"])
+
+    def _params(self, P: np.ndarray) -> dict:
+        """Columns of ``P`` that differ from the defaults, by model-file name (the compiled
+        model checks structural parameters itself)."""
+        tab = self.model.table
+        diff = np.any(P != tab.defaults, axis=0)
+        return {tab.parameters[j].name: P[:, j] for j in np.flatnonzero(diff)}
+
+    def run(self, P, times, outputs, solver: Solver, interventions=(), horizon=None) -> RunResult:
+        """Run every row of ``P`` (see :mod:`ambidex.engines.base`)."""
+        why = self.unsupported(_Plan(tuple(interventions), horizon or self._horizon()), solver)
+        if why:
+            raise ScenarioError(why)
+        names = self._all if outputs is None else list(outputs)
+        req = None if outputs is None else [self.model.variables[py].name for py in names]
+        times = np.asarray(times, dtype=float)
+        # the model's own save grid: let the engine use it (no per-time-point matching)
+        on_grid = (solver.method != "dopri5" and times.shape == self._grid.shape
+                   and np.allclose(times, self._grid, rtol=0, atol=self.cm.time_step * RPREC))
+        try:
+            res = self.cm.run(params=self._params(P), n=P.shape[0], method=solver.method,
+                              t_eval=None if on_grid else times, rtol=solver.rtol,
+                              atol=solver.atol, return_vars=req, max_steps=solver.max_steps,
+                              hmax=solver.max_step)
+        except ModelError as exc:
+            raise ScenarioError(str(exc)) from None
+        block = _block(res, names, self.model, P.shape[0], len(res.time))
+        msgs = ["" if s == 0 else f"{STATUS.get(int(s), 'failed')} at time {t:g}"
+                for s, t in zip(res.status, res.fail_time)]
+        return RunResult(block, tuple(names), np.asarray(res.time, dtype=float),
+                         np.asarray(res.status), msgs)
+
+
+class _Plan:
+    """The two scenario facts :meth:`CompiledEngine.unsupported` reads."""
+
+    def __init__(self, interventions, horizon):
+        self.interventions, self.horizon = interventions, tuple(horizon)
+
+
+def _block(res, names, model, n: int, n_times: int) -> np.ndarray:
+    """The (n, V, T) block of ``res`` in ``names`` order: the engine's own output block when
+    its arrays are views of one (no copy), else a stacked copy."""
+    by_py = {}
+    cm = model.compiled()
+    for name, arr in res.items():
+        py = cm.py_names.get(name) or name
+        if py not in model.variables:
+            py = model._index.get(_norm(name), py)
+        by_py.setdefault(py, arr)
+    arrays = [by_py[py] for py in names]
+    base = arrays[0].base if arrays else None
+    if (isinstance(base, np.ndarray) and base.shape == (n, len(arrays), n_times)
+            and base.dtype == np.float64
+            and all(a.base is base and a.ctypes.data == base[:, j, :].ctypes.data
+                    and a.strides == base[:, j, :].strides for j, a in enumerate(arrays))):
+        return base
+    block = np.empty((n, len(arrays), n_times))
+    for j, a in enumerate(arrays):
+        block[:, j, :] = a
+    return block
+
+
+def _norm(name: str) -> str:
+    from ..model import normalise
+
+    return normalise(name)
