@@ -20,7 +20,7 @@ import pysd
 
 from .core.parameters import ParameterTable, outside
 from .errors import ModelError
-from .translate import SUFFIXES, file_sha256, translate
+from .translate import SUFFIXES, file_sha256, saved_method, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
@@ -112,6 +112,8 @@ class Model:
     control: dict[str, float] = field(default_factory=dict)
     time_units: str = ""
     uses_time_functions: bool = False
+    saved_method: str | None = None  # 'euler'/'rk4' when the file names its integration method
+    saved_method_note: str = ""      # where the file says so (Vensim settings line, sim_specs)
     _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -282,6 +284,7 @@ def load_model(path: str | Path | None = None) -> Model:
     src = Path(path) if path is not None else DEFAULT_MODEL
     py_file = translate(src)
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
+    model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()
     doc = pm.doc
     sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}

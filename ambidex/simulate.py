@@ -51,6 +51,19 @@ def _save_times(t0: float, t1: float, saveper: float) -> np.ndarray:
     return t0 + saveper * np.arange(n + 1)
 
 
+def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple[str | None, str]:
+    """The integration method to use and why: the caller's, else the scenario's, else the one
+    the model file was saved with (Vensim settings line / XMILE sim_specs), else None (the
+    backend's default)."""
+    if method:
+        return method, "given by the caller"
+    if scenario.solver.get("method"):
+        return scenario.solver["method"], f"scenario '{scenario.name}'"
+    if model.saved_method:
+        return model.saved_method, f"the model file's own method ({model.saved_method_note})"
+    return None, ""
+
+
 def choose_backend(model: Model, scenario: Scenario, method: str | None, backend: str,
                    time_step: float | None = None) -> str:
     """'compiled' where the model compiles, the scenario has no scheduled interventions, keeps
@@ -194,7 +207,7 @@ def simulate(model=None, scenarios=None, params: dict | None = None, method: str
     runs = []
     solver_used = []
     for sc in scens:
-        m = method or sc.solver.get("method")
+        m, m_source = method_choice(model, sc, method)
         be = choose_backend(model, sc, m, backend, time_step or sc.solver.get("time_step"))
         m = m or ("dopri5" if be == "compiled" else DEFAULT_METHOD)
         rt = rtol if rtol is not None else sc.solver.get("rtol", DEFAULT_RTOL)
@@ -206,7 +219,8 @@ def simulate(model=None, scenarios=None, params: dict | None = None, method: str
         times, arrays = run_one(model, sc, m, rt, at, dt, sp, sc.solver.get("max_step"), be)
         runs.append((sc, times, arrays))
         solver_used.append({"scenario": sc.name, "method": m, "backend": be, "rtol": rt,
-                            "atol": at, "time_step": dt, "saveper": sp})
+                            "atol": at, "time_step": dt, "saveper": sp,
+                            "method_source": m_source or f"ambidex default for backend {be}"})
     return assemble(model, runs, solver_used, keep)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,6 +33,34 @@ def cache_root() -> Path:
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
+_XMILE_METHODS = {"euler": "euler", "rk4": "rk4"}
+
+
+def saved_method(path: str | Path) -> tuple[str | None, str]:
+    """The integration method the model file was saved with, and where it says so.
+
+    Vensim keeps it in the sketch settings (``15:0,0,0,M,0,0``: M = 0 Euler, 1 RK4, 3 RK4
+    auto), XMILE in ``<sim_specs method="...">``.  Returns ``(method, note)`` with ``method`` one
+    of 'euler', 'rk4' or None when the file names none (or one ambidex lacks, said in ``note``).
+    """
+    text = Path(path).read_text(errors="replace")
+    if Path(path).suffix.lower() == ".mdl":
+        m = re.search(r"^15:\s*(\d+),(\d+),(\d+),(\d+)", text, re.M)
+        if not m:
+            return None, "no Vensim settings line"
+        code = int(m.group(4))
+        if code in _VENSIM_METHODS:
+            return _VENSIM_METHODS[code], f"Vensim settings line '{m.group(0)}'"
+        return None, f"Vensim settings line '{m.group(0)}' names integration type {code}, not Euler/RK4"
+    m = re.search(r"<sim_specs\b[^>]*\bmethod\s*=\s*\"([^\"]*)\"", text)
+    if not m:
+        return None, "no sim_specs method"
+    method = _XMILE_METHODS.get(m.group(1).strip().lower())
+    note = f"XMILE sim_specs method=\"{m.group(1)}\""
+    return method, note if method else note + " (not Euler/RK4)"
 
 
 def translate(path: str | Path) -> Path:
