@@ -19,12 +19,13 @@ from .loops import loop_dominance  # noqa: E402,F401  ambidex.loop_dominance(mod
 from .model import Model, Parameter, Variable, load_model
 from .scenario import Scenario, list_scenarios, load_scenario
 from .simulate import simulate
+from .solve import solve
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AmbidexError", "ModelError", "ScenarioError", "SolverError",
     "Model", "Parameter", "Variable", "Scenario",
-    "load_model", "load_scenario", "list_scenarios", "simulate", "ensemble",
+    "load_model", "load_scenario", "list_scenarios", "simulate", "ensemble", "solve",
     "sensitivity",
 ]

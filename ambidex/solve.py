@@ -24,6 +24,7 @@ import xarray as xr
 from .core import assembly
 from .core.checks import run_problems
 from .core.grid import save_times
+from .core.samples import check_samples
 from .engines import ENGINES, Solver, get_engine
 from .errors import ScenarioError, SolverError, UnsupportedFunctionError
 from .model import Model, load_model
@@ -62,6 +63,26 @@ class Plan:
     solver: Solver
     times: np.ndarray
     saveper: float
+    method_source: str = ""
+
+    def record(self) -> dict:
+        """The settings used, for the ``solver`` provenance attr."""
+        return self.solver.record() | {"engine": self.engine, "backend": self.engine,
+                                       "saveper": self.saveper,
+                                       "method_source": self.method_source}
+
+
+def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple[str | None, str]:
+    """The integration method to use and why: the caller's, else the scenario's, else the one
+    the model file was saved with (Vensim settings line / XMILE sim_specs), else None (the
+    engine's default)."""
+    if method:
+        return method, "given by the caller"
+    if scenario.solver.get("method"):
+        return scenario.solver["method"], f"scenario '{scenario.name}'"
+    if getattr(model, "saved_method", None):
+        return model.saved_method, f"the model file's own method ({model.saved_method_note})"
+    return None, ""
 
 
 def _setting(key, given: dict, sc: Scenario, default):
@@ -98,11 +119,12 @@ def choose_engine(model: Model, sc: Scenario, method: str | None, engine: str,
 
 def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
     """Engine, solver settings and save times for one validated scenario."""
-    method = _setting("method", solver, sc, None)
+    method, source = method_choice(model, sc, solver.get("method"))
     if method is not None and method not in METHODS:
         raise ScenarioError(f"method {method!r} is not one of {', '.join(METHODS)}")
     ts = solver.get("time_step") or sc.solver.get("time_step")
     name = choose_engine(model, sc, method, engine, ts)
+    source = source or f"ambidex default for engine {name}"
     method = method or DEFAULT_METHOD.get(name, "LSODA")
     dt = ts or model.control["time_step"]
     if saveat is None or np.ndim(saveat) == 0:
@@ -117,7 +139,7 @@ def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
                atol=_setting("atol", solver, sc, DEFAULT_ATOL), time_step=dt,
                max_step=_setting("max_step", solver, sc, None),
                max_steps=int(solver.get("max_steps") or 200_000))
-    return Plan(sc, name, s, times, sp)
+    return Plan(sc, name, s, times, sp, source)
 
 
 def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
@@ -174,8 +196,47 @@ def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, ou
     description, long_name, kind, sector), the sample values as coordinates on ``sample``, and
     the provenance attrs of :func:`ambidex.core.assembly.provenance`.
     """
-    from .ensemble import check_samples
+    return run(model, scenarios, samples, solver, saveat, outputs, engine, params,
+               on_failure).dataset()
 
+
+@dataclass
+class Solution:
+    """What :func:`run` produced, before it becomes a Dataset (simulate drops ``sample``)."""
+
+    model: Model
+    scenarios: list
+    plans: list
+    names: list
+    values: np.ndarray  # (S, N, V, T)
+    times: np.ndarray
+    samples: dict
+    failed: np.ndarray | None
+    messages: list
+
+    def dataset(self, sample_dim: bool = True, keep=None) -> xr.Dataset:
+        """The result Dataset (dims scenario, sample, time; without ``sample`` when
+        ``sample_dim`` is False and N = 1); ``keep`` selects outputs (py names)."""
+        names, values = self.names, self.values
+        if keep is not None:
+            pos = {py: j for j, py in enumerate(names)}
+            values = values[:, :, [pos[py] for py in keep], :]
+            names = list(keep)
+        ds = assembly.dataset(self.model, names, values, self.scenarios, self.times,
+                              samples=self.samples, failed=self.failed, sample_dim=sample_dim)
+        n = values.shape[1]
+        n_failed = 0 if self.failed is None else int(self.failed.sum())
+        ds.attrs = assembly.provenance(
+            self.model, self.scenarios, [p.record() for p in self.plans],
+            [p.engine for p in self.plans], samples=list(self.samples), n_samples=n,
+            n_failed=n_failed, messages="\n".join(self.messages[:1000]))
+        return ds
+
+
+def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outputs=None,
+        engine: str = "auto", params: dict | None = None, on_failure: str = "raise") -> Solution:
+    """:func:`solve` without the Dataset: validate once, run each scenario on its engine, check
+    every run; arguments as for :func:`solve`."""
     model = as_model(model)
     if on_failure not in FAILURE_MODES:
         raise ScenarioError(f"on_failure {on_failure!r} is not one of {', '.join(FAILURE_MODES)}")
@@ -191,13 +252,8 @@ def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, ou
         blocks.append((values, times))
         messages += [f"scenario '{p.scenario.name}' sample {i}: {m}" for i, m in enumerate(msgs) if m]
     values, times = _stack(blocks)
-    ds = assembly.dataset(model, got, values, scens, times, samples=cols,
-                          failed=failed if on_failure == "mark" else None)
-    ds.attrs = assembly.provenance(
-        model, scens, [p.solver.record() | {"engine": p.engine, "saveper": p.saveper}
-                       for p in plans], [p.engine for p in plans], samples=list(cols),
-        n_samples=n, n_failed=int(failed.sum()), messages="\n".join(messages[:1000]))
-    return ds
+    return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
+                    failed if on_failure == "mark" else None, messages)
 
 
 def _outputs(model: Model, outputs) -> list[str]:

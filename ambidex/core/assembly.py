@@ -29,23 +29,29 @@ def variable_attrs(model, py: str) -> dict:
 
 def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
             samples: dict | None = None, failed: np.ndarray | None = None,
-            sample_index: np.ndarray | None = None) -> xr.Dataset:
+            sample_index: np.ndarray | None = None, sample_dim: bool = True) -> xr.Dataset:
     """The result Dataset: ``values`` (S, N, V, T) in ``names`` order (py names).
 
     ``scenarios`` are validated :class:`~ambidex.scenario.Scenario` objects (coordinate
     ``scenario`` with ``scenario_source``/``scenario_file`` beside it); ``samples`` py name ->
     array (N,) become coordinates on ``sample``; ``failed`` (S, N) a boolean data variable.
+    ``sample_dim=False`` (N = 1 only) leaves the ``sample`` dim out (dims scenario, time).
     """
     S, N = values.shape[:2]
-    dims = ("scenario", "sample", "time")
-    vs = {py: xr.Variable(dims, values[:, :, j, :], variable_attrs(model, py), fastpath=True)
+    if sample_dim:
+        dims, sub = ("scenario", "sample", "time"), values
+    else:
+        dims, sub = ("scenario", "time"), values[:, 0]
+    vs = {py: xr.Variable(dims, sub[..., j, :], variable_attrs(model, py), fastpath=True)
           for j, py in enumerate(names)}
     if failed is not None:
-        vs["failed"] = xr.Variable(("scenario", "sample"), failed,
+        vs["failed"] = xr.Variable(dims[:-1], failed if sample_dim else failed[:, 0],
                                    {"description": "the run failed; its outputs are NaN"})
     sample = np.arange(N, dtype=np.int64) if sample_index is None else sample_index
     index = {"scenario": np.array([sc.name for sc in scenarios]), "sample": sample,
              "time": np.asarray(times, dtype=float)}
+    if not sample_dim:
+        del index["sample"]
     coord_names = set(index)
     for k, v in index.items():
         vs[k] = xr.IndexVariable((k,), v)
@@ -58,7 +64,8 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         p = model.parameters[py]
         vs[py] = xr.Variable(("sample",), a, {"units": p.units, "long_name": p.name})
         coord_names.add(py)
-    sizes = {"scenario": S, "sample": N, "time": len(times)}
+    sizes = {"scenario": S, "sample": N, "time": len(times)} if sample_dim else \
+        {"scenario": S, "time": len(times)}
     try:
         idx = {k: xr.indexes.PandasIndex(pd.Index(v), k) for k, v in index.items()}
         return xr.Dataset._construct_direct(vs, coord_names, sizes, {}, idx)

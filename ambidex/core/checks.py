@@ -65,7 +65,10 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
             out.append("")
             continue
         nan = None if finite[r] else nan_message(model, names, times, values[r])
-        first = [nan, eng] if raise_first else [eng, nan]
+        # the variable first only where the outputs show one (an engine that failed before
+        # producing anything leaves all-NaN outputs: then its own message says more)
+        nan_first = raise_first and nan is not None and np.isfinite(values[r]).any()
+        first = [nan, eng] if nan_first else [eng, nan]
         msg = next((m for m in first if m), None)
         if msg is None and below[r]:
             msg = negative_message(stocks, times, values[r])

@@ -76,10 +76,10 @@ class ParameterTable:
         return float(value)
 
     def check_column(self, py_name: str, values: np.ndarray, where: str) -> None:
-        """``ValueError`` naming ``where[i]`` for the first sample ``i`` out of range (and how
-        many more are)."""
+        """``ValueError`` naming ``where[i]`` for the first sample ``i`` out of range or not
+        finite (and how many more are)."""
         p = self[py_name]
-        bad = outside(p.lower, p.upper, values)
+        bad = outside(p.lower, p.upper, values) | ~np.isfinite(values)
         if bad.any():
             i = int(np.argmax(bad))
             more = int(bad.sum()) - 1

@@ -83,14 +83,8 @@ class _Plan:
 def _block(res, names, model, n: int, n_times: int) -> np.ndarray:
     """The (n, V, T) block of ``res`` in ``names`` order: the engine's own output block when
     its arrays are views of one (no copy), else a stacked copy."""
-    by_py = {}
-    cm = model.compiled()
-    for name, arr in res.items():
-        py = cm.py_names.get(name) or name
-        if py not in model.variables:
-            py = model._index.get(_norm(name), py)
-        by_py.setdefault(py, arr)
-    arrays = [by_py[py] for py in names]
+    keys = _keys(model, tuple(res), tuple(names))
+    arrays = [res[k] for k in keys]
     base = arrays[0].base if arrays else None
     if (isinstance(base, np.ndarray) and base.shape == (n, len(arrays), n_times)
             and base.dtype == np.float64
@@ -101,6 +95,22 @@ def _block(res, names, model, n: int, n_times: int) -> np.ndarray:
     for j, a in enumerate(arrays):
         block[:, j, :] = a
     return block
+
+
+def _keys(model, res_names: tuple, names: tuple) -> list[str]:
+    """The engine's output names for the py ``names`` (worked out once per request)."""
+    cache = model.__dict__.setdefault("_compiled_keys", {})
+    got = cache.get((res_names, names))
+    if got is None:
+        cm = model.compiled()
+        by_py = {}
+        for name in res_names:
+            py = cm.py_names.get(name) or name
+            if py not in model.variables:
+                py = model._index.get(_norm(name), py)
+            by_py.setdefault(py, name)
+        got = cache[(res_names, names)] = [by_py[py] for py in names]
+    return got
 
 
 def _norm(name: str) -> str:
