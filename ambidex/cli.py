@@ -48,13 +48,28 @@ def _scenario_paths(names, directory):
     return [load_scenario(p) for p in paths]
 
 
+def _model_scenarios(m):
+    """``run --model M`` without scenario names: the default scenario of M's profile, else M's
+    own defaults (the shipped scenarios belong to the dual model)."""
+    from .core.profile import load_profile
+    from .scenario import Scenario, load_scenario
+
+    default = load_profile(m).default_scenario
+    if default:
+        return [load_scenario(default)]
+    return [Scenario(name="default", source=f"{m.path.name}: the model's own defaults")]
+
+
 def _loop_figures(model, scens):
     """Causal-loop diagram and relative loop scores of the first scenario without interventions
     (the baseline when present); nothing for a model whose loop scores cannot be computed."""
     from .loops.figures import cld_figure, relative_scores_figure
     from .loops.ltm import analyse, dominance
 
-    pick = [s for s in scens if s.name == "baseline_dual"] or [s for s in scens if not s.interventions]
+    from .core.profile import load_profile
+
+    default = load_profile(model).default_scenario
+    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
     if not pick:
         return ()
     try:
@@ -70,7 +85,7 @@ def _loop_figures(model, scens):
 
 
 @app.command()
-def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
+def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all (with --model: the model profile's default scenario, else the model's own defaults)."),
         model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
         method: str | None = MethodOpt,
         out_dir: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
@@ -86,7 +101,8 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
     from .summary import summary_table
     try:
         m = load_model(model)
-        scens = _scenario_paths(names, scenarios_dir)
+        scens = (_model_scenarios(m) if model is not None and not names and scenarios_dir is None
+                 else _scenario_paths(names, scenarios_dir))
         ds = simulate(m, scens, method=method)
         html = None
         if report:

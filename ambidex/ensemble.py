@@ -33,9 +33,6 @@ from .scenario import Scenario, load_scenario, validate
 from .solve import plan, run_plan
 
 METHODS = ("euler", "rk4", "dopri5")
-#: Extra outputs included by default (besides every stock) when the model has them.
-KEY_OUTPUTS = ("total_revenue", "roa", "collaboration_share_of_revenue", "exploration_share",
-               "relationship_trust", "ambidexterity_balance")
 #: At most this many failure messages are kept in the ``failure_messages`` attr.
 MAX_MESSAGES = 1000
 
@@ -67,9 +64,11 @@ def _scenario(model: Model, scenario) -> Scenario:
 
 
 def default_variables(model: Model) -> list[str]:
-    """Every stock plus the key outputs the model has (py names)."""
+    """Every stock plus the key outputs of the model's profile (py names)."""
+    from .core.profile import load_profile
+
     out = [s.py_name for s in model.stocks]
-    out += [k for k in KEY_OUTPUTS if k in model.variables and k not in out]
+    out += [k for k in load_profile(model).key_outputs if k not in out]
     return out
 
 

@@ -16,25 +16,16 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-KEY_OUTCOMES = [
-    ("total_revenue", 1e-6, "EUR M/year"),
-    ("collaboration_share_of_revenue", 1, "share"),
-    ("roa", 1, "1/year"),
-    ("operating_margin", 1, "share"),
-    ("exploration_share", 1, "share"),
-    ("ambidexterity_balance", 1, "0-1"),
-    ("relationship_trust", 1, "0-1"),
-    ("cognitive_proximity", 1, "0-1"),
-    ("team_capacity", 1, "FTE"),
-]
+from .core.profile import dataset_profile, load_profile
+
+# The key outcomes and the sectors' layout come from the model's profile (NAME.profile.toml,
+# see ambidex.core.profile; without one, every stock).  The figures below that name the dual
+# model's variables are left out for a model that lacks them.
 RISKS = [("myopia_index", "Myopia"), ("fragmentation_index", "Fragmentation"),
          ("polarization_index", "Polarization")]
 REVENUE_PARTS = [("exclusive_revenue", "exclusive, at reservation price"),
                  ("co_created_market_revenue", "co-created, at market price"),
                  ("legacy_market_revenue", "in-house, at market price")]
-SECTOR_X = {"Collaboration based business model": 0.0, "Knowledge": 0.3, "Boundary element": 0.5,
-            "Products": 0.62, "Market based business model": 0.85, "Revenue": 0.9, "Finance": 1.0,
-            "Measures": 1.0, "": 0.5}
 
 
 def _colors(scenarios):
@@ -47,8 +38,11 @@ def _title(ds, py):
 
 
 def grid_figure(ds, items, title, cols=3):
-    """One subplot per (variable, scale, unit) item, one line per scenario."""
+    """One subplot per (variable, scale, unit) item, one line per scenario (None: no item in
+    ``ds``)."""
     items = [it for it in items if it[0] in ds]
+    if not items:
+        return None
     rows = (len(items) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
         f"{_title(ds, py)} ({unit})" for py, _, unit in items])
@@ -65,7 +59,9 @@ def grid_figure(ds, items, title, cols=3):
 
 
 def revenue_figure(ds, cols=3):
-    """Stacked revenue by business model, one subplot per scenario."""
+    """Stacked revenue by business model, one subplot per scenario (None: no such variables)."""
+    if not any(py in ds for py, _ in REVENUE_PARTS):
+        return None
     scen = list(ds.scenario.values)
     rows = (len(scen) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(s) for s in scen],
@@ -105,6 +101,7 @@ def structure_figure(edges, model):
     edges = edges[edges.source != edges.target]
     feeding = set(edges.source)
     edges = edges[edges.target.isin(feeding)]
+    SECTOR_X = load_profile(model).sectors
     by_sector: dict[str, list] = {}
     for s in model.stocks:
         if s.name in feeding:
@@ -144,7 +141,9 @@ def structure_figure(edges, model):
 
 def difference_figure(ds, a: str, b: str):
     """Key outcomes of scenario ``b`` minus scenario ``a`` over time."""
-    items = [it for it in KEY_OUTCOMES if it[0] in ds]
+    items = [it for it in dataset_profile(ds)["report"] if it[0] in ds]
+    if not items:
+        return None
     cols = 3
     rows = (len(items) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
@@ -162,7 +161,7 @@ def difference_figure(ds, a: str, b: str):
 def build_report(ds, model, edges=None, title="ambidex scenario report", extra_figures=()) -> str:
     """Self-contained HTML for a results Dataset (dims scenario, time)."""
     figs = [
-        grid_figure(ds, KEY_OUTCOMES, "Key outcomes"),
+        grid_figure(ds, list(load_profile(model).report), "Key outcomes"),
         revenue_figure(ds),
         grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
                          ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
@@ -174,7 +173,7 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     ]
     if edges is not None and len(edges):
         figs.append(structure_figure(edges, model))
-    figs = list(extra_figures) + figs
+    figs = [f for f in list(extra_figures) + figs if f is not None]
     parts = []
     for i, fig in enumerate(figs):
         parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0),

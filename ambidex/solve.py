@@ -32,7 +32,7 @@ from .scenario import METHODS, Scenario, load_scenario, validate
 
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
-FAILURE_MODES = ("raise", "mark")
+FAILURE_MODES = ("raise", "mark", "ignore")
 
 
 def as_model(model) -> Model:
@@ -145,10 +145,17 @@ def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
 def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
     """Run the rows of ``P`` under plan ``p``; return (values (N, V, T), names, failed (N,),
     messages per run).  ``on_failure='raise'``: SolverError naming the scenario at the first
-    failed run; ``'mark'``: failed runs become NaN."""
+    failed run; ``'mark'``: failed runs become NaN; ``'ignore'``: no checks (for model checks
+    that must see a negative stock), an engine failure leaves NaN after the time it stopped."""
     eng = get_engine(p.engine, model)
     res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
                   horizon=p.scenario.horizon)
+    if on_failure == "ignore":
+        failed = np.asarray(res.failed, dtype=bool)
+        if res.fail_time is not None:
+            for i in np.flatnonzero(failed):
+                res.values[i][:, res.time > res.fail_time[i]] = np.nan
+        return res.values, list(res.outputs), failed, list(res.messages), res.time
     msgs = run_problems(model, res, raise_first=on_failure == "raise")
     failed = np.array([bool(m) for m in msgs], dtype=bool)
     if failed.any():
@@ -175,7 +182,7 @@ def _solver_dict(solver) -> dict:
 
 def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, outputs=None,
           engine: str = "auto", params: dict | None = None,
-          on_failure: str = "raise") -> xr.Dataset:
+          on_failure: str = "raise", bounds: bool = True) -> xr.Dataset:
     """Run every scenario for every sample; return one Dataset with dims (scenario, sample, time).
 
     ``model``: a :class:`~ambidex.model.Model` or a path (None: the default model).
@@ -190,14 +197,16 @@ def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, ou
     SAVEPER).  ``outputs``: variable names (None: every unsubscripted variable).  ``engine``:
     ``"auto"`` (compiled where it can, see :func:`choose_engine`) or a name in
     :data:`ambidex.engines.ENGINES`.  ``on_failure``: ``"raise"`` (SolverError naming the
-    scenario, sample, variable and time) or ``"mark"`` (NaN outputs and a ``failed`` variable).
+    scenario, sample, variable and time), ``"mark"`` (NaN outputs and a ``failed`` variable)
+    or ``"ignore"`` (no run checks; model checks that must see a bad run).  ``bounds=False``
+    lets samples leave their parameters' declared ranges (extreme-condition tests).
 
     Returns an ``xarray.Dataset``: one data variable per output (Python name; attrs units,
     description, long_name, kind, sector), the sample values as coordinates on ``sample``, and
     the provenance attrs of :func:`ambidex.core.assembly.provenance`.
     """
     return run(model, scenarios, samples, solver, saveat, outputs, engine, params,
-               on_failure).dataset()
+               on_failure, bounds).dataset()
 
 
 @dataclass
@@ -213,6 +222,7 @@ class Solution:
     samples: dict
     failed: np.ndarray | None
     messages: list
+    run_messages: list | None = None  # per scenario, one message per run ('' = good)
 
     def dataset(self, sample_dim: bool = True, keep=None) -> xr.Dataset:
         """The result Dataset (dims scenario, sample, time; without ``sample`` when
@@ -234,26 +244,28 @@ class Solution:
 
 
 def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outputs=None,
-        engine: str = "auto", params: dict | None = None, on_failure: str = "raise") -> Solution:
+        engine: str = "auto", params: dict | None = None, on_failure: str = "raise",
+        bounds: bool = True) -> Solution:
     """:func:`solve` without the Dataset: validate once, run each scenario on its engine, check
     every run; arguments as for :func:`solve`."""
     model = as_model(model)
     if on_failure not in FAILURE_MODES:
         raise ScenarioError(f"on_failure {on_failure!r} is not one of {', '.join(FAILURE_MODES)}")
     scens = [validate(s, model, params) for s in as_scenarios(scenarios)]
-    cols, n = check_samples(model, samples)
+    cols, n = check_samples(model, samples, bounds=bounds)
     names = None if outputs is None else _outputs(model, outputs)
     given = _solver_dict(solver)
     plans = [plan(model, sc, given, engine, saveat) for sc in scens]
-    blocks, failed, messages = [], np.zeros((len(plans), n), dtype=bool), []
+    blocks, failed, messages, per_run = [], np.zeros((len(plans), n), dtype=bool), [], []
     for s, p in enumerate(plans):
         P = model.table.matrix(cols, base=p.scenario.parameters, n=n)
         values, got, failed[s], msgs, times = run_plan(model, p, P, names, on_failure)
         blocks.append((values, times))
+        per_run.append(msgs)
         messages += [f"scenario '{p.scenario.name}' sample {i}: {m}" for i, m in enumerate(msgs) if m]
     values, times = _stack(blocks)
     return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
-                    failed if on_failure == "mark" else None, messages)
+                    failed if on_failure != "raise" else None, messages, per_run)
 
 
 def _outputs(model: Model, outputs) -> list[str]:

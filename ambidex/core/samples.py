@@ -60,11 +60,11 @@ def _sample_columns(samples) -> dict[str, np.ndarray]:
                         f"xarray Dataset with a 'sample' dim, got {type(samples).__name__}")
 
 
-def check_samples(model, samples) -> tuple[dict[str, np.ndarray], int]:
+def check_samples(model, samples, bounds: bool = True) -> tuple[dict[str, np.ndarray], int]:
     """Resolve and check ``samples``; return ({py name: float array (N,)}, N).
 
     Unknown names, ragged lengths, wrong shapes, non-numeric or non-finite values and values
-    outside a parameter's bounds each raise :class:`ScenarioError` naming the parameter, the
+    outside a parameter's bounds (unless ``bounds`` is False) each raise :class:`ScenarioError` naming the parameter, the
     sample index and the allowed range.
     """
     cols = _sample_columns(samples)
@@ -92,7 +92,11 @@ def check_samples(model, samples) -> tuple[dict[str, np.ndarray], int]:
             raise ScenarioError(f"samples: '{name}' and '{given[p.py_name]}' are the same "
                                 f"parameter '{p.name}'")
         try:
-            model.table.check_column(p.py_name, a, f"samples['{name}']")
+            if bounds:
+                model.table.check_column(p.py_name, a, f"samples['{name}']")
+            elif not np.isfinite(a).all():
+                i = int(np.argmax(~np.isfinite(a)))
+                raise ValueError(f"samples['{name}'][{i}]: value {float(a[i])!r} is not finite")
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
         out[p.py_name] = a

@@ -44,13 +44,14 @@ class Solver:
 class RunResult:
     """Outputs of N runs: ``values`` (N, V, T) float64 in ``outputs`` order, ``time`` (T,),
     ``status`` (N,) int (0 = ok) and ``messages`` (N,) str ('' for a good run; else what failed
-    and when, without the sample index)."""
+    and when, without the sample index), ``fail_time`` (N,) where known."""
 
     values: np.ndarray
     outputs: tuple[str, ...]
     time: np.ndarray
     status: np.ndarray
     messages: list[str] = field(default_factory=list)
+    fail_time: np.ndarray | None = None  # (N,) model time a failed run stopped (NaN: ok)
 
     @property
     def failed(self) -> np.ndarray:

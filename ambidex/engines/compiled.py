@@ -70,7 +70,7 @@ class CompiledEngine:
         msgs = ["" if s == 0 else f"{STATUS.get(int(s), 'failed')} at time {t:g}"
                 for s, t in zip(res.status, res.fail_time)]
         return RunResult(block, tuple(names), np.asarray(res.time, dtype=float),
-                         np.asarray(res.status), msgs)
+                         np.asarray(res.status), msgs, np.asarray(res.fail_time, dtype=float))
 
 
 class _Plan:

@@ -1,7 +1,8 @@
 """Loop dominance across a parameter ensemble: Loops That Matter for each sample, summarised
 as quantile bands of the relative loop scores and the share of samples in which each loop is
 among the dominant ones at each time.  The loops and their polarity are those of the base run
-(the scenario without the sample overrides); each sample is one PySD Euler run."""
+(the scenario without the sample overrides); the samples are one :func:`ambidex.solve` call
+(PySD engine, Euler at TIME STEP, every variable at every step)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ScenarioError
-from .ltm import _dataset, _env, dominant, loop_scores, trajectory
+from .ltm import _dataset, dominant, loop_scores
 
 
 def _samples(samples: dict) -> tuple[list[str], np.ndarray]:
@@ -30,14 +31,16 @@ def ensemble_scores(st, scenario, samples: dict, quantiles=(0.05, 0.25, 0.5, 0.7
     model = st.model
     for k in names:
         model.resolve_parameter(k)  # unknown name: ModelError with close matches
-    scores, rels, time = [], [], None
-    for row in values:
-        run = trajectory(model, scenario, params=dict(zip(names, row.tolist())))
-        t = run.time.values
-        if time is not None and (len(t) != len(time) or not np.allclose(t, time)):
-            raise ScenarioError("samples change the time grid; keep INITIAL/FINAL TIME and TIME STEP fixed")
-        time = t
-        s, r = loop_scores(st, _env(run), time)
+    from ..solve import solve
+
+    dt = model.control["time_step"]
+    runs = solve(model, scenario, samples=dict(zip(names, values.T)), engine="pysd",
+                 solver={"method": "euler", "time_step": dt}, saveat=dt).isel(scenario=0)
+    time = runs.time.values
+    scores, rels = [], []
+    for i in range(len(values)):
+        env = {v: np.asarray(runs[v].values[i], dtype=float) for v in runs.data_vars}
+        s, r = loop_scores(st, env, time)
         scores.append(s)
         rels.append(r)
     score, rel = np.stack(scores), np.stack(rels)

@@ -68,7 +68,7 @@ def current_patch(model, state):
     base = runs.run(model, baseline_dict(model, state))
     p = Patch()
     k = 0
-    for item in figures.OUTCOMES:
+    for item in figures.outcome_items(base):
         py, scale = item[0], item[1]
         if py not in cur and py not in base:
             continue

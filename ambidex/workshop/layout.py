@@ -61,7 +61,10 @@ def scenario_options():
 
 def build(model, default_scenario: str | None = None):
     opts = scenario_options()
-    value = default_scenario or next((o["value"] for o in opts if o["label"] == "baseline_dual"),
+    from ..core.profile import load_profile
+
+    default = load_profile(model).default_scenario  # from the model's NAME.profile.toml
+    value = default_scenario or next((o["value"] for o in opts if o["label"] == default),
                                      opts[0]["value"] if opts else None)
     src = ""
     if value:
