@@ -22,9 +22,9 @@ def key_outputs(model) -> list[str]:
 
 
 def _run(model, keys, method, time_step=None):
-    import ambidex
+    from ..simulate import simulate
 
-    ds = ambidex.simulate(model, method=method, time_step=time_step, variables=keys)
+    ds = simulate(model, method=method, time_step=time_step, variables=keys)
     return ds.isel(scenario=0)
 
 
