@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pysd
-
 from .core.parameters import ParameterTable, outside
 from .errors import ModelError
-from .translate import SUFFIXES, file_sha256, saved_method, translate
+from .translate import abstract_model, file_sha256, saved_method, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
@@ -162,6 +160,8 @@ class Model:
         """A fresh PySD model object (each run gets its own, so overrides never leak)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            import pysd  # heavy (~1 s): only when a model is run
+
             return pysd.load(str(self.py_file))
 
     @cached_property
@@ -231,18 +231,9 @@ def _sectors_from_mdl(text: str) -> dict[str, str]:
 
 
 def parse_abstract(path: Path):
-    """PySD's AbstractModel of a Vensim or XMILE file (the one parser call of the package)."""
-    kind = SUFFIXES[Path(path).suffix.lower()]
-    if kind == "vensim":
-        from pysd.translators.vensim.vensim_file import VensimFile
-
-        src = VensimFile(str(path))
-    else:
-        from pysd.translators.xmile.xmile_file import XmileFile
-
-        src = XmileFile(str(path))
-    src.parse()
-    return src.get_abstract_model()
+    """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content and cached,
+    see :func:`ambidex.translate.abstract_model`)."""
+    return abstract_model(path)
 
 
 def _flows_of(am) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:

@@ -9,30 +9,43 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
-import platformdirs
-import pysd
-
 from .errors import ModelError
+from .paths import translations_dir
 
 SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".xml": "xmile", ".stmx": "xmile"}
 
 
 def cache_root() -> Path:
     """Directory holding every translated model (created on demand)."""
-    root = os.environ.get("AMBIDEX_CACHE") or platformdirs.user_cache_dir("ambidex")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return translations_dir()
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_file(path: str | Path) -> tuple[Path, str]:
+    """``(path, "vensim" | "xmile")``; :class:`ModelError` naming the file when it is missing,
+    not a file, or has a suffix PySD does not read."""
+    src = Path(path)
+    if src.is_dir():
+        raise ModelError(f"model file '{src}' is a folder; give a .mdl or .xmile file")
+    if not src.is_file():
+        raise ModelError(f"model file not found: '{src}'")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(
+            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
+        )
+    return src, kind
 
 
 _VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
@@ -69,14 +82,9 @@ def translate(path: str | Path) -> Path:
     Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix, or PySD
     cannot translate it.
     """
-    src = Path(path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: '{src}'")
-    kind = SUFFIXES.get(src.suffix.lower())
-    if kind is None:
-        raise ModelError(
-            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
-        )
+    src, kind = model_file(path)
+    import pysd  # heavy: only when a model is translated
+
     digest = file_sha256(src)
     key = f"{src.stem}-{digest[:16]}-pysd{pysd.__version__}"
     target_dir = cache_root() / key
@@ -89,7 +97,9 @@ def translate(path: str | Path) -> Path:
         shutil.copyfile(src, copy)
         reader = pysd.read_vensim if kind == "vensim" else pysd.read_xmile
         try:
-            reader(str(copy))
+            with warnings.catch_warnings():  # a file without {UTF-8} header: PySD assumes UTF-8
+                warnings.filterwarnings("ignore", message="No encoding specified", category=UserWarning)
+                reader(str(copy))
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
             raise ModelError(
                 f"PySD could not translate model file '{src}': {type(exc).__name__}: {exc}"
@@ -106,3 +116,64 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+#: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,
+#: so a caller that mutates its tree cannot affect another)
+_ABSTRACT: dict[str, bytes] = {}
+
+
+def abstract_model(path: str | Path):
+    """PySD's ``AbstractModel`` of a Vensim or XMILE file, parsed once per file content.
+
+    PySD's parser takes ~1-2 s for the dual model and several parts of ambidex need the tree
+    (the flows of each stock, the compiled engine, the causal graph and the loop equations), so
+    the parse is cached: in memory for this process and as a pickle beside the translated model
+    (``<cache_root>/abstract/<stem>-<sha16>-pysd<version>.pkl``, written atomically), keyed like
+    :func:`translate` by the file's SHA-256 and the PySD version.  Every call returns a fresh
+    copy.  Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix
+    or cannot be parsed.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ModelError(f"model file '{src}' does not exist")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
+                         f"{', '.join(sorted(SUFFIXES))})")
+    import pysd  # heavy: only when a model is parsed
+
+    key = f"{src.stem}-{file_sha256(src)[:16]}-pysd{pysd.__version__}"
+    blob = _ABSTRACT.get(key)
+    if blob is None:
+        folder = cache_root() / "abstract"
+        pkl = folder / f"{key}.pkl"
+        try:
+            blob = pkl.read_bytes()
+            am = pickle.loads(blob)
+        except Exception:  # missing or unreadable: parse again
+            am = _parse(src, kind)
+            blob = pickle.dumps(am, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = pkl.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(blob)
+                os.replace(tmp, pkl)
+            except OSError:  # a read-only cache still works, just without reuse
+                pass
+        _ABSTRACT[key] = blob
+    return pickle.loads(blob)
+
+
+def _parse(src: Path, kind: str):
+    try:
+        if kind == "vensim":
+            from pysd.translators.vensim.vensim_file import VensimFile
+            f = VensimFile(str(src))
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+            f = XmileFile(str(src))
+        f.parse()
+        return f.get_abstract_model()
+    except Exception as exc:  # the translators' own parse errors
+        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc

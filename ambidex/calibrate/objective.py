@@ -195,6 +195,12 @@ class Problem:
             if name not in self.vars:
                 continue
             want = (variables or {}).get(name, self.vars[name])
+            if sc.interventions:  # the compiled engine cannot run them: PySD, run by run
+                from .runs import run_each
+
+                out[name] = run_each(self.model, X, self.free, sc, want, self.times,
+                                     self.rtol, self.atol)
+                continue
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,

@@ -53,25 +53,9 @@ class RunResult(dict):
 
 
 def _load_abstract(path):
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"model file '{p}' does not exist")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".mdl":
-            from pysd.translators.vensim.vensim_file import VensimFile
-            f = VensimFile(p)
-        elif suffix in (".xmile", ".xml", ".stmx"):
-            from pysd.translators.xmile.xmile_file import XmileFile
-            f = XmileFile(p)
-        else:
-            raise ModelError(f"model file '{p}' is not a Vensim .mdl or XMILE file")
-        f.parse()
-        return f.get_abstract_model()
-    except ModelError:
-        raise
-    except Exception as exc:  # parse failures of the translators
-        raise ModelError(f"model file '{p}' could not be translated: {exc}") from exc
+    from ..translate import abstract_model  # parsed once per file content, cached on disk
+
+    return abstract_model(path)
 
 
 def compile_model(model) -> CompiledModel:

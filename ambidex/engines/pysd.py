@@ -22,16 +22,16 @@ class PysdEngine:
     """Runs of ``model`` through PySD's equations under scipy or fixed-step integrators."""
 
     name = "pysd"
-    methods = solvers.ADAPTIVE + solvers.FIXED
+    #: dopri5 here is scipy's RK45, the same Dormand-Prince 5(4) pair (for scenarios the
+    #: compiled engine cannot run: interventions, another horizon or time step)
+    methods = solvers.ADAPTIVE + solvers.FIXED + ("dopri5",)
 
     def __init__(self, model):
         self.model = model
 
     def unsupported(self, scenario, solver: Solver) -> str | None:
-        """Only the method matters: dopri5 is the compiled engine's."""
+        """Only the method matters."""
         if solver.method not in self.methods:
-            if solver.method == "dopri5":
-                return "method 'dopri5' runs on the compiled engine; use RK45 with engine 'pysd'"
             return f"the pysd engine has methods {', '.join(self.methods)}, not {solver.method!r}"
         return None
 
@@ -70,7 +70,8 @@ class PysdEngine:
             max_step = solver.max_step
             if max_step is None and model.uses_time_functions:
                 max_step = dt  # STEP/PULSE/RAMP inside the model: never step over them
-            states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, solver.method,
+            method = "RK45" if solver.method == "dopri5" else solver.method
+            states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, method,
                                       solver.rtol, solver.atol, max_step=max_step,
                                       breakpoints=breakpoints(sc.interventions, t0, t1))
         if not np.all(np.isfinite(states)):

@@ -84,23 +84,59 @@ def find_loops(g: nx.DiGraph, length_bound: int | None = None,
         return out
     comps = sorted(nx.strongly_connected_components(sub), key=lambda c: sorted(c)[0])
     part = {n: i for i, c in enumerate(comps) for n in c}
-    raw = list(itertools.islice(nx.simple_cycles(sub, length_bound=length_bound), max_loops + 1))
-    if len(raw) > max_loops:
-        raw = raw[:max_loops]
-        out.truncated = True
+    cycles, out.truncated = _cycles(sub, g, length_bound, max_loops)
+    if out.truncated:
         out.message = (f"loop enumeration stopped at max_loops={max_loops} loops"
                        f"{'' if length_bound is None else f' of at most {length_bound} variables'}; "
                        f"the model has more: relative loop scores are relative to the loops "
                        f"found. Raise max_loops or lower length_bound.")
         warnings.warn(out.message, stacklevel=2)
-    cycles = sorted((_canonical(c, g) for c in raw), key=lambda c: (len(c), c))
+    pol = {(x, z): d.get("polarity") for x, z, d in sub.edges(data=True)}
+    lab = {(x, z): d.get("label", "?") for x, z, d in sub.edges(data=True)}
     for i, cyc in enumerate(cycles, 1):
         loop = Loop(id=f"L{i}", variables=cyc, partition=part[cyc[0]])
-        pols = [g.edges[e].get("polarity") for e in loop.edges]
-        loop.links = tuple(g.edges[e].get("label", "?") for e in loop.edges)
+        edges = list(zip(cyc, cyc[1:] + cyc[:1]))
+        pols = [pol[e] for e in edges]
+        loop.links = tuple(lab[e] for e in edges)
         if all(p in (1, -1) for p in pols):
             loop.polarity = "R" if sum(p < 0 for p in pols) % 2 == 0 else "B"
         out.append(loop)
     if not out.message:
         out.message = f"{len(out)} feedback loops in {len(comps)} cycle partition(s)"
     return out
+
+
+def _cycles(sub: nx.DiGraph, g: nx.DiGraph, length_bound, max_loops: int):
+    """(canonical cycles sorted by length then variables, truncated) of the loop subgraph.
+
+    Enumerating the dual model's 12 k loops takes seconds, so the result is cached on disk
+    (``<cache_root>/loops/<key>.pkl``) keyed by the subgraph's edges, the stocks among its
+    nodes (they fix where a loop starts), ``length_bound``, ``max_loops`` and networkx's
+    version: the same structure gives the same loops without enumerating them again.
+    """
+    import hashlib
+    import os
+    import pickle
+
+    from ..translate import cache_root
+
+    stocks = sorted(n for n in sub if g.nodes[n].get("kind") == "stock")
+    ident = repr((sorted(sub.edges), stocks, length_bound, max_loops, nx.__version__, 1))
+    key = hashlib.sha256(ident.encode()).hexdigest()[:24]
+    path = cache_root() / "loops" / f"{key}.pkl"
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:  # not cached yet (or unreadable): enumerate
+        pass
+    raw = list(itertools.islice(nx.simple_cycles(sub, length_bound=length_bound), max_loops + 1))
+    truncated = len(raw) > max_loops
+    raw = raw[:max_loops]
+    cycles = sorted((_canonical(c, g) for c in raw), key=lambda c: (len(c), c))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps((cycles, truncated), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:  # read-only cache: still correct, just not reused
+        pass
+    return cycles, truncated

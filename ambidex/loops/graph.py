@@ -14,9 +14,7 @@ import dataclasses
 
 import networkx as nx
 
-from ..errors import ModelError
 from ..model import Model, load_model, normalise
-from ..translate import SUFFIXES
 
 #: fields of PySD's abstract structures that only set an initial value
 INIT_FIELDS = {"initial", "initial_trend"}
@@ -28,19 +26,11 @@ def as_model(model) -> Model:
 
 
 def abstract_model(path):
-    """PySD's AbstractModel of a Vensim or XMILE file."""
-    kind = SUFFIXES.get(path.suffix.lower())
-    try:
-        if kind == "vensim":
-            from pysd.translators.vensim.vensim_file import VensimFile
-            src = VensimFile(str(path))
-        else:
-            from pysd.translators.xmile.xmile_file import XmileFile
-            src = XmileFile(str(path))
-        src.parse()
-        return src.get_abstract_model()
-    except Exception as exc:  # the translators' own parse errors
-        raise ModelError(f"model file '{path}' could not be translated: {exc}") from exc
+    """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content, see
+    :func:`ambidex.translate.abstract_model`)."""
+    from ..translate import abstract_model as cached
+
+    return cached(path)
 
 
 def _references(node, out: set) -> None:

@@ -119,21 +119,45 @@ def link_scores(st: Structure, env: dict, time, edges) -> dict:
 def loop_scores(st: Structure, env: dict, time) -> tuple[np.ndarray, np.ndarray]:
     """Loop scores and relative loop scores, arrays (loop, time)."""
     loops = st.loops
-    edges = sorted({e for lp in loops for e in lp.edges})
+    edges = sorted({e for lp in loops for e in zip(lp.variables, lp.variables[1:]
+                                                    + lp.variables[:1])})
     ls = link_scores(st, env, time, edges)
-    n_t = len(time)
-    score = np.ones((len(loops), n_t))
-    for i, lp in enumerate(loops):
-        for e in lp.edges:
-            score[i] *= ls[e]
+    score = _products(loops, edges, ls, len(time))
     rel = np.zeros_like(score)
     parts = np.array([lp.partition for lp in loops])
+    live = np.any(score != 0, axis=1)  # rows of zeros add nothing to a partition's total
     for p in np.unique(parts):
-        idx = parts == p
+        idx = np.flatnonzero((parts == p) & live)
         tot = np.abs(score[idx]).sum(axis=0)
         with np.errstate(all="ignore"):
             rel[idx] = np.where(tot > 0, score[idx] / np.where(tot > 0, tot, 1.0), 0.0)
     return score, rel
+
+
+def _products(loops, edges, ls: dict, n_t: int) -> np.ndarray:
+    """Loop scores (loop, time): the product of each loop's link scores, multiplied in the
+    loop's own order.  A loop with a link whose score is 0 along the whole run scores 0 and is
+    not multiplied out (on the dual model 98 % of its 12 k loops), and loops of one length are
+    multiplied together as one array."""
+    pos = {e: i for i, e in enumerate(edges)}
+    E = np.stack([ls[e] for e in edges]) if edges else np.zeros((0, n_t))
+    dead = ~np.any(E != 0, axis=1)
+    score = np.zeros((len(loops), n_t))
+    by_len: dict = {}
+    for i, lp in enumerate(loops):
+        by_len.setdefault(lp.length, []).append(i)
+    for length, rows in by_len.items():
+        rows = np.asarray(rows)
+        idx = np.array([[pos[e] for e in loops[i].edges] for i in rows]).reshape(-1, length)
+        live = ~dead[idx].any(axis=1)
+        if not live.any():
+            continue
+        idx = idx[live]
+        s = np.ones((idx.shape[0], n_t))
+        for k in range(length):
+            s *= E[idx[:, k]]
+        score[rows[live]] = s
+    return score
 
 
 def dominant(rel: np.ndarray, partitions, threshold: float = DOMINANCE_THRESHOLD) -> np.ndarray:
@@ -144,6 +168,9 @@ def dominant(rel: np.ndarray, partitions, threshold: float = DOMINANCE_THRESHOLD
     parts = np.asarray(partitions)
     for p in np.unique(parts):
         idx = np.flatnonzero(parts == p)
+        idx = idx[np.any(rel[idx] != 0, axis=1)]  # a loop at 0 throughout is never dominant
+        if idx.size == 0:
+            continue
         a = np.abs(rel[idx])
         order = np.argsort(-a, axis=0, kind="stable")
         cum = np.cumsum(np.take_along_axis(a, order, axis=0), axis=0)
