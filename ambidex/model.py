@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .core.parameters import ParameterTable, outside
 from .errors import ModelError
+from .paths import PACKAGE_ROOT
 from .translate import abstract_model, file_sha256, saved_method, translate
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
 CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
 

@@ -31,11 +31,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ModelError, ScenarioError
 from .interventions import KINDS, Intervention
-from .model import PACKAGE_ROOT, Model
+from .paths import PACKAGE_ROOT
 from .tomlio import read_toml
+
+if TYPE_CHECKING:  # type hints only: the model imports nothing from here at load time
+    from .model import Model
 
 SCENARIO_DIR = PACKAGE_ROOT / "scenarios"
 METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "euler", "rk4", "dopri5")

@@ -8,12 +8,15 @@ right-hand side reproduces ``model.run()`` exactly; any scipy solver can integra
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..interventions import schedule
-from ..model import Model
-from ..scenario import Scenario
+
+if TYPE_CHECKING:  # type hints only
+    from ..model import Model
+    from ..scenario import Scenario
 
 
 class PysdRunner:

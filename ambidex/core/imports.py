@@ -1,7 +1,7 @@
 """The package's import graph, read from the source with :mod:`ast` (nothing is imported).
 
 Every ``import`` statement counts, at module level or inside a function (a deferred import is
-still a dependency; deferring is how cycles hide).  Nodes are module names (``ambidex.x.y``,
+still a dependency; deferring is how cycles hide), except under ``if TYPE_CHECKING:``.  Nodes are module names (``ambidex.x.y``,
 ``ambidex.x`` for a package's ``__init__``); implicit parent-package imports are not edges.
 Used by the architecture test (no cycles) and by ``docs/reference/architecture.md``.
 """
@@ -24,6 +24,20 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
+def _runtime_nodes(tree):
+    """Every node except the bodies of ``if TYPE_CHECKING:`` blocks (type hints only: never
+    imported at run time, so they cannot make a cycle)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
 def import_graph(package_dir: Path = PACKAGE_DIR) -> nx.DiGraph:
     """Directed graph module -> module it imports (within the package)."""
     files = {_module_name(p, package_dir): p for p in package_dir.rglob("*.py")}
@@ -33,7 +47,7 @@ def import_graph(package_dir: Path = PACKAGE_DIR) -> nx.DiGraph:
     for mod, path in files.items():
         is_pkg = path.name == "__init__.py"
         here = mod.split(".") if is_pkg else mod.split(".")[:-1]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             targets = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
