@@ -270,37 +270,7 @@ def _finish_zarr(path: Path, extra_attrs: dict) -> None:
     group.attrs.update(extra_attrs)
 
 
-class _NoBar:
-    def advance(self, k):
-        pass
-
-    def close(self):
-        pass
-
-
-class _RichBar:
-    def __init__(self, n_chunks: int, n_runs: int):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._p = Progress(TextColumn(f"ensemble ({n_chunks} chunk(s))"), BarColumn(),
-                           MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                           transient=False)
-        self._p.start()
-        self._task = self._p.add_task("runs", total=n_runs)
-
-    def advance(self, k):
-        self._p.advance(self._task, k)
-
-    def close(self):
-        self._p.stop()
-
-
 def _progress(on: bool, n_chunks: int, n_runs: int):
-    return _RichBar(n_chunks, n_runs) if on else _NoBar()
+    from .progress import progress_bar
+
+    return progress_bar(on, f"ensemble ({n_chunks} chunk(s))", n_runs)

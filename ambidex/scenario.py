@@ -208,7 +208,7 @@ def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Sce
             raise ScenarioError(f"{where}: {exc}") from None
         value = _num(value, where)
         try:
-            p.check(value, where)
+            model.table.check(p.py_name, value, where)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
         params[p.py_name] = value
@@ -231,7 +231,7 @@ def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Sce
         base = params.get(p.py_name, p.default)
         peak = iv.to if iv.kind != "pulse" else base + iv.height
         try:
-            p.check(peak, where)
+            model.table.check(p.py_name, peak, where)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
         width = iv.width if iv.kind != "pulse" or iv.width else model.control["time_step"]

@@ -21,15 +21,15 @@ from .report import CheckResult
 
 def cases(p, factor: float = 10.0) -> list[tuple[str, float, bool]]:
     """(label, value, inside the declared range) for parameter ``p``."""
-    lo = -np.inf if p.lower is None else p.lower
-    hi = np.inf if p.upper is None else p.upper
+    from ..core.parameters import outside
+
     out, seen = [], set()
     cand = [("zero", 0.0), ("lower bound", p.lower), ("upper bound", p.upper),
             (f"x{factor:g} default", p.default * factor)]
     for label, v in cand:
         if v is None or v in seen:
             continue
-        inside = lo <= v <= hi
+        inside = not outside(p.lower, p.upper, v)
         if label == "zero" and not inside:
             continue
         seen.add(v)
