@@ -109,27 +109,26 @@ def _wrote(paths, fmt: str) -> None:
     (say if fmt == "table" else note)(text)
 
 
-def _loop_figures(model, scens):
-    """Causal-loop diagram and relative loop scores of the first scenario without interventions
-    (the baseline when present); nothing for a model whose loop scores cannot be computed."""
+def _loop_scores(model, scens):
+    """(scenario name, Loops That Matter Dataset) of the first scenario without interventions
+    (the profile's default scenario when present) for the report; None for a model whose loop
+    scores cannot be computed."""
     from .core.profile import load_profile
-    from .loops.figures import cld_figure, relative_scores_figure
     from .loops.ltm import analyse, dominance
 
     default = load_profile(model).default_scenario
     pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
     if not pick:
-        return ()
+        return None
     try:
         st, run_ = analyse(model, pick[0])
         lds = dominance(st, run_)
     except Exception as exc:  # loop scores need scalar models; the report still gets written
         note(f"note: loop dominance left out of the report: {exc}")
-        return ()
+        return None
     if lds.sizes.get("loop", 0) == 0:
-        return ()
-    return (cld_figure(st), relative_scores_figure(
-        lds, title=f"Loop dominance (Loops That Matter), scenario {pick[0].name}: relative loop scores"))
+        return None
+    return pick[0].name, lds
 
 
 @app.command()
@@ -158,7 +157,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         html = None
         if report:
             edges = stock_influences(m, t=None)
-            html = build_report(ds, m, edges, extra_figures=_loop_figures(m, scens) if loops else ())
+            html = build_report(ds, m, edges, loop_scores=_loop_scores(m, scens) if loops else None)
         # write both to temporary files first; rename only when both are complete
         nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
         with atomic_path(nc_target) as tmp_nc:

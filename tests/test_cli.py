@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,15 @@ def test_run_subset_writes_netcdf_and_report_and_prints_table(tmp_path):
     assert html.startswith("<!DOCTYPE html>") and "plotly" in html.lower()
     assert "Feedback structure" in html and "Revenue by business model" in html
     assert "Loops That Matter" in html
+    # written for a manager: the story first, named loops, provenance folded away
+    assert html.index("Key outcomes") < html.index("Feedback loops") < html.index("<details>")
+    assert "Highest return on assets" in html and "R1 trust engine" in html and "L1 (B)" not in html
+    assert re.search(r"<details><summary>Provenance[^<]*</summary><pre>", html)
+    fig = json.loads(re.search(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', html, re.S).group(1))
+    shown = [t for t in fig if t.get("showlegend")]
+    assert {t["name"] for t in shown} == {"baseline_dual", "market_only"}  # every scenario in the legend
+    assert len({t["line"]["color"] for t in shown}) == len(shown)          # no colour repeats
+    assert '"title":{"text":"year"}' in html.replace(" ", "")                 # axis titles
     assert "<script src=\"http" not in html and "plotly.js v" in html  # inlined: opens offline
     ds.close()
 

@@ -12,7 +12,7 @@ import pytest
 from ambidex.compiled import compile_model
 from ambidex.errors import ModelError, UnsupportedFunctionError
 
-SUITE = Path(__file__).parents[2] / "shared" / "conformance" / "sdxorg-test-models"
+SUITE = Path(__file__).resolve().parent / "data" / "sdxorg-test-models"  # shipped (MIT), tests/data/README.md
 TEACUP = SUITE / "samples" / "teacup" / "teacup.mdl"
 
 CONTROL = """

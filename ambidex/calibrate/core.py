@@ -51,6 +51,7 @@ class CalibrationResult:
     wall_time: float
     info: dict = field(default_factory=dict)
     hold_out: dict | None = None
+    lifted: object = None
     _dataset: object = field(default=None, repr=False)
 
     @property
@@ -227,10 +228,12 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     if isinstance(free, str):
         free = [f.strip() for f in free.split(",") if f.strip()]
     held = None
+    targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
     if hold_out is not None:
-        targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
         targets, held = ho.split(targets, str(hold_out))
-    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol, atol=atol)
+    model, pre, lifted = _lift_history(model, targets)
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
+                      atol=atol, scenarios=pre)
     info: dict = {}
     if method == "least_squares":
         fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,
@@ -327,7 +330,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     hold = None
     if held is not None:
         pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
-                       atol=atol)
+                       atol=atol, scenarios=problem.scenarios)
         hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
         problem.n_evals += pred.n_evals
         if not math.isfinite(hold["z"]):
@@ -344,4 +347,30 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
         intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
         trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
-        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold)
+        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
+        lifted=lifted)
+
+
+def _lift_history(model, targets):
+    """(model, pre-validated scenarios, Lifted or None): a single targets scenario with step
+    interventions runs on a derived model with the steps as constants (:mod:`.lift`)."""
+    from ..errors import ScenarioError
+    from ..scenario import load_scenario, validate
+    from .lift import lift
+
+    if len(targets.scenarios) != 1:
+        return model, None, None
+    name = targets.scenarios[0]
+    try:
+        path = targets.path.parent / name if targets.path and (
+            targets.path.parent / name).is_file() else name
+        sc = validate(load_scenario(path), model)
+    except ScenarioError:
+        return model, None, None  # bind() reports it with the file and key
+    if not sc.interventions:
+        return model, None, None
+    lifted = lift(model, sc)
+    if lifted is None:
+        return model, None, None
+    sc = validate(lifted.scenario, lifted.model, extra=targets.fixed_values())
+    return lifted.model, {name: sc}, lifted

@@ -186,3 +186,61 @@ def markdown(df: pd.DataFrame) -> str:
     for _, r in flat.iterrows():
         lines.append("| " + " | ".join(cell(r[c]) for c in cols) + " |")
     return "\n".join(lines)
+
+
+def calibrated_ledger(targets_path, scenario_path, model=None) -> pd.DataFrame:
+    """The ledger of a shipped calibration without re-fitting it: the targets file, and the
+    calibrated scenario ``ambidex calibrate`` wrote from it (values of the fitted parameters).
+
+    A targets scenario with step interventions is lifted (:mod:`.lift`) exactly as the
+    calibration did, so ``switch time`` and the post-switch levels appear as parameters.
+    """
+    from ..model import load_model
+    from ..scenario import load_scenario, validate
+    from .lift import lift
+    from .targets import load_targets
+
+    model = model or load_model()
+    ts = load_targets(targets_path)
+    name = ts.scenarios[0]
+    base = validate(load_scenario(ts.path.parent / name if (ts.path.parent / name).is_file()
+                                  else name), model)
+    cal = validate(load_scenario(scenario_path), model)
+    lifted = lift(model, base) if base.interventions else None
+    m, sc = (lifted.model, lifted.scenario) if lifted else (model, base)
+    steps = {iv.parameter: iv for iv in cal.interventions}
+    estimates = {}
+    for f in ts.free:
+        par = m.resolve_parameter(f)
+        if lifted and par.name == lifted.switch:
+            estimates[f] = next(iter(steps.values())).time
+            continue
+        pair = next(((p, ba) for p, ba in (lifted.levels.items() if lifted else [])
+                     if par.name in ba), None)
+        if pair:
+            orig = model.resolve_parameter(pair[0]).py_name
+            estimates[f] = steps[orig].to if par.name == pair[1][1] else cal.parameters[orig]
+        else:
+            estimates[f] = cal.parameters.get(par.py_name, par.default)
+    scs = {name: validate(sc, m, extra=ts.fixed_values())}
+    return ledger(m, targets=ts, scenarios=scs, estimates=estimates)
+
+
+def docs_page(targets_path, scenario_path, model=None) -> str:
+    """The generated docs page: shares and the full ledger of a shipped calibration."""
+    df = calibrated_ledger(targets_path, scenario_path, model)
+    sh = shares(df)
+    n = sum(v["count"] for v in sh.values())
+    lines = ["# Evidence ledger", "",
+             "Generated at build time from the model, `scenarios/data/case_firm_history.toml` "
+             "(targets, fixed values, free parameters) and `scenarios/case_firm_history.toml` "
+             "(the calibrated history). Every parameter of the model and every target, with its "
+             "value, unit, source and status. `switch time` and the `... before/after switch` "
+             "levels are the step interventions of `transition_2005`, lifted into the model for "
+             "the calibration.", "",
+             f"Of the {n} parameters: " + ", ".join(
+                 f"**{v['count']} {k}** ({v['share']:.0%})" for k, v in sh.items()) + ".", "",
+             "Write the same table for any calibration: `ambidex calibrate TARGETS.toml` writes "
+             "`ledger_NAME.csv` beside the fit report, whose *Evidence ledger* section shows it.",
+             "", markdown(df), ""]
+    return "\n".join(lines)

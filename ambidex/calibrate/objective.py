@@ -70,11 +70,12 @@ class Problem:
     """Targets bound to a model with free parameters; evaluates batches of parameter sets."""
 
     def __init__(self, model, targets: TargetSet | str, free=None, bounds=None,
-                 method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8):
+                 method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
+                 scenarios: dict | None = None):
         if not isinstance(targets, TargetSet):
             targets = load_targets(targets)
         self.model = model
-        self.scenarios: dict = {}
+        self.scenarios: dict = dict(scenarios or {})  # name -> validated Scenario (else loaded)
         self.targets = bind(targets, model, self.scenarios) if not targets.bound else targets
         self.method, self.rtol, self.atol = method, rtol, atol
         free = list(free) if free is not None else list(self.targets.free)

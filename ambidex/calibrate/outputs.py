@@ -286,12 +286,20 @@ def scenario_tomls(result) -> dict[str, str]:
 
     p = result.problem
     out = {}
-    multi = len(p.scenarios) > 1
     for name, sc in p.scenarios.items():
         params = {p.model.parameters[py].name: float(v) for py, v in sc.parameters.items()}
         for f in p.free:
             params[f.name] = float(result.estimates[f.name])
-        stem = f"{name}_calibrated" if multi or name != p.targets.name else f"{name}_calibrated"
+        ivs = []
+        if result.lifted is not None:  # back to the original model: steps as interventions
+            lifted_names = {result.lifted.switch} | {
+                n for pair in result.lifted.levels.values() for n in pair}
+            for par in p.model.parameters.values():
+                if par.name in lifted_names and par.name not in params:
+                    params[par.name] = float(par.default)
+            orig = result.lifted.to_original(params)
+            params, ivs = orig["parameters"], orig["interventions"]
+        stem = f"{name}_calibrated"
         doc = {
             "name": stem,
             "source": (f"calibrated ({result.method}) against {p.targets.name} "
@@ -301,5 +309,7 @@ def scenario_tomls(result) -> dict[str, str]:
                             f"ambidex.calibrate (chi² {result.cost:.4g}, seed {result.seed})."),
             "parameters": params,
         }
+        if ivs:
+            doc["interventions"] = ivs
         out[stem] = tomli_w.dumps(doc)
     return out
