@@ -167,7 +167,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
          n_walkers: int | None = None, n_steps: int | None = None, burn: int | None = None,
          thin: int | None = None, seed: int = 0, progress: bool = False,
          max_steps: int = 20000, check_every: int = 250,
-         tau_multiple: float = TAU_MULTIPLE) -> Fit:
+         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-6) -> Fit:
     """emcee ensemble sampler (``vectorize=True``: all walkers in one ensemble call).
 
     Log posterior = log prior - chi²/2, chi² the sum of squared normalised residuals.  Walkers
@@ -180,7 +180,8 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     or ``max_steps`` is reached.  Burn-in then defaults to 2 τ and thinning to τ/2 (emcee's
     guidance).  With a fixed ``n_steps`` burn defaults to half the chain.  Either way
     ``extra['converged']`` says whether the chain reached 50 τ, and ``extra['tau_multiple']``
-    how many τ long it is.
+    how many τ long it is.  The walkers' runs use ``rtol``/``atol`` no tighter than ``rtol``
+    (default 1e-6: the sampler needs no finite differences; chi² changes by ~1e-6 relative).
     """
     try:
         import emcee
@@ -229,6 +230,9 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         except Exception:
             return np.full(k, np.nan)
 
+    tols = (problem.rtol, problem.atol)
+    if rtol is not None:
+        problem.rtol, problem.atol = max(problem.rtol, rtol), max(problem.atol, rtol)
     try:
         if n_steps is None:
             state, old = p0, None
@@ -266,6 +270,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         lps = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
     finally:
         emcee_log.setLevel(level)
+        problem.rtol, problem.atol = tols
     converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
     i = int(np.argmax(lps))
     xb = chain[i]

@@ -202,6 +202,14 @@ class Problem:
                 out[name] = run_each(self.model, X, self.free, sc, want, self.times,
                                      self.rtol, self.atol)
                 continue
+            c = self.model.control
+            if sc.horizon == (c["initial_time"], c["final_time"]) and \
+                    sc.solver.get("time_step", c["time_step"]) == c["time_step"]:
+                from .runs import run_batch  # the engine directly: no Dataset per call
+
+                out[name] = run_batch(self.model, X, self.free, sc, want, self.times,
+                                      self.method, self.rtol, self.atol)
+                continue
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,

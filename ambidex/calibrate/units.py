@@ -28,7 +28,7 @@ _DEFS = [
     "KU = [knowledge]",
     "Dmnl = [] = dmnl",
     "fraction = [] ",
-    "Year = year = Years = years = yr",
+    "Year = year = Years = years",
     "Quarter = 0.25 * year = Quarters",
     "Month = month",
     "Week = week",

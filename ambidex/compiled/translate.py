@@ -24,8 +24,11 @@ CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
          "sinh", "cosh", "tanh", "integer"}
 MATH2 = {"min", "max", "power", "log", "zidz", "quantum", "modulo"}
+# LOOKUP FORWARD / BACKWARD / EXTRAPOLATE (table, x): the table read another way
+LOOKUP_MODES = {"lookup_forward": "hold_forward", "lookup_backward": "hold_backward",
+                "lookup_extrapolate": "extrapolate"}
 UNSUPPORTED_STRUCT = {
-    ae.DelayNStructure: "DELAY N", ae.DelayFixedStructure: "DELAY FIXED",
+    ae.DelayFixedStructure: "DELAY FIXED",
     ae.ForecastStructure: "FORECAST", ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
     ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
@@ -265,7 +268,7 @@ class Scope(StatefulMixin):
             return ("r", s)
         if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)):
             return self.smooth(node, ctx)
-        if isinstance(node, ae.DelayStructure):
+        if isinstance(node, (ae.DelayStructure, ae.DelayNStructure)):
             return self.delay(node, ctx)
         if isinstance(node, ae.TrendStructure):
             return self.trend(node, ctx)
@@ -317,6 +320,11 @@ class Scope(StatefulMixin):
         if info is not None and info.is_lookup:
             table = self.slot_for(info, node.function.subscripts, ctx)
             return ("lk", table, self.expr(args[0], ctx))
+        if fname in LOOKUP_MODES and args and isinstance(args[0], ae.ReferenceStructure):
+            linfo = self.elements.get(args[0].reference)
+            if linfo is not None and linfo.is_lookup:
+                t = self.slot_for(linfo, args[0].subscripts, ctx)
+                return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
         if fname in ("sum", "prod", "vmin", "vmax"):
             dims = []
             _bang_dims(args[0], dims)
@@ -415,8 +423,16 @@ class Translator:
         if len(xs) == 0 or len(xs) != len(ys):
             raise ModelError(f"bad lookup table in model '{self.model_name}'")
         t = Table(len(self.tables), xs, ys, lk.type or "interpolate")
-        if t.kind not in ("interpolate", "extrapolate", "hold_backward"):
+        if t.kind not in ("interpolate", "extrapolate", "hold_backward", "hold_forward"):
             raise UnsupportedFunctionError(f"LOOKUP ({t.kind})", None, self.model_name)
+        self.tables.append(t)
+        return t
+
+    def table_variant(self, table: Table, kind: str) -> Table:
+        """The same points as ``table`` read as ``kind`` (a new table when the kind differs)."""
+        if table.kind == kind:
+            return table
+        t = Table(len(self.tables), table.xs, table.ys, kind)
         self.tables.append(t)
         return t
 

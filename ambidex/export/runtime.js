@@ -291,6 +291,17 @@ function makeRun(M, spec) {
     return {o, status, ft, nfev};
   }
 
+  const pkey = (k) => String(k).toLowerCase().replace(/[\s_]+/g, "_");
+  let _names = null;
+  function names() {
+    if (!_names) {
+      _names = new Map();
+      spec.params.forEach((n, i) => _names.set(pkey(n), i));
+      spec.param_py.forEach((n, i) => _names.set(pkey(n), i));
+    }
+    return _names;
+  }
+
   /* run({params: {name: value}, interventions: [...], method, rtol, atol, te})
    * -> {time: [...], values: {output name: Float64Array}, status, fail_time} */
   return function run(opts) {
@@ -299,6 +310,7 @@ function makeRun(M, spec) {
     const index = (k) => {
       let i = spec.params.indexOf(k);
       if (i < 0) i = spec.param_py.indexOf(k);
+      if (i < 0) i = names().get(pkey(k)) ?? -1;
       if (i < 0) throw new Error("unknown parameter " + k);
       return i;
     };

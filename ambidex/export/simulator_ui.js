@@ -58,7 +58,7 @@ function start(opts) {
     const out = $("output", {for: id, id: `${id}-value`, class: "ax-value"});
     const rst = $("button", {type: "button", class: "ax-reset", title: `reset ${l.label}`,
                              "aria-label": `reset ${l.label}`, onclick: () => { st.levers[l.py] = scenarioLevers(st.scenario)[l.py]; sync(); update(); }}, "↺");
-    inp.addEventListener("input", () => { st.levers[l.py] = parseFloat(inp.value); out.textContent = inp.value; update(); });
+    inp.addEventListener("input", () => { st.levers[l.py] = parseFloat(inp.value); out.textContent = inp.value; update(true); });
     inputs[l.py] = {inp, out};
     panel.appendChild($("div", {class: "ax-lever", "data-py": l.py},
       $("label", {for: id, text: l.label}), $("div", {class: "ax-row"}, inp, out, rst),
@@ -101,12 +101,19 @@ function start(opts) {
     update();
   }
   let pending = false;
-  function update() {
+  function update(moving) {
     const t0 = performance.now();
     const cur = run(params());
-    const ms = AmbidexViews.render(charts, spec, [
-      {label: "baseline", kind: "baseline", res: st.baseline},
-      {label: "current", kind: "current", res: cur}]);
+    const runs = [{label: "baseline", kind: "baseline", res: st.baseline},
+                  {label: "current", kind: "current", res: cur}];
+    clearTimeout(st.settle);
+    let ms;
+    if (moving && AmbidexViews.quick(charts, spec, runs)) {  // lines at once, axes when it rests
+      ms = performance.now() - t0;
+      st.settle = setTimeout(() => AmbidexViews.render(charts, spec, runs), 250);
+    } else {
+      ms = AmbidexViews.render(charts, spec, runs);
+    }
     root.AMBIDEX.last = {current: cur, baseline: st.baseline, ms: performance.now() - t0, draw: ms};
     document.getElementById("status").textContent = cur.status === 0 ? "" : `the run stopped at ${cur.fail_time}`;
     if (!pending) { pending = true; setTimeout(() => { pending = false; saveHash(); }, 200); }

@@ -10,21 +10,22 @@ const FONT = {family: "system-ui, sans-serif", size: 14, color: "#222"};
 const CONFIG = {displaylogo: false, responsive: true, displayModeBar: false};
 
 function layoutFor(chart, spec, opts) {
-  const y = {title: {text: ""}, automargin: true, zeroline: false, gridcolor: "#e6e6e6",
+  const y = {title: {text: ""}, automargin: false, zeroline: false, gridcolor: "#e6e6e6",
              tickfont: {size: 14}, fixedrange: true};
   if (chart.range) {
     const k = chart.percent && chart.range[1] <= 1 ? 100 : 1;
     y.range = [chart.range[0] * k, chart.range[1] * k];
     y.autorange = false;
+    y.dtick = (y.range[1] - y.range[0]) / 4;
   } else {
     y.autorange = true;
     y.rangemode = chart.percent ? "normal" : "tozero";
   }
   if (chart.percent) y.ticksuffix = "%";
   return {
-    font: FONT, margin: {l: 8, r: 10, t: 6, b: 24}, showlegend: false, hovermode: "x unified",
+    font: FONT, margin: {l: 46, r: 10, t: 6, b: 24}, showlegend: false, hovermode: "x unified",
     xaxis: {range: [spec.initial_time, spec.final_time], tickfont: {size: 14}, gridcolor: "#eee",
-            fixedrange: true, automargin: true, dtick: 10, tickangle: 0},
+            fixedrange: true, automargin: false, dtick: 10, tickangle: 0},
     yaxis: y, uirevision: chart.id, paper_bgcolor: "white", plot_bgcolor: "white",
   };
 }
@@ -109,6 +110,43 @@ function render(container, spec, runs, opts) {
   return performance.now() - t0;
 }
 
+/* Fast redraw while a lever moves: the new lines written straight into the SVG paths of the
+ * existing plots through Plotly's own axis mapping (no relayout, no autorange), ~1 ms for all
+ * charts.  Returns false (nothing changed) when the plots do not match the runs' traces; then
+ * call render().  A later render() rescales the axes. */
+function quick(container, spec, runs, opts) {
+  opts = opts || {};
+  const prefix = opts.prefix || "ax";
+  const charts = opts.charts || spec.charts;
+  if (container.dataset.built !== prefix) return false;
+  const plan = [];
+  for (const c of charts) {
+    const gd = document.getElementById(`${prefix}-${c.id}`);
+    if (!gd || !gd._fullLayout || !gd.data) return false;
+    const data = traces(c, runs, !!opts.compare);
+    const paths = gd.querySelectorAll(".scatterlayer .trace path.js-line");
+    if (data.length !== gd.data.length || paths.length !== data.length) return false;
+    for (let i = 0; i < data.length; i++) {
+      const a = gd.data[i].meta, b = data[i].meta;
+      if (a.var !== b.var || a.run !== b.run || data[i].x.length < 2) return false;
+    }
+    plan.push([gd, data, paths]);
+  }
+  for (const [gd, data, paths] of plan) {
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    data.forEach((d, i) => {
+      const old = gd.data[i];
+      if (old.y.length === d.y.length && old.y.every((v, k) => v === d.y[k])) return;
+      old.x = d.x;
+      old.y = d.y;
+      const parts = new Array(d.x.length);
+      for (let k = 0; k < d.x.length; k++) parts[k] = xa.c2p(d.x[k]).toFixed(1) + "," + ya.c2p(d.y[k]).toFixed(1);
+      paths[i].setAttribute("d", "M" + parts.join("L"));
+    });
+  }
+  return true;
+}
+
 /* The value of each chart's series at year `t` for a run: [{chart, label, value, unit}] */
 function valuesAt(spec, res, t) {
   let k = res.time.findIndex((x) => x >= t - 1e-9);
@@ -128,5 +166,5 @@ function fmt(v, percent) {
   return percent ? s + "%" : s;
 }
 
-root.AmbidexViews = {render, valuesAt, fmt, traces, layoutFor};
+root.AmbidexViews = {render, quick, valuesAt, fmt, traces, layoutFor};
 })(typeof window !== "undefined" ? window : globalThis);
