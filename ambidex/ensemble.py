@@ -165,7 +165,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         """(block (hi-lo, V, T), failed mask, messages naming the sample index)."""
         part = {py: a[lo:hi] for py, a in cols.items()}
         P = model.table.matrix(part, base=sc.parameters, n=hi - lo)
-        block, _, failed, msgs, _ = run_plan(model, p, P, var_names, "mark")
+        block, _, failed, msgs, _, _ = run_plan(model, p, P, var_names, "mark")
         return block, failed, [f"sample {lo + i}: {m}" for i, m in enumerate(msgs) if m]
 
     def build(block, failed, lo, hi):

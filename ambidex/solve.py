@@ -26,7 +26,7 @@ from .core.checks import run_problems
 from .core.grid import save_times
 from .core.samples import check_samples
 from .engines import ENGINES, Solver, get_engine
-from .errors import ScenarioError, SolverError, UnsupportedFunctionError
+from .errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
 from .model import Model, load_model
 from .scenario import METHODS, Scenario, load_scenario, validate
 
@@ -144,7 +144,7 @@ def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
 
 def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
     """Run the rows of ``P`` under plan ``p``; return (values (N, V, T), names, failed (N,),
-    messages per run).  ``on_failure='raise'``: SolverError naming the scenario at the first
+    messages per run, times, subscripted outputs {py: (dims, coords, (N, T, *sizes))}).  ``on_failure='raise'``: SolverError naming the scenario at the first
     failed run; ``'mark'``: failed runs become NaN; ``'ignore'``: no checks (for model checks
     that must see a negative stock), an engine failure leaves NaN after the time it stopped."""
     eng = get_engine(p.engine, model)
@@ -155,7 +155,8 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
         if res.fail_time is not None:
             for i in np.flatnonzero(failed):
                 res.values[i][:, res.time > res.fail_time[i]] = np.nan
-        return res.values, list(res.outputs), failed, list(res.messages), res.time
+        return (res.values, list(res.outputs), failed, list(res.messages), res.time,
+                _subs(res, None))
     msgs = run_problems(model, res, raise_first=on_failure == "raise")
     failed = np.array([bool(m) for m in msgs], dtype=bool)
     if failed.any():
@@ -164,7 +165,17 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
             who = f"scenario '{p.scenario.name}'" + (f", sample {i}" if len(P) > 1 else "")
             raise SolverError(f"{who}: {msgs[i]}")
         res.values[failed] = np.nan
-    return res.values, list(res.outputs), failed, msgs, res.time
+    return res.values, list(res.outputs), failed, msgs, res.time, _subs(res, failed)
+
+
+def _subs(res, failed) -> dict:
+    """The engine's subscripted outputs as {py: (dims, coords, (N, T, *sizes))}, failed runs NaN."""
+    out = {}
+    for py, (dims, coords, data, _) in res.subscripted.items():
+        if failed is not None and failed.any():
+            data[failed] = np.nan
+        out[py] = (dims, coords, data)
+    return out
 
 
 def _solver_dict(solver) -> dict:
@@ -223,17 +234,26 @@ class Solution:
     failed: np.ndarray | None
     messages: list
     run_messages: list | None = None  # per scenario, one message per run ('' = good)
+    subscripted: dict | None = None   # py -> (dims, coords, (S, N, T, *sizes))
 
     def dataset(self, sample_dim: bool = True, keep=None) -> xr.Dataset:
         """The result Dataset (dims scenario, sample, time; without ``sample`` when
         ``sample_dim`` is False and N = 1); ``keep`` selects outputs (py names)."""
-        names, values = self.names, self.values
+        names, values, subs = self.names, self.values, dict(self.subscripted or {})
         if keep is not None:
             pos = {py: j for j, py in enumerate(names)}
-            values = values[:, :, [pos[py] for py in keep], :]
-            names = list(keep)
+            for py in keep:
+                if py not in pos and py not in subs:
+                    v = self.model.variables[py]
+                    raise ModelError(f"variable '{v.name}' of model '{self.model.path.name}' "
+                                     "has no time series (a lookup or data function called "
+                                     "with an argument)")
+            values = values[:, :, [pos[py] for py in keep if py in pos], :]
+            names = [py for py in keep if py in pos]
+            subs = {py: subs[py] for py in keep if py in subs}
         ds = assembly.dataset(self.model, names, values, self.scenarios, self.times,
-                              samples=self.samples, failed=self.failed, sample_dim=sample_dim)
+                              samples=self.samples, failed=self.failed, sample_dim=sample_dim,
+                              subscripted=subs)
         n = values.shape[1]
         n_failed = 0 if self.failed is None else int(self.failed.sum())
         ds.attrs = assembly.provenance(
@@ -257,15 +277,18 @@ def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outp
     given = _solver_dict(solver)
     plans = [plan(model, sc, given, engine, saveat) for sc in scens]
     blocks, failed, messages, per_run = [], np.zeros((len(plans), n), dtype=bool), [], []
+    subs = []
     for s, p in enumerate(plans):
         P = model.table.matrix(cols, base=p.scenario.parameters, n=n)
-        values, got, failed[s], msgs, times = run_plan(model, p, P, names, on_failure)
+        values, got, failed[s], msgs, times, sub = run_plan(model, p, P, names, on_failure)
         blocks.append((values, times))
+        subs.append(sub)
         per_run.append(msgs)
         messages += [f"scenario '{p.scenario.name}' sample {i}: {m}" for i, m in enumerate(msgs) if m]
     values, times = _stack(blocks)
     return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
-                    failed if on_failure != "raise" else None, messages, per_run)
+                    failed if on_failure != "raise" else None, messages, per_run,
+                    _stack_subscripted(model, subs, [t for _, t in blocks], times))
 
 
 def _outputs(model: Model, outputs) -> list[str]:
@@ -277,6 +300,22 @@ def _outputs(model: Model, outputs) -> list[str]:
         if py not in names:
             names.append(py)
     return names
+
+
+def _stack_subscripted(model, subs: list[dict], run_times: list, times: np.ndarray) -> dict:
+    """{py: (dims, coords, (S, N, T, *sizes))} across scenarios, NaN where a scenario lacks a
+    time or the variable; ModelError when two scenarios lay a variable out differently."""
+    out = {}
+    for s, sub in enumerate(subs):
+        for py, (dims, coords, data) in sub.items():
+            if py not in out:
+                shape = (len(subs), data.shape[0], len(times), *data.shape[2:])
+                out[py] = (dims, coords, np.full(shape, np.nan))
+            elif out[py][0] != dims or out[py][2].shape[3:] != data.shape[2:]:
+                raise ModelError(f"variable '{model.variables[py].name}': the scenarios' "
+                                 "engines give it different subscript layouts")
+            out[py][2][s][:, np.searchsorted(times, run_times[s])] = data
+    return out
 
 
 def _stack(blocks) -> tuple[np.ndarray, np.ndarray]:

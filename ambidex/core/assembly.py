@@ -29,13 +29,16 @@ def variable_attrs(model, py: str) -> dict:
 
 def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
             samples: dict | None = None, failed: np.ndarray | None = None,
-            sample_index: np.ndarray | None = None, sample_dim: bool = True) -> xr.Dataset:
+            sample_index: np.ndarray | None = None, sample_dim: bool = True,
+            subscripted: dict | None = None) -> xr.Dataset:
     """The result Dataset: ``values`` (S, N, V, T) in ``names`` order (py names).
 
     ``scenarios`` are validated :class:`~ambidex.scenario.Scenario` objects (coordinate
     ``scenario`` with ``scenario_source``/``scenario_file`` beside it); ``samples`` py name ->
     array (N,) become coordinates on ``sample``; ``failed`` (S, N) a boolean data variable.
     ``sample_dim=False`` (N = 1 only) leaves the ``sample`` dim out (dims scenario, time).
+    ``subscripted``: py name -> (dims, {dim: elements}, array (S, N, T, *sizes)): variables with
+    the subscript ranges as further dims after ``time``.
     """
     S, N = values.shape[:2]
     if sample_dim:
@@ -44,6 +47,12 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         dims, sub = ("scenario", "time"), values[:, 0]
     vs = {py: xr.Variable(dims, sub[..., j, :], variable_attrs(model, py), fastpath=True)
           for j, py in enumerate(names)}
+    sub_index = {}
+    for py, (sdims, coords, data) in (subscripted or {}).items():
+        arr = data if sample_dim else data[:, 0]
+        vs[py] = xr.Variable(dims + tuple(sdims), arr, variable_attrs(model, py))
+        for d in sdims:
+            sub_index.setdefault(d, np.asarray(coords[d]))
     if failed is not None:
         vs["failed"] = xr.Variable(dims[:-1], failed if sample_dim else failed[:, 0],
                                    {"description": "the run failed; its outputs are NaN"})
@@ -52,6 +61,7 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
              "time": np.asarray(times, dtype=float)}
     if not sample_dim:
         del index["sample"]
+    index.update(sub_index)
     coord_names = set(index)
     for k, v in index.items():
         vs[k] = xr.IndexVariable((k,), v)
@@ -66,6 +76,7 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         coord_names.add(py)
     sizes = {"scenario": S, "sample": N, "time": len(times)} if sample_dim else \
         {"scenario": S, "time": len(times)}
+    sizes.update({d: len(v) for d, v in sub_index.items()})
     try:
         idx = {k: xr.indexes.PandasIndex(pd.Index(v), k) for k, v in index.items()}
         return xr.Dataset._construct_direct(vs, coord_names, sizes, {}, idx)

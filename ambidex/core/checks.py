@@ -51,7 +51,11 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
     the first physical stock below zero -- or, with ``raise_first`` (one-off runs, where the
     variable matters more than the integrator's symptom), the non-finite output first.
     """
-    values, names, times = result.values, result.outputs, result.time
+    values, names, times = result.values, list(result.outputs), result.time
+    if result.subscripted:  # one series per subscripted output: its worst element
+        proxies = [_proxy(data, partial) for _, _, data, partial in result.subscripted.values()]
+        values = np.concatenate([values, np.stack(proxies, axis=1)], axis=1)
+        names += list(result.subscripted)
     stocks = physical_stocks(model, names)
     finite = np.isfinite(values).all(axis=(1, 2))
     below = np.zeros(values.shape[0], dtype=bool)  # runs where some physical stock is < 0
@@ -74,3 +78,16 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
             msg = negative_message(stocks, times, values[r])
         out.append(msg or "")
     return out
+
+
+def _proxy(data: np.ndarray, partial: bool) -> np.ndarray:
+    """(N, T) stand-in for a subscripted output (N, T, *sizes): NaN where a defined element is
+    not finite, else the smallest element (a physical stock is negative when any element is).
+    With ``partial`` (the model defines only some elements) elements NaN throughout a run are
+    not counted."""
+    flat = data.reshape(data.shape[0], data.shape[1], -1)
+    defined = ~np.all(np.isnan(flat), axis=1, keepdims=True) if partial else \
+        np.ones((flat.shape[0], 1, flat.shape[2]), dtype=bool)
+    bad = (~np.isfinite(flat) & defined).any(axis=2)
+    low = np.where(defined, np.where(np.isfinite(flat), flat, np.inf), np.inf).min(axis=2)
+    return np.where(bad, np.nan, low)

@@ -52,6 +52,9 @@ class RunResult:
     status: np.ndarray
     messages: list[str] = field(default_factory=list)
     fail_time: np.ndarray | None = None  # (N,) model time a failed run stopped (NaN: ok)
+    #: subscripted outputs: py name -> (dims, {dim: elements}, array (N, T, *sizes), partial)
+    #: (``partial``: the model defines only some elements; the others stay NaN)
+    subscripted: dict = field(default_factory=dict)
 
     @property
     def failed(self) -> np.ndarray:

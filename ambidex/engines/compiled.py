@@ -20,7 +20,9 @@ class CompiledEngine:
     def __init__(self, model):
         self.model = model
         self.cm = model.compiled()
-        self._all = [py for py, v in model.variables.items() if not v.subscripts]
+        self._subs = {py: lay for py, lay in self.cm.subscripted.items() if py in model.variables}
+        self._all = [py for py, v in model.variables.items()
+                     if not v.subscripts and py not in self._subs]
         times, save = self.cm.time_grid()
         self._grid = times[save]
 
@@ -53,8 +55,13 @@ class CompiledEngine:
         why = self.unsupported(_Plan(tuple(interventions), horizon or self._horizon()), solver)
         if why:
             raise ScenarioError(why)
-        names = self._all if outputs is None else list(outputs)
-        req = None if outputs is None else [self.model.variables[py].name for py in names]
+        if outputs is None:
+            names, subs, req = self._all, list(self._subs), None
+        else:
+            names = [py for py in outputs if py not in self._subs]
+            subs = [py for py in outputs if py in self._subs]
+            req = [self.model.variables[py].name for py in names]
+            req += [name for py in subs for _, name in self._subs[py][2]]
         times = np.asarray(times, dtype=float)
         # the model's own save grid: let the engine use it (no per-time-point matching)
         on_grid = (solver.method != "dopri5" and times.shape == self._grid.shape
@@ -67,10 +74,12 @@ class CompiledEngine:
         except ModelError as exc:
             raise ScenarioError(str(exc)) from None
         block = _block(res, names, self.model, P.shape[0], len(res.time))
+        sub = {py: _subscripted(res, *self._subs[py], P.shape[0], len(res.time)) for py in subs}
         msgs = ["" if s == 0 else f"{STATUS.get(int(s), 'failed')} at time {t:g}"
                 for s, t in zip(res.status, res.fail_time)]
         return RunResult(block, tuple(names), np.asarray(res.time, dtype=float),
-                         np.asarray(res.status), msgs, np.asarray(res.fail_time, dtype=float))
+                         np.asarray(res.status), msgs, np.asarray(res.fail_time, dtype=float),
+                         sub)
 
 
 class _Plan:
@@ -95,6 +104,15 @@ def _block(res, names, model, n: int, n_times: int) -> np.ndarray:
     for j, a in enumerate(arrays):
         block[:, j, :] = a
     return block
+
+
+def _subscripted(res, dims, coords, elems, n: int, n_times: int):
+    """(dims, coords, array (n, T, *sizes), partial) of one subscripted output."""
+    data = np.full((n, n_times, *[len(coords[d]) for d in dims]), np.nan)
+    for tup, name in elems:
+        data[(slice(None), slice(None), *[coords[d].index(e) for d, e in zip(dims, tup)])] = \
+            res[name]
+    return tuple(dims), dict(coords), data, len(elems) < int(np.prod(data.shape[2:]))
 
 
 def _keys(model, res_names: tuple, names: tuple) -> list[str]:
