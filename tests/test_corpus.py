@@ -32,10 +32,7 @@ XFAIL = {
     "test/modules2/modules2.xmile": "Stella modules unsupported",
     "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
     "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
-    "test/sdeverywhere/models/arrays_cname/arrays_cname.mdl": "PySD builder fails (compiled engine alone runs it)",
     "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
-    "test/sdeverywhere/models/except/except.mdl": "PySD: EXCEPT with subranges fails to build",
-    "test/sdeverywhere/models/mapping/mapping.mdl": "PySD: subscript mapping fails to build",
     "test/sdeverywhere/models/vector_simple/vector_simple.mdl": "VECTOR ELM MAP not implemented",
     "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
     "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",
@@ -86,3 +83,22 @@ def test_a_model_finds_the_data_file_beside_it(tmp_path):
         "SAVEPER = 1 ~ Year ~|\n")
     ds = ambidex.simulate(tmp_path / "m.mdl", method="euler")
     np.testing.assert_allclose(ds["y"].isel(scenario=0, time=0).values, [3.0, 5.0])
+
+
+def test_a_mapping_to_a_subrange_runs_compiled_when_pysd_cannot_build_it(tmp_path):
+    """``DimB: B1, B2 -> (DimA: SubA, A3)``: B1 stands for A1 and A2, B2 for A3 (Vensim's
+    mapping).  PySD's builder fails on it; the model loads on the compiled engine alone and the
+    PySD backend is refused with the reason."""
+    import numpy as np
+
+    import ambidex
+
+    (tmp_path / "m.mdl").write_text(
+        "{UTF-8}\nDimA: A1, A2, A3 ~~|\nSubA: A1, A2 ~~|\nDimB: B1, B2 -> (DimA: SubA, A3) ~~|\n"
+        "b[DimB] = 1, 2 ~~|\na[DimA] = b[DimB] * 10 ~~|\n"
+        "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    model = ambidex.load_model(tmp_path / "m.mdl")
+    ds = ambidex.simulate(model, method="euler")
+    np.testing.assert_allclose(ds["a"].isel(scenario=0, time=0).values, [10.0, 10.0, 20.0])
+    with pytest.raises(ambidex.ModelError, match="runs on backend='compiled' only"):
+        ambidex.simulate(model, method="euler", backend="pysd")

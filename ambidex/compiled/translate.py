@@ -45,6 +45,27 @@ def _get_name(node) -> str:
     return f"GET {src} {kind}"
 
 
+def _split_explicit_maps(ranges):
+    """Undo PySD's reading of ``DimB: B1, B2 -> (DimA: SubA, A3)``, which it parses as the
+    elements B1, B2, SubA, A3 mapped to DimA.  Returns the ranges with the elements restored and
+    ``{(DimB, DimA): [target of B1, target of B2, ...]}`` (each an element or a subrange)."""
+    names = {r.name: r for r in ranges}
+    out, maps = [], {}
+    for r in ranges:
+        subs, mapping = list(r.subscripts), list(r.mapping or [])
+        if len(mapping) == 1 and mapping[0] in names and len(subs) % 2 == 0:
+            target = names[mapping[0]]
+            half = len(subs) // 2
+            tail = subs[half:]
+            inside = set(target.subscripts) | {n for n, x in names.items()
+                                               if set(x.subscripts) <= set(target.subscripts)}
+            if all(t in inside for t in tail) and not any(h in inside for h in subs[:half]):
+                maps[(r.name, target.name)] = tail
+                r = dataclasses.replace(r, subscripts=subs[:half], mapping=[])
+        out.append(r)
+    return out, maps
+
+
 def _bang_dims(node, out: list):
     if isinstance(node, ae.SubscriptsReferenceStructure):
         for s in node.subscripts:
@@ -91,7 +112,8 @@ class Scope(StatefulMixin):
         self.argmap = argmap or {}
         self.main = argmap is None
         root = Path(section.path).parent if section.path else Path(".")
-        self.sm = SubscriptManager(section.subscripts, root)
+        subscripts, self.explicit_maps = _split_explicit_maps(section.subscripts)
+        self.sm = SubscriptManager(subscripts, root)
         self.ranges = self.sm.subscripts
         self.range_clean = {clean(r): r for r in self.ranges}
         self.main_ranges = list(self.sm.subranges)
@@ -194,6 +216,12 @@ class Scope(StatefulMixin):
         for n, e in ctx.bindings:
             if n == r:
                 return e
+        for n, e in ctx.bindings:  # DimB: B1, B2 -> (DimA: SubA, A3): B1 stands for A1 and A2
+            targets = self.explicit_maps.get((r, n))
+            if targets is not None:
+                for src, tgt in zip(self.ranges[r], targets):
+                    if e == tgt or e in self.ranges.get(tgt, ()):
+                        return src
         maps = self.sm.mapping
         for n, e in ctx.bindings:
             if n in self.ranges and (n in (maps.get(r) or []) or r in (maps.get(n) or [])):

@@ -106,11 +106,10 @@ function start(opts) {
     const cur = run(params());
     const runs = [{label: "baseline", kind: "baseline", res: st.baseline},
                   {label: "current", kind: "current", res: cur}];
-    clearTimeout(st.settle);
     let ms;
     if (moving && AmbidexViews.quick(charts, spec, runs)) {  // lines at once, axes when it rests
       ms = performance.now() - t0;
-      st.settle = setTimeout(() => AmbidexViews.render(charts, spec, runs), 250);
+      AmbidexViews.settle(charts, spec, runs, {}, 250);
     } else {
       ms = AmbidexViews.render(charts, spec, runs);
     }

@@ -101,6 +101,7 @@ function render(container, spec, runs, opts) {
   const prefix = opts.prefix || "ax";
   const charts = opts.charts || spec.charts;
   ensure(container, spec, charts, prefix);
+  container._settle = null;
   for (const c of charts) {
     const div = document.getElementById(`${prefix}-${c.id}`);
     const data = traces(c, runs, !!opts.compare);
@@ -147,6 +148,25 @@ function quick(container, spec, runs, opts) {
   return true;
 }
 
+/* The full redraw (axes rescaled) once the levers rest: one chart per task, so that a lever
+ * moved meanwhile is not kept waiting behind eight Plotly redraws; a newer call cancels it. */
+function settle(container, spec, runs, opts, delay) {
+  opts = opts || {};
+  const prefix = opts.prefix || "ax";
+  const charts = opts.charts || spec.charts;
+  const token = {};
+  container._settle = token;
+  let i = 0;
+  const step = () => {
+    if (container._settle !== token || i >= charts.length) return;
+    const c = charts[i++];
+    const div = document.getElementById(`${prefix}-${c.id}`);
+    if (div) Plotly.react(div, traces(c, runs, !!opts.compare), layoutFor(c, spec, opts), CONFIG);
+    setTimeout(step, 0);
+  };
+  setTimeout(step, delay == null ? 300 : delay);
+}
+
 /* The value of each chart's series at year `t` for a run: [{chart, label, value, unit}] */
 function valuesAt(spec, res, t) {
   let k = res.time.findIndex((x) => x >= t - 1e-9);
@@ -166,5 +186,5 @@ function fmt(v, percent) {
   return percent ? s + "%" : s;
 }
 
-root.AmbidexViews = {render, quick, valuesAt, fmt, traces, layoutFor};
+root.AmbidexViews = {render, quick, settle, valuesAt, fmt, traces, layoutFor};
 })(typeof window !== "undefined" ? window : globalThis);

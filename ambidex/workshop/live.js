@@ -61,20 +61,8 @@ function score(state, res, el) {
   el.dataset.score = String(met);
 }
 
-function live(drags, state) {
+function draw(state, levers) {
   const t0 = performance.now();
-  if (!state || !window.AMBIDEX) return window.dash_clientside.no_update;
-  const ctx = window.dash_clientside.callback_context;
-  const ids = ctx.inputs_list[0].map((x) => x.id.py);
-  const levers = Object.assign({}, state.levers);
-  const trig = (ctx.triggered || []).map((t) => t.prop_id);
-  // a lever being dragged: its live value; otherwise the levers the server confirmed
-  for (const p of trig) {
-    if (!p.endsWith(".drag_value")) continue;
-    const py = JSON.parse(p.slice(0, -".drag_value".length)).py;
-    const k = ids.indexOf(py);
-    if (k >= 0 && drags[k] != null) levers[py] = drags[k];
-  }
   const spec = sim().spec, base = baseline(state);
   let runs;
   if (state.game) {
@@ -98,12 +86,12 @@ function live(drags, state) {
     score(state, null, document.getElementById("game-score"));
   }
   const el = document.getElementById("live-charts");
-  const dragging = trig.some((p) => p.endsWith(".drag_value"));
   if (el) {
-    clearTimeout(window.AMBIDEX.settle);
-    if (dragging && AmbidexViews.quick(el, spec, runs, {prefix: "live"})) {
-      // while the lever moves: lines only; the axes follow once it rests
-      window.AMBIDEX.settle = setTimeout(() => AmbidexViews.render(el, spec, runs, {prefix: "live"}), 250);
+    // lines at once (quick); the axes follow when the levers rest (full Plotly redraw)
+    window.AMBIDEX.mode = "full";
+    if (AmbidexViews.quick(el, spec, runs, {prefix: "live"})) {
+      window.AMBIDEX.mode = "quick";
+      AmbidexViews.settle(el, spec, runs, {prefix: "live"}, 300);
     } else {
       AmbidexViews.render(el, spec, runs, {prefix: "live"});
     }
@@ -111,6 +99,38 @@ function live(drags, state) {
   const ms = performance.now() - t0;
   window.AMBIDEX.lastLive = {ms, at: performance.now()};
   return ms.toFixed(1);
+}
+
+/* A lever being dragged (or stepped by keyboard): the slider's thumb reports its value in
+ * aria-valuenow as it moves; a MutationObserver redraws from it at once, over the last state the
+ * server confirmed (no wait for the server or for Dash's callback queue). */
+function watchLevers() {
+  const root = document.getElementById("levers");
+  if (!root || window.AMBIDEX.watching) return;
+  window.AMBIDEX.watching = true;
+  new MutationObserver((records) => {
+    const state = window.AMBIDEX.state;
+    if (!state || state.game) return;
+    const levers = Object.assign({}, state.levers);
+    let moved = false;
+    for (const r of records) {
+      const lever = r.target.closest && r.target.closest(".lever");
+      const v = parseFloat(r.target.getAttribute("aria-valuenow"));
+      if (lever && Number.isFinite(v) && lever.dataset.py in levers) {
+        levers[lever.dataset.py] = v;
+        moved = moved || v !== state.levers[lever.dataset.py];
+      }
+    }
+    if (moved) { window.AMBIDEX.moved = performance.now(); draw(state, levers); }
+  }).observe(root, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
+}
+
+/* The state the server confirmed (or restored): remembered for liveDrag, drawn. */
+function liveState(state) {
+  if (!state || !window.AMBIDEX) return window.dash_clientside.no_update;
+  window.AMBIDEX.state = state;
+  watchLevers();
+  return draw(state, state.levers);
 }
 
 function cards(state, year) {
@@ -169,5 +189,5 @@ function share(n, state) {
   return url;
 }
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {live, compare, presenter, share}});
+window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {liveState, compare, presenter, share}});
 })();
