@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .core.parameters import ParameterTable, outside
+from .core.parameters import ParameterTable
+from .core.records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .errors import ModelError
 from .paths import PACKAGE_ROOT
 from .translate import abstract_model, file_sha256, saved_method, translate
 
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
-CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
 
 
 def normalise(name: str) -> str:
@@ -38,57 +38,6 @@ def _limit(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(value) else value
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One model variable.
-
-    ``name`` is the name in the model file, ``py_name`` PySD's Python name (used as the data
-    variable name in result datasets); ``kind`` is 'stock', 'flow', 'auxiliary' or 'constant';
-    ``lower``/``upper`` come from the units range (``~ FTE [0,?]``) where given.
-    """
-
-    name: str
-    py_name: str
-    units: str
-    doc: str
-    kind: str
-    sector: str = ""
-    lower: float | None = None
-    upper: float | None = None
-    subscripts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A constant the user may override: unit, default, plausible bounds and documented source."""
-
-    name: str
-    py_name: str
-    units: str
-    default: float
-    lower: float | None
-    upper: float | None
-    doc: str
-    sector: str = ""
-
-    def check(self, value: float, where: str) -> None:
-        """Raise ``ValueError`` (message naming ``where``) if ``value`` is outside the bounds
-        (the rule and wording of :class:`~ambidex.core.parameters.ParameterTable`)."""
-        if outside(self.lower, self.upper, value):
-            raise ValueError(ParameterTable.range_message(self, value, where))
-
-
-@dataclass(frozen=True)
-class Stock:
-    """A stock with the variables flowing in and out of it (py names)."""
-
-    name: str
-    py_name: str
-    inflows: tuple[str, ...]
-    outflows: tuple[str, ...]
-    physical: bool  # its declared range starts at 0: going negative is an error
 
 
 @dataclass
@@ -290,7 +239,7 @@ def load_model(path: str | Path | None = None) -> Model:
 
         model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=None)
         model.saved_method, model.saved_method_note = saved_method(src)
-        fill_from_compiled(model, str(exc), _flows_of(src))
+        fill_from_compiled(model, str(exc), _flows_of(model.abstract))
         return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)
