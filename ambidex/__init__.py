@@ -24,10 +24,15 @@ import functools
 import importlib
 import sys
 import types
+import warnings
 
 from .errors import AmbidexError, ModelError, ScenarioError, SolverError
 
 __version__ = "0.1.0"
+
+# PySD warns (with its own source path) for every model file without an encoding header before
+# it parses it; it then reads UTF-8, which is what ambidex expects.  Not the user's problem.
+warnings.filterwarnings("ignore", message="No encoding specified or detected", category=UserWarning)
 
 # public name -> (module, attribute)
 _LAZY = {

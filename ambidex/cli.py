@@ -49,9 +49,8 @@ class _App(typer.Typer):
             raise
 
 
-app = _App(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
-           rich_markup_mode=None,
-           help="System-dynamics models of SMEs running two business models at once.")
+app = _App(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+           rich_markup_mode=None)
 
 ModelOpt = typer.Option(None, "--model", "-m", help="Model file (.mdl or .xmile); default: the dual model.")
 DirOpt = typer.Option(None, "--scenarios-dir", help="Folder of scenario TOML files; default ./scenarios.")
@@ -76,7 +75,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
                                        help="Print the version and exit.")):
     """System-dynamics models of SMEs running two business models at once.
 
-    Every command takes --model PATH (any .mdl / .xmile PySD translates) and --help.  Bad input
+    Commands that read a model take --model PATH (any .mdl / .xmile PySD translates).  Bad input
     stops with one 'error:' line and exit code 2, before anything is written.  `ambidex doctor`
     prints what a bug report needs."""
 
@@ -90,6 +89,11 @@ def _scenario_paths(names, directory):
         from .errors import ScenarioError
         raise ScenarioError(f"no scenario files (*.toml) found in '{directory or 'scenarios'}'")
     return [load_scenario(p) for p in paths]
+
+
+def _progress(fmt: str) -> bool:
+    """Progress bars only for a person watching: table output and a terminal on stderr."""
+    return fmt == "table" and sys.stderr.isatty()
 
 
 def _wrote(paths, fmt: str) -> None:
@@ -237,7 +241,7 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
         with warnings.catch_warnings():  # listed once below, from the result
             warnings.simplefilter("ignore", CalibrationWarning)
             res = run_calibration(load_model(model), targets, free=free, method=method, seed=seed,
-                                  n_steps=steps, n_walkers=walkers, progress=fmt == "table",
+                                  n_steps=steps, n_walkers=walkers, progress=_progress(fmt),
                                   hold_out=hold_out)
         paths = res.write(out_dir, report=report)
     except AmbidexError as exc:
@@ -365,7 +369,7 @@ def sensitivity_cmd(spec: Path = typer.Argument(..., help="Sensitivity spec TOML
         check_out_dir(out_dir)
         from .sensitivity.api import run_sensitivity, summary_frame
 
-        ds = run_sensitivity(model, spec, out=out_dir, cluster=cluster, progress=fmt == "table",
+        ds = run_sensitivity(model, spec, out=out_dir, cluster=cluster, progress=_progress(fmt),
                              chunk_size=chunk_size, report=report, n_workers=workers)
     except AmbidexError as exc:
         fail(exc)

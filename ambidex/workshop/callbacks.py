@@ -249,6 +249,38 @@ def register(app, model):
         State("state", "data"),
     )
 
+    @app.callback(
+        Output("loops-diagram", "figure"),
+        Output("loops-scores", "figure"),
+        Output("loops-periods", "children"),
+        Input("state", "data"),
+        Input("tabs", "value"),
+        Input("loops-year", "value"),
+        running=[(Output("loops-busy", "children"),
+                  "Measuring the loops for your levers (a few seconds) ...", "")],
+    )
+    def loops_tab(state, tab, year):
+        if not state or tab != "loops":
+            return no_update, no_update, no_update
+        from . import loops_view
+        t0, t1 = model.control["initial_time"], model.control["final_time"]
+        if year is None or not (t0 <= float(year) <= t1):
+            return figures.empty(f"year must be in [{t0:g}, {t1:g}]"), no_update, []
+        try:
+            state = guard.check_state(model, state)
+            scores = loops_view.named_scores(model, _no_horizon(model, state))
+        except (WorkshopError, AmbidexError) as exc:
+            return figures.empty(str(exc)), no_update, []
+        if not scores:
+            return figures.empty("this model has no named loops file"), no_update, []
+        rows = [html.Tr([html.Th("from"), html.Th("to"), html.Th("dominant named loop")])]
+        for a, b, lid in loops_view.periods(scores):
+            if b - a >= 0.5:
+                rows.append(html.Tr([html.Td(f"{a:g}"), html.Td(f"{b:g}"),
+                                     html.Td(f"{lid} {scores[lid][0]}")]))
+        return (loops_view.diagram(model, scores, float(year)),
+                loops_view.scores_figure(scores, float(year)), rows)
+
     _edges_cache: dict = {}
 
     @app.callback(

@@ -169,7 +169,16 @@ def build(model, default_scenario: str | None = None):
                         html.Div(id="compare-charts", className="ax-charts"),
                     ]),
                     dcc.Tab(label="Loops", value="loops", children=[
-                        html.Div(id="loops-view"),
+                        html.Div([html.Label("Dominant loop at year", htmlFor="loops-year"),
+                                  dcc.Input(id="loops-year", type="number", debounce=True,
+                                            value=t0 + 5, min=t0, max=t1, step=1),
+                                  html.Span("", id="loops-busy", className="busy", role="status")],
+                                 className="bar"),
+                        dcc.Graph(id="loops-diagram", config={"displaylogo": False},
+                                  figure={"data": [], "layout": {"height": 300}}),
+                        html.Table(id="loops-periods"),
+                        dcc.Graph(id="loops-scores", config={"displaylogo": False},
+                                  figure={"data": [], "layout": {"height": 300}}),
                     ]),
                     dcc.Tab(label="Feedback structure", value="feedback", children=[
                         html.Div([html.Label("State at year", htmlFor="feedback-year"),
