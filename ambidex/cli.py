@@ -354,7 +354,8 @@ def check_cmd(model: Path | None = ModelOpt,
         from .check import run_checks
         report = run_checks(model, checks_file)
         if json_out is not None:
-            report.to_json(json_out)
+            from .results import write_text
+            write_text(report.to_json(), json_out)  # atomic; creates the folder
     except AmbidexError as exc:
         fail(exc)
     from rich.console import Console

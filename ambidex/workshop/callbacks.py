@@ -230,6 +230,13 @@ def register(app, model):
         Output("state-info", "children"),
         Input("state", "data"),
     )
+    for tab in ("loops", "feedback", "log"):  # server views get the state only while open
+        app.clientside_callback(
+            f"(state, tab) => (tab === '{tab}' && state) ? state : window.dash_clientside.no_update",
+            Output(f"gate-{tab}", "data"),
+            Input("state", "data"),
+            Input("tabs", "value"),
+        )
     app.clientside_callback(
         ClientsideFunction("ambidex", "compare"),
         Output("compare-info", "children"),
@@ -253,14 +260,13 @@ def register(app, model):
         Output("loops-diagram", "figure"),
         Output("loops-scores", "figure"),
         Output("loops-periods", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-loops", "data"),
         Input("loops-year", "value"),
         running=[(Output("loops-busy", "children"),
                   "Measuring the loops for your levers (a few seconds) ...", "")],
     )
-    def loops_tab(state, tab, year):
-        if not state or tab != "loops":
+    def loops_tab(state, year):
+        if not state:
             return no_update, no_update, no_update
         from . import loops_view
         t0, t1 = model.control["initial_time"], model.control["final_time"]
@@ -286,12 +292,11 @@ def register(app, model):
     @app.callback(
         Output("feedback-graph", "figure"),
         Output("feedback-table", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-feedback", "data"),
         Input("feedback-year", "value"),
     )
-    def feedback_view(state, tab, year):
-        if not state or tab != "feedback":
+    def feedback_view(state, year):
+        if not state:
             return no_update, no_update
         from ..report import structure_figure
         t0, t1 = model.control["initial_time"], model.control["final_time"]
@@ -321,11 +326,10 @@ def register(app, model):
     @app.callback(
         Output("decision-table", "children"),
         Output("log-table", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-log", "data"),
     )
-    def log_view(state, tab):
-        if not state or tab != "log":
+    def log_view(state):
+        if not state:
             return no_update, no_update
         g = state.get("game") or state.get("last_path") or {}
         dec = [html.Tr([html.Th("year"), html.Th("decision")])] + [

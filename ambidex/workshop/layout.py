@@ -126,6 +126,7 @@ def build(model, default_scenario: str | None = None):
     t0, t1 = model.control["initial_time"], model.control["final_time"]
     return html.Div([
         dcc.Store(id="state", storage_type="session"),
+        dcc.Store(id="gate-loops"), dcc.Store(id="gate-feedback"), dcc.Store(id="gate-log"),
         dcc.Location(id="url", refresh=False),
         dcc.Download(id="download"),
         html.Div([
