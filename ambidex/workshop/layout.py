@@ -118,7 +118,10 @@ def _describe(path) -> str:
 
 def build(model, default_scenario: str | None = None):
     opts = scenario_options()
-    value = default_scenario or next((o["value"] for o in opts if o["label"] == "baseline_dual"),
+    from ..core.profile import load_profile
+
+    default = load_profile(model).default_scenario  # from the model's NAME.profile.toml
+    value = default_scenario or next((o["value"] for o in opts if o["label"] == default),
                                      opts[0]["value"] if opts else None)
     t0, t1 = model.control["initial_time"], model.control["final_time"]
     return html.Div([
