@@ -185,10 +185,6 @@ def _variables(model: Model, variables) -> list[str]:
                 raise ScenarioError(f"variables: {exc}") from None
             if py not in names:
                 names.append(py)
-    for py in names:
-        if model.variables[py].subscripts:
-            raise ScenarioError(f"variables: '{model.variables[py].name}' is subscripted; "
-                                "ensemble() returns unsubscripted variables only")
     if not names:
         raise ScenarioError("variables: no output variables")
     return names
@@ -210,11 +206,29 @@ def bytes_per_run(n_vars: int, n_times: int, n_params: int, n_sample_params: int
 
 
 # ------------------------------------------------------------------------------ running
-def _stock_checks(model: Model, var_names: list[str]) -> list[tuple[int, str]]:
+def _columns(cm, var_names: list[str]) -> dict[str, tuple]:
+    """Where each output variable sits in the engine's block: ``{py: (first column, dims,
+    coords, element positions)}``; a subscripted variable spans one column per element, in the
+    engine's element order, ``dims``/``coords`` its subscript ranges (empty when unsubscripted)."""
+    out, col = {}, 0
+    for py in var_names:
+        if py in cm.subscripted:
+            dims, coords, elems = cm.subscripted[py]
+            pos = [tuple(coords[d].index(e) for d, e in zip(dims, tup)) for tup, _ in elems]
+            out[py] = (col, list(dims), coords, pos)
+            col += len(elems)
+        else:
+            out[py] = (col, [], {}, [()])
+            col += 1
+    return out
+
+
+def _stock_checks(model: Model, columns: dict) -> list[tuple[int, str]]:
     idx = []
     for s in model.stocks:
-        if s.physical and s.py_name in var_names:
-            idx.append((var_names.index(s.py_name), s.name))
+        if s.physical and s.py_name in columns:
+            start, _, _, pos = columns[s.py_name]
+            idx += [(start + k, s.name) for k in range(len(pos))]
     return idx
 
 
@@ -267,7 +281,9 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     base = {model.parameters[py].name: v for py, v in sc.parameters.items() if py not in cols}
     names = [model.variables[py].name for py in var_names]
 
-    per_run = bytes_per_run(len(var_names), len(times), len(cm.param_names), len(cols))
+    columns = _columns(cm, var_names)
+    width = sum(len(c[3]) for c in columns.values())
+    per_run = bytes_per_run(width, len(times), len(cm.param_names), len(cols))
     if chunk_size is None:
         chunk = max(1, int(max_memory_bytes) // per_run)
     else:
@@ -276,7 +292,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         chunk = int(chunk_size)
     chunk = min(chunk, n)
     bounds = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
-    stock_idx = _stock_checks(model, var_names)
+    stock_idx = _stock_checks(model, columns)
 
     attrs = stamp(
         model, backend="compiled", method=method, rtol=float(rtol), atol=float(atol),
@@ -324,11 +340,20 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         return block, failed, [f"sample {i}: {m}" for i, m in msgs]
 
     def chunk_dataset(block, failed, lo, hi):
-        data = {py: (("sample", "time"), block[:, j, :], var_attrs[py])
-                for j, py in enumerate(var_names)}
+        data = {}
+        for py, (start, dims, coords, pos) in columns.items():
+            if not dims:
+                data[py] = (("sample", "time"), block[:, start, :], var_attrs[py])
+                continue
+            arr = np.full((hi - lo, len(times), *[len(coords[d]) for d in dims]), np.nan)
+            for k, idx in enumerate(pos):
+                arr[(slice(None), slice(None), *idx)] = block[:, start + k, :]
+            data[py] = (("sample", "time", *dims), arr, var_attrs[py])
         data["failed"] = (("sample",), failed, {"description": "the run failed; its outputs are NaN"})
         coords = {"sample": ("sample", np.arange(lo, hi, dtype=np.int64)),
                   "time": ("time", times, time_attrs)}
+        for _, dims, dcoords, _ in columns.values():
+            coords.update({d: (d, dcoords[d]) for d in dims})
         for py, a in cols.items():
             coords[py] = ("sample", a[lo:hi], coord_attrs[py])
         return xr.Dataset(data, coords=coords)
@@ -338,7 +363,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     n_failed = 0
     try:
         if store is None:
-            full = np.empty((n, len(var_names), len(times))) if len(bounds) > 1 else None
+            full = np.empty((n, width, len(times))) if len(bounds) > 1 else None
             failed_all = np.zeros(n, dtype=bool)
             for lo, hi in bounds:
                 block, failed, msgs = run(lo, hi)
