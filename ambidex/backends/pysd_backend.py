@@ -13,13 +13,16 @@ as xarray DataArrays; both are handled.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from ..interventions import schedule
-from ..model import Model
-from ..scenario import Scenario
+
+if TYPE_CHECKING:  # type hints only
+    from ..model import Model
+    from ..scenario import Scenario
 
 DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
