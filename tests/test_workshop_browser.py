@@ -405,6 +405,12 @@ def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
     assert p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').layout.annotations"
                       ".filter(a => a.arrowwidth === 5).length") >= 2
     assert dom in p.locator("#loops-periods").inner_text()
+    # the feedback structure: signed stock-to-stock links, no '− nan' rows
+    p.get_by_text("Feedback structure", exact=True).click()
+    p.wait_for_function("() => document.querySelector('#feedback-table').innerText.includes('from stock')",
+                        timeout=60000)
+    table = p.locator("#feedback-table").inner_text()
+    assert "nan" not in table.lower() and len(table.splitlines()) > 3
     assert pg.errors == [], pg.errors
 
 

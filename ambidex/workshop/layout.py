@@ -67,10 +67,10 @@ body.presenter .levers .group { display: contents; }
 body.presenter .levers .group-title { display: none; }
 body.presenter .dash-slider-container { padding-top: 2px; padding-bottom: 2px; }
 body.presenter #levers-grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0 0.8rem; }
-body.presenter .lever .dash-input-container.lever-num, body.presenter .lever button { display: none; }
+body.presenter .lever button { display: none; }
+body.presenter .lever .dash-input-container.lever-num { flex: 0 0 4.2em; width: 4.2em; height: 26px; }
 body.presenter .lever { margin: 0; }
 body.presenter .lever label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-body.presenter .lever .dash-input-container.lever-num { flex: 0 0 6.5em; width: 6.5em; }
 body.presenter .rc-slider { margin: 2px 0; }
 """
 
