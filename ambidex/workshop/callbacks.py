@@ -17,7 +17,8 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 from ..errors import AmbidexError
 from ..scenario import scenario_from_dict
 from ..structure import stock_influences
-from . import export, figures, guard, runs
+from . import export, figures, guard, room, runs
+from .charts import lever_label
 from .state import (
     WorkshopError,
     lever_names,
@@ -138,6 +139,11 @@ def _event(model, state, trig, a):
             raise WorkshopError("advance by a whole number of years, at least 1")
         new = play_to(state, g["year"] + int(years))
         return log(new, "game-advance", model=model), ""
+    if trig == "room-optin":
+        if "on" in (a["optin"] or []):
+            new = room.opt_in(state, a["team"])
+            return new, f"Sharing your latest run with the facilitator as '{new['facilitator']['team']}'."
+        return room.opt_out(state), "Stopped sharing your runs."
     if trig == "game-stop":
         return log(stop_game(state), "game-stop", model=model), "Game ended; its decision path is kept."
     if trig == "game-replay":
@@ -172,15 +178,17 @@ def register(app, model):
         Input("game-end", "n_clicks"),
         Input("game-replay", "n_clicks"),
         Input("game-stop", "n_clicks"),
+        Input("room-optin", "value"),
         State("state", "data"),
         State("upload", "filename"),
         State("session-upload", "filename"),
         State("snapshot-name", "value"),
         State("game-years", "value"),
         State("url", "search"),
+        State("room-team", "value"),
     )
     def central(slider_vals, num_vals, _resets, scenario, upload, session, *rest):
-        *_clicks, stored, filename, session_name, snap_name, years, search = rest
+        *_clicks, optin, stored, filename, session_name, snap_name, years, search, team = rest
         ids = [i["id"]["py"] for i in ctx.inputs_list[0]]
         trig = ctx.triggered_id
         keep = [no_update] * len(ids)
@@ -211,10 +219,12 @@ def register(app, model):
                     return nothing
                 if not state.get("game"):
                     state = log(state, "run", diff, model=model)
+                room.record(state)
                 return reply(guard.cap_log(guard.remember(old, state)))
             state, msg = _event(model, old, trig, {
                 "scenario": scenario, "upload": upload, "filename": filename, "session": session,
-                "session_name": session_name, "snap": snap_name, "years": years})
+                "session_name": session_name, "snap": snap_name, "years": years,
+                "optin": optin, "team": team})
             if state is None:
                 return nothing
         except (WorkshopError, AmbidexError) as exc:
@@ -223,6 +233,7 @@ def register(app, model):
             return reply(old, ERR + str(exc), BAD)
         if trig not in ("undo",):
             state = guard.remember(old, state)
+        room.record(state)
         return reply(guard.cap_log(state), msg, OK)
 
     app.clientside_callback(
@@ -230,7 +241,35 @@ def register(app, model):
         Output("state-info", "children"),
         Input("state", "data"),
     )
-    for tab in ("loops", "feedback", "log"):  # server views get the state only while open
+    @app.callback(
+        Output("room-table", "children"),
+        Output("room-tick", "disabled"),
+        Input("gate-room", "data"),
+        Input("room-tick", "n_intervals"),
+    )
+    def room_view(state, _tick):
+        if not state:
+            return no_update, no_update
+        rows = [html.Tr([html.Th(c) for c in ("team", "updated (UTC)", "scenario",
+                                               "levers changed", "ROA in final year",
+                                               "trust in final year")])]
+        for e in room.entries():
+            try:
+                st = {**state, "base": e["base"], "levers": e["levers"], "interventions": e["interventions"],
+                      "scenario": e["scenario"], "game": e["game"], "horizon": {}}
+                ds = runs.run(model, scenario_dict(model, st), ("roa", "relationship_trust"))
+                roa = float(ds.roa.values[0][-1])
+                trust = float(ds.relationship_trust.values[0][-1])
+                res = (f"{100 * roa:.1f}%", f"{trust:.2f}")
+            except (AmbidexError, KeyError, IndexError):
+                res = ("–", "–")
+            ch = ", ".join(f"{lever_label(model, py)} = {v:g}" for py, v in e["levers"].items()
+                           if v != e["base"].get(py, model.parameters[py].default))
+            rows.append(html.Tr([html.Td(e["team"]), html.Td(e["time"][11:19]), html.Td(e["scenario"]),
+                                 html.Td(ch or "none"), html.Td(res[0]), html.Td(res[1])]))
+        return rows, False
+
+    for tab in ("loops", "feedback", "log", "room"):  # server views get the state only while open
         app.clientside_callback(
             f"(state, tab) => (tab === '{tab}' && state) ? state : window.dash_clientside.no_update",
             Output(f"gate-{tab}", "data"),

@@ -32,13 +32,14 @@ def _layout(titles: tuple[str, ...], cols: int, height_per_row: int) -> dict:
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
                         horizontal_spacing=0.06, vertical_spacing=0.09)
     lay = fig.to_plotly_json()["layout"]
-    lay.update(height=height_per_row * rows + 40, margin={"l": 40, "r": 10, "t": 100, "b": 30},
-               hovermode="closest",
-               legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
-                       "yref": "container"},
+    # the legend below the grid, inside the figure (never clipped), text at 14 px
+    lay.update(height=height_per_row * rows + 140, margin={"l": 50, "r": 10, "t": 60, "b": 110},
+               hovermode="closest", font={"size": 14},
+               legend={"orientation": "h", "y": -0.04, "yanchor": "top", "x": 0, "xanchor": "left",
+                       "font": {"size": 14}},
                uirevision="keep")
     for ann in lay.get("annotations", []):
-        ann["font"] = {"size": 11}
+        ann["font"] = {"size": 14}
     return lay
 
 
