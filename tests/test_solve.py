@@ -9,6 +9,7 @@ The counting test instruments every integrator the package has (the compiled ker
 from __future__ import annotations
 
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,8 @@ def _small_sensitivity():
     return data
 
 
-@pytest.mark.parametrize("analysis", ["simulate", "ensemble", "loops", "check", "sensitivity"])
+@pytest.mark.parametrize("analysis", ["simulate", "ensemble", "loops", "check", "sensitivity",
+                                      "calibrate"])
 def test_every_analysis_reaches_engines_only_through_solve(analysis, counting, model, write_mdl):
     if analysis == "simulate":
         ambidex.simulate(model, variables=["cash"])
@@ -144,7 +146,11 @@ residence time = 4
 	~	average residence (assumption)
 	|
 """))
-    else:
+    elif analysis == "sensitivity":
         ambidex.sensitivity(model, _small_sensitivity())
+    else:
+        with warnings.catch_warnings():  # identifiability warnings are not this test's topic
+            warnings.simplefilter("ignore")
+            ambidex.calibrate(model, "case_firm", seed=0, n_starts=1, profile=False)
     assert counting["bypass"] == [], f"{analysis} drove an integrator outside solve"
     assert counting["engine_runs"] >= 1, f"{analysis} never reached an engine"
