@@ -231,6 +231,7 @@ def abstract_model(path: str | Path):
 
 
 def _parse(src: Path, kind: str):
+    original = src
     text = src.read_text(errors="replace")
     if prepass(text, kind) != text:  # parse the pre-passed text, staged beside links to the data
         folder = cache_root() / "staged" / cache_key(src)
@@ -254,4 +255,5 @@ def _parse(src: Path, kind: str):
         f.parse()
         return f.get_abstract_model()
     except Exception as exc:  # the translators' own parse errors
-        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc
+        msg = str(exc).replace(str(src.parent), str(original.parent))  # the user's folder
+        raise ModelError(f"model file '{original}' could not be translated: {msg}") from exc
