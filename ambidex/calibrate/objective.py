@@ -107,8 +107,8 @@ class Problem:
             if p.py_name in seen:
                 raise CalibrationError(f"free[{i}]: '{name}' is listed twice")
             seen.add(p.py_name)
-            lo = -math.inf if p.lower is None else p.lower
-            hi = math.inf if p.upper is None else p.upper
+            j = self.model.table.index[p.py_name]  # bounds from the model's parameter table
+            lo, hi = float(self.model.table.lower[j]), float(self.model.table.upper[j])
             where = None
             for src, table in ((f"{label}: bounds", self.targets.bounds), ("bounds", bounds)):
                 for k, v in table.items():
