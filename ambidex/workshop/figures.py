@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from ..core.profile import dataset_profile
 
+
 def outcome_items(ds) -> list[tuple]:
     """(py name, scale, unit, subplot title[, legend label within a shared subplot]) of the
     outcome grid, from the model's profile (``[[workshop]]`` of NAME.profile.toml)."""
