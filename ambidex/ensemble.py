@@ -86,10 +86,6 @@ def _variables(model: Model, variables) -> list[str]:
                 raise ScenarioError(f"variables: {exc}") from None
             if py not in names:
                 names.append(py)
-    for py in names:
-        if model.variables[py].subscripts:
-            raise ScenarioError(f"variables: '{model.variables[py].name}' is subscripted; "
-                                "ensemble() returns unsubscripted variables only")
     if not names:
         raise ScenarioError("variables: no output variables")
     return names
@@ -152,10 +148,13 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     sc = _scenario(model, scenario)
     cols, n = check_samples(model, samples)
     var_names = _variables(model, variables)
+    layout = _layout(model, var_names)
+    width = (len(var_names) - len(layout)
+             + sum(int(np.prod(shape)) for _, _, shape in layout.values()))
     p = plan(model, sc, {"method": method, "rtol": float(rtol), "atol": float(atol)},
              "compiled", None)
     chunk = _chunk(chunk_size, max_memory_bytes,
-                   bytes_per_run(len(var_names), len(p.times), len(model.compiled().param_names),
+                   bytes_per_run(width, len(p.times), len(model.compiled().param_names),
                                  len(cols)), n)
     bounds = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
     attrs = provenance(model, [sc], [p.record()], ["compiled"], samples=list(cols),
@@ -165,12 +164,16 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         """(block (hi-lo, V, T), failed mask, messages naming the sample index)."""
         part = {py: a[lo:hi] for py, a in cols.items()}
         P = model.table.matrix(part, base=sc.parameters, n=hi - lo)
-        block, _, failed, msgs, _, _ = run_plan(model, p, P, var_names, "mark")
+        block, _, failed, msgs, _, subs = run_plan(model, p, P, var_names, "mark")
+        if subs:  # subscripted outputs ride in the block as extra columns, one per element
+            extra = [subs[py][2].reshape(hi - lo, len(p.times), -1).transpose(0, 2, 1)
+                     for py in var_names if py in subs]
+            block = np.concatenate([block] + extra, axis=1)
         return block, failed, [f"sample {lo + i}: {m}" for i, m in enumerate(msgs) if m]
 
     def build(block, failed, lo, hi):
         return _chunk_dataset(model, var_names, block, failed, p.times,
-                              {py: a[lo:hi] for py, a in cols.items()}, lo)
+                              {py: a[lo:hi] for py, a in cols.items()}, lo, layout)
 
     bar = _progress(progress, len(bounds), n)
     try:
@@ -192,14 +195,36 @@ def _chunk(chunk_size, max_memory_bytes: int, per_run: int, n: int) -> int:
     return min(chunk, n)
 
 
-def _chunk_dataset(model, var_names, block, failed, times, part, lo) -> xr.Dataset:
-    """Dims (sample, time) for samples ``lo ..``; the sample values as coordinates."""
+def _layout(model, var_names) -> dict:
+    """``{py: (dims, coords, shape)}`` of the subscripted outputs (their subscript ranges)."""
+    subs = getattr(model.compiled(), "subscripted", {})
+    return {py: (subs[py][0], subs[py][1], tuple(len(subs[py][1][d]) for d in subs[py][0]))
+            for py in var_names if py in subs}
+
+
+def _chunk_dataset(model, var_names, block, failed, times, part, lo, layout=None) -> xr.Dataset:
+    """Dims (sample, time[, subscript ranges]) for samples ``lo ..``; the sample values as
+    coordinates.  ``block`` holds the unsubscripted outputs first, then one column per element
+    of each subscripted output (``layout``, see :func:`_layout`)."""
     n = block.shape[0]
+    layout = layout or {}
+    scalar = [py for py in var_names if py not in layout]
     data = {py: (("sample", "time"), block[:, j, :], variable_attrs(model, py))
-            for j, py in enumerate(var_names)}
+            for j, py in enumerate(scalar)}
+    col = len(scalar)
+    extra_coords = {}
+    for py in var_names:
+        if py in layout:
+            dims, dcoords, shape = layout[py]
+            size = int(np.prod(shape))
+            arr = block[:, col:col + size, :].transpose(0, 2, 1).reshape(n, len(times), *shape)
+            data[py] = (("sample", "time", *dims), arr, variable_attrs(model, py))
+            extra_coords.update({d: (d, list(dcoords[d])) for d in dims})
+            col += size
     data["failed"] = (("sample",), failed, {"description": "the run failed; its outputs are NaN"})
     coords = {"sample": ("sample", np.arange(lo, lo + n, dtype=np.int64)),
-              "time": ("time", times, {"units": model.time_units, "long_name": "time"})}
+              "time": ("time", times, {"units": model.time_units, "long_name": "time"}),
+              **extra_coords}
     for py, a in part.items():
         coords[py] = ("sample", a, {"units": model.parameters[py].units,
                                     "long_name": model.parameters[py].name})

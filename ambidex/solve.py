@@ -82,7 +82,21 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
         return scenario.solver["method"], f"scenario '{scenario.name}'"
     if getattr(model, "saved_method", None):
         return model.saved_method, f"the model file's own method ({model.saved_method_note})"
+    stepped = _stepped_functions(model)
+    if stepped:  # DELAY FIXED / SAMPLE IF TRUE step once per TIME STEP: no adaptive default
+        return "euler", f"the model uses {', '.join(stepped)}, which steps once per TIME STEP"
     return None, ""
+
+
+def _stepped_functions(model: Model) -> list[str]:
+    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE) the model's PySD
+    translation uses (none known when PySD could not build it)."""
+    py = getattr(model, "py_file", None)
+    if py is None:
+        return []
+    text = Path(py).read_text(errors="replace")
+    return [n for k, n in (("DelayFixed(", "DELAY FIXED"), ("SampleIfTrue(", "SAMPLE IF TRUE"))
+            if k in text]
 
 
 def _setting(key, given: dict, sc: Scenario, default):

@@ -101,13 +101,15 @@ def cache_key(src: Path) -> str:
 
 
 _INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
+_MACRO = re.compile(r":MACRO:.*?:END OF MACRO:", re.S | re.I)
 
 
 def prepass(text: str, kind: str) -> str:
     """The model text as PySD's translator can read it.
 
     Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
-    not) are removed from the equation part, keeping the ``{UTF-8}`` header.  XMILE: graphical
+    not) are removed from the equation part, keeping the ``{UTF-8}`` header; macro definitions
+    move to the top (PySD's splitter fails on a macro after a group header).  XMILE: graphical
     functions as :func:`ambidex.xmile_prepass.graphical_functions` rewrites them.
     """
     if kind != "vensim":
@@ -120,7 +122,10 @@ def prepass(text: str, kind: str) -> str:
     if utf8:
         head = head.lstrip()[len("{UTF-8}"):]
     head = _INLINE_COMMENT.sub(" ", head)
-    return ("{UTF-8}" if utf8 else "") + head + tail
+    macros = _MACRO.findall(head)
+    if macros:  # PySD's splitter fails on a macro after a group header: macros go first
+        head = "\n".join(macros) + "\n" + _MACRO.sub("", head)
+    return ("{UTF-8}\n" if utf8 else "") + head + tail
 
 
 def _stage(src: Path, kind: str, folder: Path) -> Path:
@@ -226,6 +231,7 @@ def abstract_model(path: str | Path):
 
 
 def _parse(src: Path, kind: str):
+    original = src
     text = src.read_text(errors="replace")
     if prepass(text, kind) != text:  # parse the pre-passed text, staged beside links to the data
         folder = cache_root() / "staged" / cache_key(src)
@@ -249,4 +255,5 @@ def _parse(src: Path, kind: str):
         f.parse()
         return f.get_abstract_model()
     except Exception as exc:  # the translators' own parse errors
-        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc
+        msg = str(exc).replace(str(src.parent), str(original.parent))  # the user's folder
+        raise ModelError(f"model file '{original}' could not be translated: {msg}") from exc

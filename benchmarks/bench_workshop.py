@@ -86,6 +86,12 @@ def latency(url, n, lever):
                                " return g && g.data && g.data.some(d => d.meta.run === 'current'); }",
                                timeout=60000)
         page.wait_for_timeout(500)
+        captured = {}  # one central-callback request (a lever change) for the load test
+
+        def grab(req):
+            if (req.post_data or "").startswith('{"output":"..state.data'):
+                captured.setdefault("body", req.post_data)
+        page.on("request", grab)
         keys = []
         for i in range(n):
             key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
@@ -106,19 +112,7 @@ def latency(url, n, lever):
         page.wait_for_timeout(400)
         pairs = page.evaluate("window.__lat")
         drags = [b_ - a for a, b_ in pairs if a is not None]
-        # one captured central-callback request (a typed lever value) for the load test
-        captured = {}
-
-        def grab(req):
-            body = req.post_data or ""
-            if req.url.endswith("/_dash-update-component") and body.startswith('{"output":"..state.data'):
-                captured.setdefault("body", body)
-        page.on("request", grab)
         page.wait_for_timeout(500)
-        box = page.locator(f'input[name="{lever}"]')
-        box.fill("0.55")
-        box.press("Enter")
-        page.wait_for_timeout(1000)
         b.close()
     return [k for k in keys if k >= 0], drags, captured.get("body")
 
@@ -136,9 +130,8 @@ def load(url, body, clients, per_client, lever):
             for inp in req["inputs"]:
                 if isinstance(inp, list):
                     for item in inp:
-                        if item.get("id", {}).get("py") == lever and item["property"] == "value" \
-                                and item["id"]["type"] == "lever-num":
-                            item["value"] = v
+                        if item.get("id", {}).get("py") == lever and item["property"] == "value":
+                            item["value"] = v  # slider and number box
             data = json.dumps(req).encode()
             r = urllib.request.Request(url + "_dash-update-component", data=data,
                                        headers={"Content-Type": "application/json"})

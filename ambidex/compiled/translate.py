@@ -318,6 +318,14 @@ class Scope(StatefulMixin):
             return ("t",)
         if name in self.argmap:
             return self.argmap[name]
+        if name.endswith("$") and not self.main:  # TIME STEP$ in a macro: the model's own
+            name = name[:-1].strip()
+            if name == "time":
+                return ("t",)
+            outer = self.tr.scope.elements.get(name)
+            if outer is None or () not in outer.slots:
+                raise ctx.err(f"unknown model variable '{name}$' in a macro")
+            return ("r", outer.slots[()])
         info = self.elements.get(name)
         if info is not None:
             if info.is_lookup:

@@ -156,8 +156,6 @@ def register(app, model):
 
     @app.callback(
         Output("state", "data"),
-        Output({"type": "lever", "py": ALL}, "value"),
-        Output({"type": "lever-num", "py": ALL}, "value"),
         Output("message", "children"),
         Output("message", "className"),
         Output("game-status", "children"),
@@ -191,12 +189,10 @@ def register(app, model):
         *_clicks, optin, stored, filename, session_name, snap_name, years, search, team = rest
         ids = [i["id"]["py"] for i in ctx.inputs_list[0]]
         trig = ctx.triggered_id
-        keep = [no_update] * len(ids)
-        nothing = (no_update, keep, keep, no_update, no_update, no_update, no_update)
+        nothing = (no_update,) * 5
 
-        def reply(state, message="", cls=OK):
-            vals = [_tidy(state["levers"].get(py)) for py in ids]
-            return state, vals, vals, message, cls, game_status(state), describe(state)
+        def reply(state, message="", cls=OK):  # the lever boxes follow the state in the page
+            return state, message, cls, game_status(state), describe(state)
 
         try:
             old = guard.check_state(model, stored)
@@ -229,13 +225,21 @@ def register(app, model):
                 return nothing
         except (WorkshopError, AmbidexError) as exc:
             if old is None:
-                return (no_update, keep, keep, ERR + str(exc), BAD, no_update, no_update)
+                return (no_update, ERR + str(exc), BAD, no_update, no_update)
             return reply(old, ERR + str(exc), BAD)
         if trig not in ("undo",):
             state = guard.remember(old, state)
         room.record(state)
         return reply(guard.cap_log(state), msg, OK)
 
+    app.clientside_callback(  # sliders and number boxes follow the confirmed state
+        ClientsideFunction("ambidex", "syncLevers"),
+        Output({"type": "lever", "py": ALL}, "value"),
+        Output({"type": "lever-num", "py": ALL}, "value"),
+        Input("state", "data"),
+        State({"type": "lever", "py": ALL}, "value"),
+        State({"type": "lever-num", "py": ALL}, "value"),
+    )
     app.clientside_callback(
         ClientsideFunction("ambidex", "liveState"),
         Output("state-info", "children"),
