@@ -31,7 +31,6 @@ XFAIL = {
     "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
     "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
     "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
-    "test/sdeverywhere/models/vector_simple/vector_simple.mdl": "VECTOR ELM MAP not implemented",
     "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
     "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",
 }

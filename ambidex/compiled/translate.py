@@ -19,6 +19,7 @@ from pysd.translators.structures.abstract_model import AbstractLookup
 from ..errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
+from .vectors import VectorMixin
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
@@ -104,7 +105,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope(StatefulMixin):
+class Scope(StatefulMixin, VectorMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -361,6 +362,12 @@ class Scope(StatefulMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
+        if fname == "vector_elm_map" and isinstance(args[0], ae.ReferenceStructure):
+            return self.vector_elm_map(args[0], self.expr(args[1], ctx), ctx)
+        if fname == "vector_sort_order" and isinstance(args[0], ae.ReferenceStructure):
+            return self.vector_sort_order(args[0], args[1], ctx)
+        if fname == "vector_select":
+            return self.vector_select(args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
             dims = []
             _bang_dims(args[0], dims)
