@@ -13,6 +13,7 @@ naming the sample index) without touching the others, and either assembles one i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import numbers
 import os
@@ -221,7 +222,8 @@ def _stock_checks(model: Model, var_names: list[str]) -> list[tuple[int, str]]:
 def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rtol: float = 1e-6,
              atol: float = 1e-6, variables: Iterable[str] | None = None,
              chunk_size: int | None = None, max_memory_bytes: int = 512 * 2**20,
-             store: str | os.PathLike | None = None, progress: bool = False) -> xr.Dataset:
+             store: str | os.PathLike | None = None, progress: bool = False,
+             cluster=None, n_workers: int = 2) -> xr.Dataset:
     """Run ``model`` once per sample on the batched compiled engine; return one Dataset.
 
     ``samples``: dict of parameter name -> 1-D array (all of length N), a pandas DataFrame
@@ -243,6 +245,12 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     so the whole ensemble never sits in memory.  Without ``store`` the chunks are gathered into
     one in-memory Dataset (N x outputs x times x 8 bytes).  ``progress=True`` shows a bar
     (rich) advancing chunk by chunk.
+
+    ``cluster``: ``"local"`` (a Dask LocalCluster of ``n_workers`` processes), a scheduler
+    address (``"tcp://host:8786"``) or a ``distributed.Client`` runs the samples as Dask tasks
+    (chunks of ``chunk_size`` runs, default N/8 but at least 64; each worker loads the model
+    from the translation and numba caches, see ``docs/guides/cluster.md``); the workers stream
+    their chunks into a zarr store and the results are identical to a run in one process.
 
     Returns an ``xarray.Dataset`` with dims (sample, time): one data variable per output, named
     by its Python name, with ``units``/``description``/``long_name`` attrs; the sample values as
@@ -292,36 +300,23 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
                         "long_name": model.parameters[py].name} for py in cols}
     time_attrs = {"units": model.time_units, "long_name": "time"}
 
+    stock_names = [sname for _, sname in stock_idx]
+    if cluster is not None:
+        task = EnsembleChunk(str(model.path), base, [model.parameters[py].name for py in cols],
+                             method, float(rtol), float(atol), times, names, var_names,
+                             stock_idx)
+        pre_block, pre_codes = _run_on_dask(task, cols, n, cluster, n_workers, chunk_size)
+
     def run(lo, hi):
         """(block (n, V, T) with NaN rows for failed runs, failed mask, messages)."""
-        params = dict(base)
-        for py, a in cols.items():
-            params[model.parameters[py].name] = a[lo:hi]
-        try:
-            res = cm.run(params=params, n=hi - lo, method=method, t_eval=times, rtol=rtol,
-                         atol=atol, return_vars=names)
-        except ModelError as exc:
-            raise ScenarioError(f"samples: {exc}") from None
-        block = _as_block(list(res.values()), hi - lo, len(times))
-        failed = res.status != 0
-        msgs = [(lo + i, m.split(": ", 1)[1])
-                for i, m in zip(res.failed, res.failure_messages())]
-        for j, sname in stock_idx:
-            arr = block[:, j, :]
-            with np.errstate(invalid="ignore"):
-                rows = np.flatnonzero((arr.min(axis=1) < 0) & ~failed)  # few: check those
-            for i in rows:
-                scale = max(1.0, float(np.nanmax(np.abs(arr[i]))))
-                neg = arr[i] < -1e-9 * scale
-                if not neg.any():
-                    continue
-                k = int(np.argmax(neg))
-                msgs.append((lo + int(i), f"stock '{sname}' went negative ({arr[i, k]:.6g}) at "
-                                          f"time {times[k]:g}; its declared range starts at 0"))
-                failed[i] = True
-        block[failed] = np.nan
-        msgs.sort()
-        return block, failed, [f"sample {i}: {m}" for i, m in msgs]
+        if cluster is not None:
+            codes = {k: v[lo:hi] for k, v in pre_codes.items()}
+            return (pre_block[lo:hi], failed_of(codes),
+                    messages_of(lo, codes, times, stock_names))
+        chunk_cols = {model.parameters[py].name: a[lo:hi] for py, a in cols.items()}
+        block, codes = run_block(cm, base, chunk_cols, hi - lo, method, rtol, atol, times,
+                                 names, stock_idx)
+        return block, failed_of(codes), messages_of(lo, codes, times, stock_names)
 
     def chunk_dataset(block, failed, lo, hi):
         data = {py: (("sample", "time"), block[:, j, :], var_attrs[py])
@@ -382,6 +377,118 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         return xr.open_zarr(target, consolidated=False)
     finally:
         bar.close()
+
+
+def run_block(cm, base: dict, chunk_cols: dict, n: int, method: str, rtol: float,
+              atol: float, times: np.ndarray, names: list[str], stock_idx) -> tuple:
+    """Run ``n`` samples (``base`` overrides plus the chunk's sample columns, model names) on
+    the compiled engine.  Returns (block (n, V, T) with NaN rows for failed runs, codes): the
+    failure codes are arrays (n,) -- ``status`` (the engine's, 0 ok), ``fail_time``,
+    ``neg_stock`` (position in ``stock_idx`` of a physical stock that went below 0, -1 none),
+    ``neg_value`` and ``neg_time`` -- from which :func:`messages_of` writes the messages, so a
+    chunk run on a Dask worker reports exactly what a local run does."""
+    params = dict(base)
+    params.update(chunk_cols)
+    try:
+        res = cm.run(params=params, n=n, method=method, t_eval=times, rtol=rtol, atol=atol,
+                     return_vars=names)
+    except ModelError as exc:
+        raise ScenarioError(f"samples: {exc}") from None
+    block = _as_block(list(res.values()), n, len(times))
+    status = np.asarray(res.status, dtype=np.int64)
+    neg = np.full(n, -1, dtype=np.int64)
+    neg_value = np.full(n, np.nan)
+    neg_time = np.full(n, np.nan)
+    for pos, (j, _sname) in enumerate(stock_idx):
+        arr = block[:, j, :]
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero((arr.min(axis=1) < 0) & (status == 0) & (neg < 0))
+        for i in rows:  # few: check those
+            scale = max(1.0, float(np.nanmax(np.abs(arr[i]))))
+            below = arr[i] < -1e-9 * scale
+            if not below.any():
+                continue
+            k = int(np.argmax(below))
+            neg[i], neg_value[i], neg_time[i] = pos, arr[i, k], times[k]
+    codes = {"status": status, "fail_time": np.asarray(res.fail_time, dtype=float),
+             "neg_stock": neg, "neg_value": neg_value, "neg_time": neg_time}
+    block[failed_of(codes)] = np.nan
+    return block, codes
+
+
+@dataclasses.dataclass
+class EnsembleChunk:
+    """A picklable chunk runner for Dask workers: ``task(X)`` runs the rows of ``X`` (columns:
+    ``columns``, model names) with :func:`run_block` on the model at ``model_path`` (loaded
+    once per worker process from the translation and numba caches) and returns
+    {output py name: (n, T), '__<code>': (n,)}."""
+
+    model_path: str
+    base: dict
+    columns: list
+    method: str
+    rtol: float
+    atol: float
+    times: np.ndarray
+    names: list
+    var_names: list
+    stock_idx: list
+
+    def __call__(self, X):
+        from .sensitivity.model_eval import cached_model
+
+        X = np.asarray(X, dtype=float)
+        cm = cached_model(self.model_path).compiled()
+        chunk_cols = {c: X[:, j] for j, c in enumerate(self.columns)}
+        block, codes = run_block(cm, self.base, chunk_cols, X.shape[0], self.method, self.rtol,
+                                 self.atol, self.times, self.names, self.stock_idx)
+        out = {py: block[:, j, :] for j, py in enumerate(self.var_names)}
+        out.update({f"__{k}": np.asarray(v, dtype=float) for k, v in codes.items()})
+        return out
+
+
+def _run_on_dask(task: EnsembleChunk, cols: dict, n: int, cluster, n_workers: int,
+                 chunk_size) -> tuple[np.ndarray, dict]:
+    """Every sample as Dask tasks (one per chunk, streamed into a zarr store by the workers,
+    :func:`ambidex.sensitivity.distributed.evaluate_dask`); (block (n, V, T), codes)."""
+    from .sensitivity.distributed import DistributedError, evaluate_dask
+
+    X = np.column_stack([cols[py] for py in cols]) if cols else np.zeros((n, 0))
+    size = int(chunk_size) if chunk_size is not None else max(64, -(-n // 8))
+    try:
+        out = evaluate_dask(task, X, cluster=cluster, chunk_size=min(size, n),
+                            n_workers=n_workers)
+    except DistributedError as exc:
+        raise ScenarioError(f"cluster: {exc}") from None
+    block = np.stack([out[py] for py in task.var_names], axis=1)
+    codes = {k[2:]: v for k, v in out.items() if k.startswith("__")}
+    codes["status"] = codes["status"].astype(np.int64)
+    codes["neg_stock"] = codes["neg_stock"].astype(np.int64)
+    return block, codes
+
+
+def failed_of(codes: dict) -> np.ndarray:
+    """Boolean (n,): the run failed in the engine or a physical stock went below 0."""
+    return (np.asarray(codes["status"]) != 0) | (np.asarray(codes["neg_stock"]) >= 0)
+
+
+def messages_of(lo: int, codes: dict, times, stock_names: list[str]) -> list[str]:
+    """One line per failed run of a chunk starting at sample ``lo``, naming the sample."""
+    from .compiled.engine import STATUS
+
+    msgs = []
+    status = np.asarray(codes["status"]).astype(np.int64)
+    for i in np.flatnonzero(status != 0):
+        msgs.append((lo + int(i), f"{STATUS.get(int(status[i]), 'failed')} at time "
+                                  f"{float(codes['fail_time'][i]):g}"))
+    neg = np.asarray(codes["neg_stock"]).astype(np.int64)
+    for i in np.flatnonzero(neg >= 0):
+        msgs.append((lo + int(i), f"stock '{stock_names[neg[i]]}' went negative "
+                                  f"({float(codes['neg_value'][i]):.6g}) at time "
+                                  f"{float(codes['neg_time'][i]):g}; its declared range starts "
+                                  "at 0"))
+    msgs.sort()
+    return [f"sample {i}: {m}" for i, m in msgs]
 
 
 def _as_block(arrays: list[np.ndarray], n: int, n_times: int) -> np.ndarray:

@@ -161,7 +161,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               n_walkers: int | None = None, n_steps: int = 1000, burn: int | None = None,
               thin: int = 1, n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
               solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-              progress: bool = False, profile: bool = True) -> CalibrationResult:
+              progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
     ``model``: a :class:`~ambidex.model.Model` or path (default: the dual model); ``targets``: a
@@ -172,7 +172,20 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     ``"differential_evolution"`` (global, whole population per batched run, polished by least
     squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
     ``n_walkers``, ``n_steps``, ``burn``, ``thin``).  Reproducible for a given ``seed``.
+    ``cluster``: ``"local"``, a Dask scheduler address or a ``distributed.Client``: batches of
+    at least 64 runs (DE populations, MCMC walkers, multi-start candidates) run as Dask tasks
+    (:func:`ambidex.ensemble`), with identical results.
     """
+    if cluster is not None and not hasattr(cluster, "submit"):
+        from ..sensitivity.distributed import client_for
+
+        with client_for(cluster) as client:  # one cluster for the whole calibration
+            return calibrate(model, targets, free, method, bounds, seed, n_starts=n_starts,
+                             n_candidates=n_candidates, spread=spread, popsize=popsize,
+                             maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps,
+                             burn=burn, thin=thin, n_bands=n_bands,
+                             band_quantiles=band_quantiles, solver=solver, rtol=rtol,
+                             atol=atol, progress=progress, profile=profile, cluster=client)
     from ..model import Model, load_model
 
     t_start = time.perf_counter()
@@ -183,7 +196,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     model = model if isinstance(model, Model) else load_model(model)
     if isinstance(free, str):
         free = [f.strip() for f in free.split(",") if f.strip()]
-    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol, atol=atol)
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol, atol=atol,
+                      cluster=cluster)
     info: dict = {}
     if method == "least_squares":
         fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,

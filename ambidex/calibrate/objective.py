@@ -66,11 +66,18 @@ class Free:
         return s
 
 
+#: batches smaller than this (Jacobian columns, single points) run in this process
+CLUSTER_MIN_RUNS = 64
+
+
 class Problem:
     """Targets bound to a model with free parameters; evaluates batches of parameter sets."""
 
     def __init__(self, model, targets: TargetSet | str, free=None, bounds=None,
-                 method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8):
+                 method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
+                 cluster=None):
+        #: a ``distributed.Client`` (or address) for batches of >= CLUSTER_MIN_RUNS runs
+        self.cluster = cluster
         if not isinstance(targets, TargetSet):
             targets = load_targets(targets)
         self.model = model
@@ -198,7 +205,9 @@ class Problem:
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,
-                                     progress=progress)
+                                     progress=progress,
+                                     cluster=(self.cluster if X.shape[0] >= CLUSTER_MIN_RUNS
+                                              else None))
             except ScenarioError as exc:
                 raise CalibrationError(f"scenario '{name}': {exc}") from None
         self.n_evals += X.shape[0] * len(out)
