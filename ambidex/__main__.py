@@ -1,5 +1,11 @@
-"""``python -m ambidex`` runs the CLI."""
+"""``python -m ambidex`` runs the CLI (Ctrl-C at any point: ``interrupted``, exit code 130)."""
 
-from .cli import app
+import sys
 
-app()
+try:
+    from .cli import main
+except KeyboardInterrupt:  # pragma: no cover - while the CLI itself imports
+    sys.stderr.write("\ninterrupted\n")
+    sys.exit(130)
+
+main()

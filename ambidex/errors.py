@@ -44,3 +44,8 @@ class UnsupportedFunctionError(ModelError):
             f"the compiled backend does not support the function '{function}'{where}{src}; "
             "run this model with backend=\"pysd\" instead"
         )
+
+
+class OutputError(AmbidexError):
+    """An output path cannot be written (a file where a folder is needed, a folder where a file
+    is needed, no permission) -- found before any computing starts."""

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pysd
-
 from .errors import ModelError
 from .translate import abstract_model, file_sha256, saved_method, translate
 
@@ -112,7 +110,7 @@ class Model:
 
     path: Path
     sha256: str
-    py_file: Path
+    py_file: Path | None
     variables: dict[str, Variable] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
     stocks: list[Stock] = field(default_factory=list)
@@ -121,6 +119,7 @@ class Model:
     uses_time_functions: bool = False
     saved_method: str | None = None  # 'euler'/'rk4' when the file names its integration method
     saved_method_note: str = ""      # where the file says so (Vensim settings line, sim_specs)
+    pysd_error: str = ""             # why PySD could not build it (then py_file is None)
     _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -155,9 +154,17 @@ class Model:
         return runner.rhs, runner.y0.copy(), names
 
     def new_pysd(self):
-        """A fresh PySD model object (each run gets its own, so overrides never leak)."""
+        """A fresh PySD model object (each run gets its own, so overrides never leak).
+
+        Raises :class:`ModelError` for a model PySD could not build (it runs on the compiled
+        engine only)."""
+        if self.py_file is None:
+            raise ModelError(f"{self.pysd_error}; this model runs on backend='compiled' only "
+                             "(methods euler, rk4, dopri5; no scheduled interventions)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            import pysd  # heavy (~1 s): only when a model is run
+
             return pysd.load(str(self.py_file))
 
     @cached_property
@@ -279,7 +286,18 @@ def load_model(path: str | Path | None = None) -> Model:
     Raises :class:`ModelError` when the file is missing or PySD cannot translate it.
     """
     src = Path(path) if path is not None else DEFAULT_MODEL
-    py_file = translate(src)
+    try:
+        py_file = translate(src)
+    except ModelError as exc:
+        if not src.is_file() or "could not translate" not in str(exc):
+            raise
+        # PySD parsed it but could not build Python: the compiled engine may still run it
+        from .compiled_only import fill_from_compiled
+
+        model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=None)
+        model.saved_method, model.saved_method_note = saved_method(src)
+        fill_from_compiled(model, str(exc), _flows_of(src))
+        return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()

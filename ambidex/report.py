@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -32,35 +33,59 @@ RISKS = [("myopia_index", "Myopia"), ("fragmentation_index", "Fragmentation"),
 REVENUE_PARTS = [("exclusive_revenue", "exclusive, at reservation price"),
                  ("co_created_market_revenue", "co-created, at market price"),
                  ("legacy_market_revenue", "in-house, at market price")]
+BASELINE = "baseline_dual"
 SECTOR_X = {"Collaboration based business model": 0.0, "Knowledge": 0.3, "Boundary element": 0.5,
             "Products": 0.62, "Market based business model": 0.85, "Revenue": 0.9, "Finance": 1.0,
             "Measures": 1.0, "": 0.5}
 
 
 def _colors(scenarios):
-    pal = qualitative.Plotly + qualitative.D3
-    return {s: pal[i % len(pal)] for i, s in enumerate(scenarios)}
+    """A distinct colour per scenario (24 before any repeats); the baseline is black."""
+    pal = [c for c in qualitative.Dark24 if c.upper() not in ("#222A2A",)] + qualitative.Alphabet
+    out, k = {}, 0
+    for s in scenarios:
+        if str(s) == BASELINE:
+            out[s] = "#000000"
+            continue
+        out[s] = pal[k % len(pal)]
+        k += 1
+    return out
 
 
 def _title(ds, py):
     return ds[py].attrs.get("long_name", py)
 
 
-def grid_figure(ds, items, title, cols=3):
-    """One subplot per (variable, scale, unit) item, one line per scenario."""
+def _time_title(ds) -> str:
+    units = ds["time"].attrs.get("units", "")
+    return "year" if str(units).lower() in ("year", "years") else f"time ({units})"
+
+
+def grid_figure(ds, items, title, cols=3, row_height=300):
+    """One subplot per (variable, scale, unit) item, one line per scenario; axis titles, one
+    legend above the panels that lists every scenario."""
     items = [it for it in items if it[0] in ds]
     rows = (len(items) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"{_title(ds, py)} ({unit})" for py, _, unit in items])
+        f"{_title(ds, py)} ({unit})" for py, _, unit in items], vertical_spacing=0.5 / max(rows, 1) ** 0.5 / 2.2)
     colors = _colors(ds.scenario.values)
     for k, (py, scale, unit) in enumerate(items):
         r, c = k // cols + 1, k % cols + 1
         for s in ds.scenario.values:
             fig.add_trace(go.Scatter(
                 x=ds.time.values, y=ds[py].sel(scenario=s).values * scale, name=str(s),
-                legendgroup=str(s), showlegend=(k == 0), line={"color": colors[s]},
-                hovertemplate=f"{s}<br>t=%{{x}}<br>%{{y:.4g}} {unit}<extra></extra>"), row=r, col=c)
-    fig.update_layout(title=title, height=280 * rows, hovermode="closest")
+                legendgroup=str(s), showlegend=(k == 0),
+                line={"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8},
+                hovertemplate=f"{s}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>"), row=r, col=c)
+        fig.update_xaxes(title_text=_time_title(ds), row=r, col=c)
+        fig.update_yaxes(title_text=unit, row=r, col=c)
+    n = ds.sizes.get("scenario", 1)
+    legend_rows = math.ceil(n / 4)
+    fig.update_layout(title=title, height=row_height * rows + 60 + 22 * legend_rows,
+                      hovermode="closest", template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.12 / rows,
+                              "x": 0, "title": {"text": "scenario "}},
+                      margin={"t": 90 + 22 * legend_rows})
     return fig
 
 
@@ -80,9 +105,12 @@ def revenue_figure(ds, cols=3):
                 x=ds.time.values, y=ds[py].sel(scenario=s).values / 1e6, name=label,
                 legendgroup=label, showlegend=(k == 0), stackgroup=f"s{k}",
                 line={"color": color}), row=r, col=c)
+    fig.update_xaxes(title_text=_time_title(ds))
+    fig.update_yaxes(title_text="EUR M/year", col=1)
     fig.update_layout(title="Revenue by business model (EUR M/year): collaboration-based "
                             "(reservation price) and market-based (market price)",
-                      height=260 * rows)
+                      height=300 * rows + 80, template="plotly_white",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.1 / rows, "x": 0})
     return fig
 
 
@@ -97,23 +125,21 @@ def stocks_figure(ds, model):
 
 
 def structure_figure(edges, model):
-    """Stock-to-stock influence graph: collaboration-based left, market-based right.
+    """Stock-to-stock influence graph laid out by networkx (Kamada-Kawai), links green (+) or
+    red (−), width by measured strength.
 
     Stocks that feed back into no other stock (pure accumulators such as cumulative profit)
     are left out: they close no loop.
     """
+    import networkx as nx
+
     edges = edges[edges.source != edges.target]
     feeding = set(edges.source)
     edges = edges[edges.target.isin(feeding)]
-    by_sector: dict[str, list] = {}
-    for s in model.stocks:
-        if s.name in feeding:
-            by_sector.setdefault(model.variables[s.py_name].sector, []).append(s.name)
-    pos = {}
-    for sector, names in by_sector.items():
-        x = SECTOR_X.get(sector, 0.5)
-        for i, n in enumerate(names):
-            pos[n] = (x + 0.05 * (i % 2), 1 - (i + 0.5) / max(len(names), 1))
+    g = nx.DiGraph()
+    g.add_nodes_from(s.name for s in model.stocks if s.name in feeding)
+    g.add_edges_from((e.source, e.target) for e in edges.itertuples() if e.source in g and e.target in g)
+    pos = nx.kamada_kawai_layout(g.to_undirected()) if len(g) > 1 else {n: (0.0, 0.0) for n in g}
     fig = go.Figure()
     strength = edges.strength.abs()
     top = strength.max() if len(strength) else 1.0
@@ -124,21 +150,17 @@ def structure_figure(edges, model):
         width = 0.8 + 3.0 * (abs(e.strength) / top) ** 0.25
         fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width,
-                           standoff=8, startstandoff=8,
+                           standoff=14, startstandoff=14,
                            arrowcolor="#2ca02c" if e.sign > 0 else "#d62728", opacity=0.55,
                            hovertext=f"{e.source} → {e.target} ({'+' if e.sign > 0 else '−'})")
-    fig.add_trace(go.Scatter(
-        x=[p[0] for p in pos.values()], y=[p[1] for p in pos.values()], mode="markers+text",
-        text=list(pos), textposition="top center", marker={"size": 14, "color": "#444"},
-        hovertext=[model.variables[model.resolve(n)].sector for n in pos], showlegend=False))
-    for sector in by_sector:
-        fig.add_annotation(x=SECTOR_X.get(sector, 0.5), y=1.08, text=f"<b>{sector}</b>",
-                           showarrow=False, xref="x", yref="y", font={"size": 11})
+    for n, (x, y) in pos.items():
+        fig.add_annotation(x=x, y=y, text=html.escape(n), showarrow=False, bgcolor="#fff7d6",
+                           bordercolor="#555", borderwidth=1, borderpad=3,
+                           hovertext=model.variables[model.resolve(n)].sector)
     fig.update_layout(
-        title="Feedback structure between stocks (green +, red −; width = strength), measured "
-              "from the equations: collaboration-based model left, IMT centre, market-based right",
-        xaxis={"visible": False, "range": [-0.15, 1.15]}, yaxis={"visible": False, "range": [-0.05, 1.15]},
-        height=700)
+        title="Feedback structure between stocks, measured from the equations (green +, red −; "
+              "width = strength)",
+        xaxis={"visible": False}, yaxis={"visible": False}, height=650, template="plotly_white")
     return fig
 
 
@@ -155,14 +177,103 @@ def difference_figure(ds, a: str, b: str):
         fig.add_trace(go.Scatter(x=common.time.values, y=diff.values, name=f"{b} − {a}",
                                  showlegend=(k == 0), line={"color": "#9467bd"}),
                       row=k // cols + 1, col=k % cols + 1)
-    fig.update_layout(title=f"Difference: {b} − {a}", height=280 * rows)
+    fig.update_xaxes(title_text=_time_title(ds))
+    fig.update_layout(title=f"Difference: {b} − {a}", height=300 * rows, template="plotly_white")
     return fig
 
 
-def build_report(ds, model, edges=None, title="ambidex scenario report", extra_figures=()) -> str:
-    """Self-contained HTML for a results Dataset (dims scenario, time)."""
-    figs = [
-        grid_figure(ds, KEY_OUTCOMES, "Key outcomes"),
+def _fmt(v, unit):
+    if unit == "EUR M/year":
+        return f"EUR {v:,.1f} M"
+    if unit in ("share", "1/year"):
+        return f"{v:.1%}"
+    return f"{v:.2f}"
+
+
+def story(ds) -> tuple[list[str], str]:
+    """The key outcomes in words and as an HTML table (final saved year per scenario, best
+    ROA first)."""
+    last = {}
+    for s in ds.scenario.values:
+        sub = ds.sel(scenario=s).dropna("time", how="all")
+        last[str(s)] = (float(sub.time[-1]), sub.isel(time=-1))
+    cols = [(py, sc, unit) for py, sc, unit in STORY_COLUMNS if py in ds]
+    rank = sorted(last, key=lambda s: -float(last[s][1]["roa"]) if "roa" in ds else 0)
+    lines = []
+    if "roa" in ds and len(rank) > 1:
+        b, w = rank[0], rank[-1]
+        lines.append(f"Highest return on assets at the end of the run: <b>{html.escape(b)}</b> "
+                     f"({_fmt(float(last[b][1]['roa']), 'share')} in {last[b][0]:.0f}); lowest: "
+                     f"<b>{html.escape(w)}</b> ({_fmt(float(last[w][1]['roa']), 'share')}).")
+    if BASELINE in last and "total_revenue" in ds and len(last) > 1:
+        base = float(last[BASELINE][1]["total_revenue"])
+        diffs = {s: float(v["total_revenue"]) / base - 1 for s, (_, v) in last.items() if s != BASELINE}
+        lower = [s for s, d in diffs.items() if d < 0]
+        worst = min(diffs, key=diffs.get)
+        lines.append(f"Against {BASELINE} (revenue EUR {base / 1e6:,.1f} M a year at the end), "
+                     f"{len(lower)} of {len(diffs)} scenarios end with less revenue; the largest "
+                     f"gap: <b>{html.escape(worst)}</b> ({diffs[worst]:+.0%}).")
+    risks = [(py, label) for py, label in RISKS if py in ds]
+    if risks and len(last) > 1:
+        parts = []
+        for py, label in risks:
+            peak = ds[py].max("time")
+            s = str(peak.idxmax("scenario").values)
+            parts.append(f"{label.lower()} peaks in <b>{html.escape(s)}</b> ({float(peak.sel(scenario=s)):.2f})")
+        lines.append("Transition risks (0 none, 1 severe): " + "; ".join(parts) + ".")
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, _, label in cols)
+    body = "".join(
+        f"<tr{' class=base' if s == BASELINE else ''}><td>{html.escape(s)}</td>"
+        + "".join(f"<td class=num>{_fmt(float(last[s][1][py]) * sc, unit)}</td>"
+                  for py, sc, (unit) in ((c[0], c[1], STORY_UNITS[c[0]]) for c in cols))
+        + "</tr>" for s in rank)
+    table = f"<table class=story><tr><th>scenario</th>{head}</tr>{body}</table>"
+    return lines, table
+
+
+STORY_COLUMNS = [("total_revenue", 1e-6, "revenue (EUR M/year)"),
+                 ("roa", 1, "return on assets"),
+                 ("collaboration_share_of_revenue", 1, "revenue from collaboration"),
+                 ("exploration_share", 1, "team time exploring"),
+                 ("relationship_trust", 1, "customer trust (0-1)"),
+                 ("ambidexterity_balance", 1, "ambidexterity balance (0-1)")]
+STORY_UNITS = {"total_revenue": "EUR M/year", "roa": "1/year", "collaboration_share_of_revenue": "share",
+               "exploration_share": "share", "relationship_trust": "0-1", "ambidexterity_balance": "0-1"}
+KEY_PANELS = [("total_revenue", 1e-6, "EUR M/year"), ("roa", 1, "1/year"),
+              ("collaboration_share_of_revenue", 1, "share"), ("ambidexterity_balance", 1, "0-1")]
+
+
+def _fig_html(fig, first: bool) -> str:
+    return pio.to_html(fig, full_html=False, include_plotlyjs=first,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def build_report(ds, model, edges=None, title="ambidex scenario report", extra_figures=(),
+                 loop_scores=None) -> str:
+    """Self-contained HTML for a results Dataset (dims scenario, time), written for a manager:
+    first one page of key outcomes (the story in words, a table, four charts), then the
+    feedback loops that drive them (``loop_scores``: ``(scenario name, Loops That Matter
+    Dataset)``, named after ``<model>.loops.toml``), then details and provenance folded away.
+    ``extra_figures`` (e.g. a difference figure) come right after the key outcomes."""
+    from . import report_loops as rl
+
+    lines, table = story(ds)
+    sections = [("key", grid_figure(ds, KEY_PANELS, "Key outcomes over time", cols=2, row_height=330))]
+    sections += [("extra", f) for f in extra_figures]
+    loops = rl.named_loops(model)
+    loop_html = ""
+    if loops:
+        diagram = rl.loop_diagram(model, loops)
+        sections.append(("loops", diagram))
+        if loop_scores is not None:
+            name, lds = loop_scores
+            sections.append(("loops", rl.dominance_figure(lds, loops, name)))
+            sent = rl.dominance_sentences(lds, loops)
+            if sent:
+                loop_html = (f"<p>In scenario <b>{html.escape(name)}</b>:</p><ul>"
+                             + "".join(f"<li>{html.escape(x)}</li>" for x in sent) + "</ul>")
+        loop_html += rl.loops_table_html(loops)
+    details = [
         revenue_figure(ds),
         grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
                          ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
@@ -170,18 +281,25 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
         grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
                          ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
         risk_figure(ds),
+        grid_figure(ds, KEY_OUTCOMES, "All key outcomes"),
         stocks_figure(ds, model),
     ]
     if edges is not None and len(edges):
-        figs.append(structure_figure(edges, model))
-    figs = list(extra_figures) + figs
-    parts = []
-    for i, fig in enumerate(figs):
-        parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0),
-                                 config={"displaylogo": False}))
-    rows = "".join(
+        details.append(structure_figure(edges, model))
+    first = [True]
+
+    def emit(fig):
+        out = _fig_html(fig, first[0])
+        first[0] = False
+        return out
+
+    key_html = "".join(emit(f) for kind, f in sections if kind in ("key", "extra"))
+    loops_figs = "".join(emit(f) for kind, f in sections if kind == "loops")
+    detail_html = "".join(emit(f) for f in details)
+    srcs = "".join(
         f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(src))}</td></tr>"
         for s, src in zip(ds.scenario.values, ds.scenario_source.values))
+
     def _plain(v):
         try:
             return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
@@ -191,13 +309,30 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     prov = html.escape(json.dumps({k: _plain(ds.attrs[k]) for k in (
         "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
         indent=1))
+    t0, t1 = float(ds.time.values[0]), float(ds.time.values[-1])
+    story_html = "".join(f"<li>{x}</li>" for x in lines)
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:1.5em}} td{{padding:2px 8px;vertical-align:top}}
-pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}}
+td,th{{padding:3px 10px;vertical-align:top;text-align:left}} td.num{{text-align:right}}
+table.story tr.base{{font-weight:bold}} table{{border-collapse:collapse}} tr:nth-child(even){{background:#f6f6f6}}
+.lead{{font-size:1.1em}} details{{margin:1em 0}} summary{{cursor:pointer;font-weight:bold;font-size:1.1em}}
+pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
+<script>document.addEventListener("toggle",function(){{window.dispatchEvent(new Event("resize"))}},true);</script>
+</head>
 <body><h1>{html.escape(title)}</h1>
-<h2>Scenarios</h2><table><tr><th>scenario</th><th>seed passage it represents</th></tr>{rows}</table>
-{''.join(parts)}
-<h2>Provenance</h2><pre>{prov}</pre>
+<p class=lead>{len(ds.scenario)} scenario(s) of {html.escape(model.path.name)}, {t0:.0f}–{t1:.0f}.</p>
+<h2>Key outcomes</h2>
+<ul class=lead>{story_html}</ul>
+<p>At the end of the run (best return on assets first; {BASELINE} in bold):</p>{table}
+{key_html}
+<h2>Feedback loops: why it happens</h2>
+{loop_html}
+{loops_figs}
+<details><summary>More charts: revenue by business model, exploration and exploitation, trust, risks, every stock</summary>
+{detail_html}</details>
+<details><summary>Scenarios and the seed passage each represents</summary>
+<table><tr><th>scenario</th><th>seed passage it represents</th></tr>{srcs}</table></details>
+<details><summary>Provenance (model file and hash, solver, library versions)</summary><pre>{prov}</pre></details>
 </body></html>
 """

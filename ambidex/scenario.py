@@ -210,6 +210,10 @@ def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Sce
         params[p.py_name] = value
     t0 = scenario.horizon[0] if scenario.horizon[0] is not None else model.control["initial_time"]
     t1 = scenario.horizon[1] if scenario.horizon[1] is not None else model.control["final_time"]
+    if not t1 > t0:
+        raise ScenarioError(f"{label}: the horizon ends at {t1:g}, not after it starts at {t0:g}; "
+                            f"set [horizon] start and end with end > start (the model runs "
+                            f"{model.control['initial_time']:g} to {model.control['final_time']:g})")
     ivs = []
     for i, iv in enumerate(scenario.interventions):
         where = f"{label}: interventions[{i}]"

@@ -16,7 +16,7 @@ import xarray as xr
 
 from . import solvers
 from .backends.pysd_backend import PysdRunner
-from .errors import ScenarioError, SolverError, UnsupportedFunctionError
+from .errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
 from .interventions import breakpoints
 from .model import Model, load_model, normalise
 from .provenance import stamp
@@ -72,9 +72,7 @@ def choose_backend(model: Model, scenario: Scenario, method: str | None, backend
     if backend not in BACKENDS:
         raise ScenarioError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "pysd":
-        if method == "dopri5":
-            raise ScenarioError("method 'dopri5' runs on the compiled backend; use RK45 with backend='pysd'")
-        return "pysd"
+        return "pysd"  # dopri5 there is scipy's RK45, the same Dormand-Prince 5(4) pair
     ok_method = method is None or method in COMPILED_METHODS
     if backend == "compiled":
         if not ok_method:
@@ -108,8 +106,17 @@ def _run_compiled(model: Model, scenario: Scenario, method: str, rtol: float, at
     for name, arr in res.items():
         py = cm.py_names.get(name) if hasattr(cm, "py_names") else None
         py = py or model._index.get(normalise(name))
-        if py in model.variables and not model.variables[py].subscripts:
+        if py in model.variables and py not in cm.subscripted:
             out[py] = np.asarray(arr[0], dtype=float)
+    for py, (dims, coords, elems) in cm.subscripted.items():
+        if py not in model.variables:
+            continue
+        data = np.full((len(times), *[len(coords[d]) for d in dims]), np.nan)
+        for tup, name in elems:
+            data[(slice(None), *[coords[d].index(e) for d, e in zip(dims, tup)])] = res[name][0]
+        out[py] = xr.DataArray(data, dims=("time", *dims),
+                               coords={"time": times, **{d: coords[d] for d in dims}},
+                               attrs={"partial": len(elems) < data[0].size})
     if len(res.failed):
         check(model, scenario, method, times, out)  # names the variable when outputs show it
         raise SolverError(f"scenario '{scenario.name}': {'; '.join(res.failure_messages())}")
@@ -130,25 +137,58 @@ def run_one(model: Model, scenario: Scenario, method: str, rtol: float, atol: fl
         arrays = _run_compiled(model, scenario, method, rtol, atol, time_step, saveper, times)
         return times, check(model, scenario, method, times, arrays)
     runner = PysdRunner(model, scenario, time_step, saveper)
+    records: list = [None] * len(times)
     if method in solvers.FIXED:
-        states = solvers.fixed_step(runner.rhs, runner.y0, t0, t1, time_step, times, method)
+        def on_step(t, y, k, advance):
+            if k is not None:
+                records[k] = runner.outputs(float(t), y)
+            if advance:
+                runner.advance(t, y)
+
+        states = solvers.fixed_step(runner.rhs, runner.y0, t0, t1, time_step, times, method,
+                                    on_step=on_step)
     else:
+        if runner.discrete:
+            from .backends.pysd_backend import DISCRETE
+
+            kinds = sorted({DISCRETE[type(el).__name__] for el in runner.discrete})
+            raise ScenarioError(
+                f"scenario '{scenario.name}': model '{model.path.name}' uses {', '.join(kinds)}, "
+                f"which steps once per TIME STEP; method {method!r} is adaptive — use 'euler' "
+                "or 'rk4'")
         bps = breakpoints(scenario.interventions, t0, t1)
         if max_step is None and model.uses_time_functions:
             max_step = time_step  # STEP/PULSE/RAMP inside the model: never step over them
-        states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, method, rtol, atol,
+        # dopri5 off the compiled engine (interventions, another grid): scipy's RK45 is the same
+        # Dormand-Prince 5(4) pair, restarted at each intervention's change times
+        states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times,
+                                  "RK45" if method == "dopri5" else method, rtol, atol,
                                   max_step=max_step, breakpoints=bps)
     label = f"scenario '{scenario.name}'"
     if not np.all(np.isfinite(states)):
         k = int(np.argwhere(~np.isfinite(states))[0][0])
         raise SolverError(f"{label}: {method} produced a non-finite state at t={times[k]:g}")
-    values: dict[str, list] = {py: [] for py in runner.output_names}
-    for t, y in zip(times, states):
-        out = runner.outputs(float(t), y)
-        for py, v in out.items():
-            values[py].append(v)
-    arrays = {py: np.asarray(v, dtype=float) for py, v in values.items()}
+    for k, (t, y) in enumerate(zip(times, states)):
+        if records[k] is None and np.all(np.isfinite(y)):
+            records[k] = runner.outputs(float(t), y)
+    arrays = _stack(records, times)
     return times, check(model, scenario, method, times, arrays)
+
+
+def _stack(records: list, times: np.ndarray) -> dict:
+    """Per-time output dicts -> {py: array (T,)} or, for subscripted variables, an
+    ``xarray.DataArray`` with dims ("time", *subscript ranges)."""
+    first = next((r for r in records if r is not None), {})
+    arrays = {}
+    for py, v0 in first.items():
+        if isinstance(v0, xr.DataArray):
+            blank = xr.full_like(v0, np.nan)
+            arrays[py] = xr.concat([r[py] if r is not None and py in r else blank for r in records],
+                                   dim="time").assign_coords(time=times)
+        else:
+            arrays[py] = np.array([r[py] if r is not None and py in r else np.nan
+                                   for r in records], dtype=float)
+    return arrays
 
 
 def check(model: Model, scenario: Scenario, method: str, times: np.ndarray, arrays: dict) -> dict:
@@ -156,17 +196,23 @@ def check(model: Model, scenario: Scenario, method: str, times: np.ndarray, arra
     label = f"scenario '{scenario.name}'"
     first = None
     for py, arr in arrays.items():
-        bad = ~np.isfinite(arr)
+        bad = ~np.isfinite(np.asarray(getattr(arr, "values", arr), dtype=float).reshape(len(times), -1))
+        if getattr(arr, "attrs", {}).get("partial"):  # elements the model leaves undefined
+            bad = bad[:, ~bad.all(axis=0)]
+        bad = bad.any(axis=1)
         if bad.any():
             k = int(np.argmax(bad))
             if first is None or k < first[0]:
                 first = (k, py, arr[k])
     if first is not None:
         k, py, val = first
+        val = np.asarray(getattr(val, "values", val)).ravel()
+        val = val[~np.isfinite(val)][0]
         raise SolverError(f"{label}: variable '{model.variables[py].name}' is {val} at t={times[k]:g}")
     for stock in model.stocks:
         if stock.physical and stock.py_name in arrays:
-            arr = arrays[stock.py_name]
+            arr = np.asarray(getattr(arrays[stock.py_name], "values", arrays[stock.py_name]))
+            arr = arr.reshape(len(times), -1).min(axis=1)
             scale = max(1.0, float(np.max(np.abs(arr))))
             neg = arr < -1e-9 * scale
             if neg.any():
@@ -229,7 +275,17 @@ def assemble(model: Model, runs, solver_used, keep=None) -> xr.Dataset:
     dsets = []
     for sc, times, arrays in runs:
         names = keep if keep is not None else list(arrays)
-        data = {py: (("time",), arrays[py]) for py in names}
+        data = {}
+        for py in names:
+            if py not in arrays:
+                raise ModelError(f"variable '{model.variables[py].name}' of model "
+                                 f"'{model.path.name}' has no time series (a lookup or data "
+                                 "function called with an argument)")
+            arr = arrays[py]
+            if isinstance(arr, xr.DataArray):
+                data[py] = arr.transpose("time", ...).assign_coords(time=times)
+            else:
+                data[py] = (("time",), arr)
         dsets.append(xr.Dataset(data, coords={"time": times}).expand_dims(scenario=[sc.name]))
     ds = xr.concat(dsets, dim="scenario", join="outer") if len(dsets) > 1 else dsets[0]
     for py in ds.data_vars:

@@ -20,8 +20,15 @@ ADAPTIVE = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
 
 
 def fixed_step(rhs: Callable, y0: np.ndarray, t0: float, t1: float, dt: float,
-               save_times: np.ndarray, method: str = "euler") -> np.ndarray:
-    """States at ``save_times`` (shape (T, n)) by Euler or classic RK4 at step ``dt``."""
+               save_times: np.ndarray, method: str = "euler",
+               on_step: Callable | None = None) -> np.ndarray:
+    """States at ``save_times`` (shape (T, n)) by Euler or classic RK4 at step ``dt``.
+
+    ``on_step(t, y, k, advance)``, when given, is called once per step at the step's start
+    (after its derivatives, before the state moves) with ``k`` the index of the save time ``t``
+    is (or None), and once at the end with ``advance`` False: the place to record outputs and
+    to step discrete states (DELAY FIXED, SAMPLE IF TRUE).
+    """
     save_times = np.asarray(save_times, dtype=float)
     out = np.full((len(save_times), len(y0)), np.nan)
     prec = dt * 1e-5
@@ -37,19 +44,26 @@ def fixed_step(rhs: Callable, y0: np.ndarray, t0: float, t1: float, dt: float,
         return k
 
     while t + prec < t1:
+        k0 = k
         k = save(t, y, k)
         if method == "euler":
-            y = y + rhs(t, y) * dt
+            incr = rhs(t, y) * dt
         else:
             k1 = rhs(t, y)
             k2 = rhs(t + dt / 2, y + dt / 2 * k1)
             k3 = rhs(t + dt / 2, y + dt / 2 * k2)
             k4 = rhs(t + dt, y + dt * k3)
-            y = y + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            incr = dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        if on_step is not None:
+            on_step(t, y, k - 1 if k > k0 else None, True)
+        y = y + incr
         if not np.all(np.isfinite(y)):
             raise SolverError(f"{method} produced a non-finite state at t={t + dt:g}")
         t = t + dt
-    save(t, y, k)
+    k0 = k
+    k = save(t, y, k)
+    if on_step is not None and k > k0:
+        on_step(t, y, k - 1, False)
     return out
 
 

@@ -13,27 +13,39 @@ import pickle
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
-import platformdirs
-import pysd
-
 from .errors import ModelError
+from .paths import translations_dir
 
 SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".xml": "xmile", ".stmx": "xmile"}
 
 
 def cache_root() -> Path:
     """Directory holding every translated model (created on demand)."""
-    root = os.environ.get("AMBIDEX_CACHE") or platformdirs.user_cache_dir("ambidex")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return translations_dir()
 
 
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_file(path: str | Path) -> tuple[Path, str]:
+    """``(path, "vensim" | "xmile")``; :class:`ModelError` naming the file when it is missing,
+    not a file, or has a suffix PySD does not read."""
+    src = Path(path)
+    if src.is_dir():
+        raise ModelError(f"model file '{src}' is a folder; give a .mdl or .xmile file")
+    if not src.is_file():
+        raise ModelError(f"model file not found: '{src}'")
+    kind = SUFFIXES.get(src.suffix.lower())
+    if kind is None:
+        raise ModelError(
+            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
+        )
+    return src, kind
 
 
 _VENSIM_METHODS = {0: "euler", 1: "rk4", 3: "rk4"}  # 4th field of the settings line '15:'
@@ -64,36 +76,87 @@ def saved_method(path: str | Path) -> tuple[str | None, str]:
     return method, note if method else note + " (not Euler/RK4)"
 
 
+#: bumped whenever the pre-pass or the staging changes what PySD reads, so that translations
+#: and parses cached by an older ambidex are not reused
+TRANSLATOR_VERSION = "2"
+DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
+
+
+def cache_key(src: Path) -> str:
+    """Cache key of a model: its stem, a hash of its bytes, of the folder it sits in and of the
+    data files beside it that it names, the PySD version and :data:`TRANSLATOR_VERSION`."""
+    import pysd
+
+    h = hashlib.sha256(src.read_bytes())
+    h.update(str(src.resolve().parent).encode())
+    text = src.read_text(errors="replace")
+    for f in sorted(src.parent.iterdir()):
+        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and f.name in text:
+            h.update(f.name.encode() + f.read_bytes())
+    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}"
+
+
+_INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
+
+
+def prepass(text: str, kind: str) -> str:
+    """The model text as PySD's translator can read it.
+
+    Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
+    not) are removed from the equation part, keeping the ``{UTF-8}`` header.
+    """
+    if kind != "vensim":
+        return text
+    marker = text.find("\\\\\\---///")
+    head, tail = (text, "") if marker < 0 else (text[:marker], text[marker:])
+    utf8 = head.lstrip().startswith("{UTF-8}")
+    if utf8:
+        head = head.lstrip()[len("{UTF-8}"):]
+    head = _INLINE_COMMENT.sub(" ", head)
+    return ("{UTF-8}" if utf8 else "") + head + tail
+
+
+def _stage(src: Path, kind: str, folder: Path) -> Path:
+    """Write the pre-passed model into ``folder`` beside links to every other file and folder
+    next to the model (data files it reads by relative name); return the staged model path."""
+    for entry in src.parent.iterdir():
+        if entry.name != src.name and not entry.name.startswith("."):
+            try:
+                (folder / entry.name).symlink_to(entry.resolve())
+            except OSError:  # no symlinks here: copy small data files instead
+                if entry.is_file() and entry.stat().st_size < 50_000_000:
+                    shutil.copyfile(entry, folder / entry.name)
+    staged = folder / src.name
+    staged.write_text(prepass(src.read_text(errors="replace"), kind), encoding="utf-8")
+    return staged
+
+
 def translate(path: str | Path) -> Path:
     """Translate ``path`` (.mdl or .xmile) and return the generated Python file in the cache.
 
     Raises :class:`ModelError` naming the file when it is missing, has an unknown suffix, or PySD
     cannot translate it.
     """
-    src = Path(path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: '{src}'")
-    kind = SUFFIXES.get(src.suffix.lower())
-    if kind is None:
-        raise ModelError(
-            f"model file '{src}' has suffix '{src.suffix}'; allowed: {', '.join(sorted(SUFFIXES))}"
-        )
-    digest = file_sha256(src)
-    key = f"{src.stem}-{digest[:16]}-pysd{pysd.__version__}"
+    src, kind = model_file(path)
+    import pysd  # heavy: only when a model is translated
+
+    key = cache_key(src)
     target_dir = cache_root() / key
     target_py = target_dir / f"{src.stem}.py"
     if target_py.is_file():
         return target_py
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root()))
     try:
-        copy = tmp / src.name
-        shutil.copyfile(src, copy)
+        copy = _stage(src, kind, tmp)
         reader = pysd.read_vensim if kind == "vensim" else pysd.read_xmile
         try:
-            reader(str(copy))
+            with warnings.catch_warnings():  # a file without {UTF-8} header: PySD assumes UTF-8
+                warnings.filterwarnings("ignore", message="No encoding specified", category=UserWarning)
+                reader(str(copy))
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
+            msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
             raise ModelError(
-                f"PySD could not translate model file '{src}': {type(exc).__name__}: {exc}"
+                f"PySD could not translate model file '{src}': {type(exc).__name__}: {msg}"
             ) from exc
         if not (tmp / f"{src.stem}.py").is_file():
             raise ModelError(f"PySD produced no Python file for model '{src}'")
@@ -132,7 +195,8 @@ def abstract_model(path: str | Path):
     if kind is None:
         raise ModelError(f"model file '{src}' is not a Vensim .mdl or XMILE file (suffixes: "
                          f"{', '.join(sorted(SUFFIXES))})")
-    key = f"{src.stem}-{file_sha256(src)[:16]}-pysd{pysd.__version__}"
+
+    key = cache_key(src)
     blob = _ABSTRACT.get(key)
     if blob is None:
         folder = cache_root() / "abstract"
@@ -155,6 +219,19 @@ def abstract_model(path: str | Path):
 
 
 def _parse(src: Path, kind: str):
+    text = src.read_text(errors="replace")
+    if prepass(text, kind) != text:  # parse the pre-passed text, staged beside links to the data
+        folder = cache_root() / "staged" / cache_key(src)
+        staged = folder / src.name
+        if not staged.is_file():
+            tmp = Path(tempfile.mkdtemp(prefix=".stage-", dir=cache_root()))
+            _stage(src, kind, tmp)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                tmp.rename(folder)
+            except OSError:  # staged by another process meanwhile
+                shutil.rmtree(tmp, ignore_errors=True)
+        src = staged
     try:
         if kind == "vensim":
             from pysd.translators.vensim.vensim_file import VensimFile

@@ -10,7 +10,7 @@ import ambidex
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-CONFORMANCE = SHARED / "conformance" / "sdxorg-test-models"
+CONFORMANCE = ROOT / "tests" / "data" / "sdxorg-test-models"  # shipped (MIT), tests/data/README.md
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import pytest
 
 from ambidex.compiled import compile_model
 
-SUITE = Path(__file__).parents[2] / "shared" / "conformance" / "sdxorg-test-models"
+SUITE = Path(__file__).resolve().parent / "data" / "sdxorg-test-models"  # shipped (MIT), tests/data/README.md
 REL_TOL = 1e-5
 # Vensim's own TREND initialisation leaves an error of about 6e-5 in tests/trend (README).
 REL_TOL_BY_MODEL = {"trend": 1e-4}

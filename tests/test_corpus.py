@@ -27,28 +27,12 @@ REL_TOL = 1e-3
 XFAIL = {
     "test/array_broadcast/array_broadcast.xmile": "XMILE array syntax (SUM over [*]) unparsed by PySD",
     "test/arrays1/arrays.stmx": "Stella array syntax (dimension index expressions) unparsed by PySD",
-    "test/bobby/vdf/subscripts/subscripts.mdl": "subscripted variables missing from simulate output",
     "test/land_model/land_model.stmx": "Stella graphical function without points: PySD LookupsStructure",
     "test/lookup_arrayed/lookup_arrayed.xmile": "arrayed XMILE <gf>: PySD LookupsStructure error",
     "test/modules2/modules2.xmile": "Stella modules unsupported",
     "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
     "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
-    "test/sdeverywhere/models/allocate/allocate.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/arrays_cname/arrays_cname.mdl": "PySD parser: subscripted constant list",
-    "test/sdeverywhere/models/delay/delay.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/delayfixed/delayfixed.mdl": "DELAY FIXED broadcast error (PySD backend)",
-    "test/sdeverywhere/models/delayfixed2/delayfixed2.mdl": "DELAY FIXED gives NaN (PySD backend)",
-    "test/sdeverywhere/models/directconst/directconst.mdl": "data files beside the model not found",
-    "test/sdeverywhere/models/directlookups/directlookups.mdl": "data files beside the model not found",
-    "test/sdeverywhere/models/directsubs/directsubs.mdl": "data files beside the model not found",
-    "test/sdeverywhere/models/except/except.mdl": "PySD: EXCEPT with subranges fails to build",
-    "test/sdeverywhere/models/flatten/expected.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/interleaved/interleaved.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/lookup/lookup.mdl": "lookup variable evaluated without argument",
-    "test/sdeverywhere/models/mapping/mapping.mdl": "PySD: subscript mapping fails to build",
-    "test/sdeverywhere/models/smooth/smooth.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/subalias/subalias.mdl": "subscripted variables missing from simulate output",
-    "test/sdeverywhere/models/subscript/subscript.mdl": "subscripted variables missing from simulate output",
+    "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
     "test/sdeverywhere/models/vector_simple/vector_simple.mdl": "VECTOR ELM MAP not implemented",
     "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
     "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",
@@ -82,3 +66,39 @@ def test_published_model_matches_its_reference(model, reference):
     assert rep["errors"], "no series in common with the reference"
     assert not bad, "relative error above 1e-3: " + ", ".join(
         f"{k}={v:.2e}" for k, v in sorted(bad.items(), key=lambda kv: -kv[1])[:5])
+
+
+def test_a_model_finds_the_data_file_beside_it(tmp_path):
+    """GET DIRECT CONSTANTS reads a CSV next to the model (the translation cache used to hold a
+    lone copy of the model file, so the CSV was never found); inline {comments} are dropped."""
+    import numpy as np
+
+    import ambidex
+
+    (tmp_path / "c.csv").write_text("1.5,2.5\n")
+    (tmp_path / "m.mdl").write_text(
+        "{UTF-8}\nDimA: A1, A2 ~~|\nc[DimA] = GET DIRECT CONSTANTS('c.csv', ',', 'A1') ~ u ~|\n"
+        "y[DimA] = c[DimA] * 2 {twice the constant} ~ u ~|\n"
+        "INITIAL TIME = 0 ~ Year ~|\nFINAL TIME = 1 ~ Year ~|\nTIME STEP = 1 ~ Year ~|\n"
+        "SAVEPER = 1 ~ Year ~|\n")
+    ds = ambidex.simulate(tmp_path / "m.mdl", method="euler")
+    np.testing.assert_allclose(ds["y"].isel(scenario=0, time=0).values, [3.0, 5.0])
+
+
+def test_a_mapping_to_a_subrange_runs_compiled_when_pysd_cannot_build_it(tmp_path):
+    """``DimB: B1, B2 -> (DimA: SubA, A3)``: B1 stands for A1 and A2, B2 for A3 (Vensim's
+    mapping).  PySD's builder fails on it; the model loads on the compiled engine alone and the
+    PySD backend is refused with the reason."""
+    import numpy as np
+
+    import ambidex
+
+    (tmp_path / "m.mdl").write_text(
+        "{UTF-8}\nDimA: A1, A2, A3 ~~|\nSubA: A1, A2 ~~|\nDimB: B1, B2 -> (DimA: SubA, A3) ~~|\n"
+        "b[DimB] = 1, 2 ~~|\na[DimA] = b[DimB] * 10 ~~|\n"
+        "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    model = ambidex.load_model(tmp_path / "m.mdl")
+    ds = ambidex.simulate(model, method="euler")
+    np.testing.assert_allclose(ds["a"].isel(scenario=0, time=0).values, [10.0, 10.0, 20.0])
+    with pytest.raises(ambidex.ModelError, match="runs on backend='compiled' only"):
+        ambidex.simulate(model, method="euler", backend="pysd")

@@ -34,3 +34,8 @@ def test_mkdocs_builds_strict(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "site" / "index.html").is_file()
     assert "ambidex run" in (tmp_path / "site" / "reference" / "cli" / "index.html").read_text()
+    # the tutorials carry figures computed by the build (docs/hooks.py), not pasted images
+    for page in ("tutorials/facilitator", "tutorials/academic", "tutorials/analyst", "guides/own-model"):
+        html = (tmp_path / "site" / page / "index.html").read_text()
+        assert "plotly-graph-div" in html and "<!-- figure:" not in html and "<img" not in html, page
+    assert (tmp_path / "site" / "assets" / "js" / "plotly.min.js").stat().st_size > 1e6

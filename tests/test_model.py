@@ -60,11 +60,13 @@ def test_names_resolve_in_any_spelling_and_unknown_names_suggest(model):
 
 
 def test_translation_is_cached_outside_the_model_folder(model):
-    from ambidex.translate import cache_root
+    from ambidex.translate import TRANSLATOR_VERSION, cache_key, cache_root
 
     assert model.py_file.is_file()
     assert cache_root() in model.py_file.parents
-    assert model.sha256 in model.py_file.parent.name or model.sha256[:16] in model.py_file.parent.name
+    # keyed by the model's bytes (with its folder and named data files), PySD and our translator
+    assert model.py_file.parent.name == cache_key(model.path)
+    assert model.py_file.parent.name.endswith(f"-t{TRANSLATOR_VERSION}")
 
 
 def test_rhs_is_exposed_and_matches_the_flows(model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -9,8 +11,9 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex import sensitivity as sa
 from ambidex.errors import ScenarioError
+
+sa = importlib.import_module("ambidex.sensitivity")  # the subpackage; ambidex.sensitivity is the function
 
 ROOT = Path(__file__).resolve().parents[1]
 DUAL_SPEC = ROOT / "scenarios" / "sensitivity" / "dual_model_sobol.toml"
@@ -278,7 +281,10 @@ def test_dask_equals_single_process(model, client, tmp_path):
         assert np.array_equal(one[v].values, many[v].values, equal_nan=True), v
     import zarr
     g = zarr.open_group(str(tmp_path / "sensitivity_dual_model_sobol.zarr"), mode="r")
-    assert g["ROA mean 2017-2021"].shape == (one.sizes["sample"],)
+    assert g["ROA_mean_2017-2021"].shape == (one.sizes["sample"],)  # no spaces in folder names
+    assert "ROA mean 2017-2021" in g.attrs["labels"]
+    assert not list(tmp_path.glob(".*partial"))
+    assert json.loads(many.attrs["written"])["samples"].endswith("sensitivity_dual_model_sobol.zarr")
 
 
 class FailsOnChunk:
@@ -313,6 +319,10 @@ def test_dask_failed_chunk_is_reported_and_transient_failure_retried(client, tmp
     with pytest.raises(DistributedError) as exc:
         evaluate_dask(FailsOnChunk(17, 18), X, cluster=client, chunk_size=8, retries=1)
     assert "chunk 2 (samples 16-23)" in str(exc.value) and "boom" in str(exc.value)
+    store = tmp_path / "out" / "samples.zarr"
+    with pytest.raises(DistributedError):
+        evaluate_dask(FailsOnChunk(17, 18), X, cluster=client, chunk_size=8, retries=0, store=store)
+    assert not store.exists() and not list(store.parent.iterdir())  # no partial store left
     Y = evaluate_dask(FailsOnce(tmp_path), X, cluster=client, chunk_size=8, retries=2)
     assert np.array_equal(Y["y"], ishigami(X))
     assert len(list(tmp_path.glob("seen-*"))) == 4

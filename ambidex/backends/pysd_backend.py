@@ -3,6 +3,11 @@
 PySD integrates with Euler only.  Here its stateful objects are driven from outside: set the
 time, set the stocks' states, clear the step caches, call ``ddt()``.  Fixed-step Euler on this
 right-hand side reproduces ``model.run()`` exactly; any scipy solver can integrate it too.
+
+DELAY FIXED and SAMPLE IF TRUE are not differential states: PySD advances them once per time
+step.  They are kept out of the state vector and stepped by :meth:`PysdRunner.advance` (fixed-step
+methods only).  PySD keeps unsubscripted states as floats or 0-d numpy arrays and subscripted ones
+as xarray DataArrays; both are handled.
 """
 
 from __future__ import annotations
@@ -10,10 +15,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import xarray as xr
 
 from ..interventions import schedule
 from ..model import Model
 from ..scenario import Scenario
+
+DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
 
 class PysdRunner:
@@ -45,15 +53,15 @@ class PysdRunner:
                 False, progress=False,
             )
         self.t0 = float(pm.time())
-        self.elements = list(pm._dynamicstateful_elements)
-        state = pm.state
+        every = list(pm._dynamicstateful_elements)
+        self.discrete = [el for el in every if type(el).__name__ in DISCRETE]
+        self.elements = [el for el in every if type(el).__name__ not in DISCRETE]
+        state = [el.state for el in self.elements]
         self.shapes = [np.shape(getattr(s, "values", s)) for s in state]
         self.sizes = [int(np.prod(s)) if s else 1 for s in self.shapes]
         self._templates = list(state)
         self.y0 = self._flatten(state)
-        self.output_names = [
-            py for py, v in model.variables.items() if not v.subscripts
-        ]
+        self.output_names = list(model.variables)
 
     def state_slice(self, stock_py_name: str) -> slice:
         """Where the stock ``stock_py_name`` sits in the state vector."""
@@ -75,8 +83,10 @@ class PysdRunner:
         for el, tmpl, shape, size in zip(self.elements, self._templates, self.shapes, self.sizes):
             chunk = y[i:i + size]
             i += size
-            if shape:
+            if isinstance(tmpl, xr.DataArray):
                 new = tmpl.copy(data=chunk.reshape(shape))
+            elif shape:
+                new = chunk.reshape(shape).copy()
             else:
                 new = float(chunk[0])
             el.update(new)
@@ -85,13 +95,31 @@ class PysdRunner:
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """d(state)/dt at time ``t`` (model time unit) and state ``y``."""
         self._set(t, y)
-        return self._flatten(self.pm.ddt())
+        return self._flatten([el.ddt() for el in self.elements])
 
-    def outputs(self, t: float, y: np.ndarray) -> dict[str, float]:
-        """Every scalar model variable at time ``t`` and state ``y``."""
+    def advance(self, t: float, y: np.ndarray) -> None:
+        """Step DELAY FIXED / SAMPLE IF TRUE from time ``t`` to the next TIME STEP (their inputs
+        evaluated at ``t``, ``y``, as PySD's own Euler loop does)."""
+        if self.discrete:
+            self._set(t, y)
+            for el in self.discrete:
+                el.update(None)
+            self.pm.clean_caches()
+
+    def outputs(self, t: float, y: np.ndarray) -> dict:
+        """Every model variable at time ``t`` and state ``y``: a float, or an
+        ``xarray.DataArray`` (dims named after the subscript ranges) for subscripted ones."""
         self._set(t, y)
         comps = self.pm.components
         out = {}
-        for py in self.output_names:
-            out[py] = float(getattr(comps, py)())
+        for py in list(self.output_names):
+            try:
+                v = getattr(comps, py)()
+            except TypeError:  # a lookup or data function that takes an argument: no series
+                self.output_names.remove(py)
+                continue
+            if isinstance(v, xr.DataArray) and v.dims:
+                out[py] = v.astype(float)
+            else:
+                out[py] = float(np.asarray(getattr(v, "values", v)))
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ import pandas as pd
 
 from . import diagnostics as dg
 from . import estimators as est
+from . import holdout as ho
+from . import profiles as pl
 from .errors import CalibrationError, CalibrationWarning
 from .objective import Problem
 
@@ -43,10 +46,12 @@ class CalibrationResult:
     bands: dict
     band_quantiles: tuple
     draws: np.ndarray | None
-    profile: tuple | None
+    profile: list | None
     warnings: list[str]
     wall_time: float
     info: dict = field(default_factory=dict)
+    hold_out: dict | None = None
+    lifted: object = None
     _dataset: object = field(default=None, repr=False)
 
     @property
@@ -82,6 +87,26 @@ class CalibrationResult:
         return not any("not identified" in w or "not separately" in w for w in self.warnings)
 
     @property
+    def n_data(self) -> int:
+        """Informative data points: every target element, except parameter targets on
+        parameters that are not free (they are constants of the fit)."""
+        p = self.problem
+        free = {f.py for f in p.free}
+        return int(sum(t.n for t in p.targets if t.kind != "parameter" or t.py in free))
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom: informative data points minus free parameters."""
+        return self.n_data - self.problem.k
+
+    def profile_frame(self) -> pd.DataFrame:
+        """One row per parameter: its profile-likelihood 95 % interval and status."""
+        rows = [{"parameter": q.parameter, "estimate": self.estimates[q.parameter],
+                 "profile_lower95": q.lower, "profile_upper95": q.upper, "status": q.status}
+                for q in (self.profile or [])]
+        return pd.DataFrame(rows).set_index("parameter") if rows else pd.DataFrame()
+
+    @property
     def dataset(self):
         if self._dataset is None:
             from .outputs import to_dataset
@@ -113,13 +138,18 @@ class CalibrationResult:
         return scenario_tomls(self)
 
     def write(self, out_dir: str | Path = "results", report: bool = True) -> dict[str, Path]:
-        """Write ``calibration_<targets>.nc``, ``.html`` and one ``<scenario>_calibrated.toml``
-        per scenario into ``out_dir`` (each atomically); return the paths."""
+        """Write ``calibration_<targets>.nc``, ``.html``, the evidence ledger
+        ``ledger_<targets>.csv`` and one ``<scenario>_calibrated.toml`` per scenario into
+        ``out_dir`` (each atomically); return the paths."""
         from ..results import write_netcdf, write_text
 
         out_dir = Path(out_dir)
         stem = f"calibration_{self.problem.targets.name}"
         paths = {"netcdf": write_netcdf(self.dataset, out_dir / f"{stem}.nc")}
+        from .ledger import ledger, to_csv
+
+        paths["ledger"] = out_dir / f"ledger_{self.problem.targets.name}.csv"
+        to_csv(ledger(self.problem.model, result=self), paths["ledger"])
         if report:
             paths["report"] = write_text(self.report_html(), out_dir / f"{stem}.html")
         for name, text in self.scenario_tomls().items():
@@ -128,8 +158,9 @@ class CalibrationResult:
 
     def summary(self) -> str:
         lines = [f"calibration against {self.problem.targets.name} by {self.method}: "
-                 f"chi² {self.cost:.4g} ({self.message}); {self.problem.n_evals} runs, "
-                 f"{self.wall_time:.1f} s"]
+                 f"chi² {self.cost:.4g} with {self.dof} degrees of freedom ({self.n_data} data, "
+                 f"{self.problem.k} free parameters; {self.message}); {self.problem.n_evals} "
+                 f"runs, {self.wall_time:.1f} s"]
         for n in self.parameters:
             lo, hi = self.intervals[n]
             lines.append(f"  {n} = {self.estimates[n]:.6g} +- {self.std_errors[n]:.3g} "
@@ -137,6 +168,12 @@ class CalibrationResult:
         for k, r in self.targets_table.iterrows():
             lines.append(f"  target {k}: data {r['data']} fitted {r['fitted']:.4g} {r['units']} "
                          f"(normalised residual {r['normalised_residual']:+.3g})")
+        for q in self.profile or []:
+            iv = f"[{'-inf' if q.lower is None else f'{q.lower:.4g}'}, " \
+                 f"{'+inf' if q.upper is None else f'{q.upper:.4g}'}]"
+            lines.append(f"  profile {q.parameter}: 95 % interval {iv} ({q.status})")
+        if self.hold_out:
+            lines.append("  " + ho.describe(self.hold_out))
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -156,10 +193,11 @@ def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
 
 
 def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
-              seed: int = 0, *, n_starts: int = 4, n_candidates: int | None = None,
-              spread: float = 3.0, popsize: int = 15, maxiter: int = 60,
-              n_walkers: int | None = None, n_steps: int = 1000, burn: int | None = None,
-              thin: int = 1, n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
+              seed: int = 0, *, hold_out: str | None = None, n_starts: int = 4,
+              n_candidates: int | None = None, spread: float = 3.0, popsize: int = 15,
+              maxiter: int = 60, n_walkers: int | None = None, n_steps: int | None = None,
+              burn: int | None = None, thin: int | None = None, max_steps: int = 20000,
+              n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
               solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
               progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
@@ -171,22 +209,24 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     multi-start from the ``n_starts`` best of ``n_candidates`` points evaluated together),
     ``"differential_evolution"`` (global, whole population per batched run, polished by least
     squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
-    ``n_walkers``, ``n_steps``, ``burn``, ``thin``).  Reproducible for a given ``seed``.
+    by default run until the chain is 50 integrated autocorrelation times long or ``max_steps``
+    is reached, which is reported as not converged; a fixed ``n_steps``, ``burn``, ``thin``
+    otherwise).  ``hold_out``: the key of one target to leave out of the fit and predict
+    (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
+    likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
+    identifiability warnings.  Reproducible for a given ``seed``.
     ``cluster``: ``"local"``, a Dask scheduler address or a ``distributed.Client``: batches of
     at least 64 runs (DE populations, MCMC walkers, multi-start candidates) run as Dask tasks
     (:func:`ambidex.ensemble`), with identical results.
     """
     if cluster is not None and not hasattr(cluster, "submit"):
+        args = dict(locals())  # the call's arguments, before any other local exists
         from ..sensitivity.distributed import client_for
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
-            return calibrate(model, targets, free, method, bounds, seed, n_starts=n_starts,
-                             n_candidates=n_candidates, spread=spread, popsize=popsize,
-                             maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps,
-                             burn=burn, thin=thin, n_bands=n_bands,
-                             band_quantiles=band_quantiles, solver=solver, rtol=rtol,
-                             atol=atol, progress=progress, profile=profile, cluster=client)
+            return calibrate(**{**args, "cluster": client})
     from ..model import Model, load_model
+    from .targets import TargetSet, load_targets
 
     t_start = time.perf_counter()
     if method not in est.METHODS:
@@ -196,8 +236,13 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     model = model if isinstance(model, Model) else load_model(model)
     if isinstance(free, str):
         free = [f.strip() for f in free.split(",") if f.strip()]
-    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol, atol=atol,
-                      cluster=cluster)
+    held = None
+    targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
+    if hold_out is not None:
+        targets, held = ho.split(targets, str(hold_out))
+    model, pre, lifted = _lift_history(model, targets)
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
+                      atol=atol, scenarios=pre, cluster=cluster)
     info: dict = {}
     if method == "least_squares":
         fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,
@@ -212,10 +257,11 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         J = problem.jacobian(ls.x)
         cov0, _ = dg.covariance(problem, J, ls.cost)
         fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                       thin=thin, seed=seed, progress=progress)
+                       thin=thin, seed=seed, progress=progress, max_steps=max_steps)
         info.update({k: v for k, v in fit.extra.items() if k != "chain"})
         info["acceptance_fraction"] = fit.acceptance
         info["least_squares_cost"] = ls.cost
+        info["least_squares_x"] = ls.x
     x = fit.x
     names = problem.names
     J = problem.jacobian(x)
@@ -231,14 +277,17 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         corr = dg.correlation(cov)
         x_rep = np.array([ests[n] for n in names])
         tau = fit.autocorr
-        n_eff = S.shape[0] / np.nanmax(tau) if tau is not None and np.isfinite(tau).any() else np.nan
-        info["max_autocorr_time"] = float(np.nanmax(tau)) if tau is not None and np.isfinite(tau).any() else float("nan")
+        finite = tau is not None and np.isfinite(tau).any()
+        info["max_autocorr_time"] = float(np.nanmax(tau)) if finite else float("nan")
+        info["autocorr_times"] = ", ".join(f"{n}: {t:.1f}" for n, t in zip(names, tau)) \
+            if finite else ""
         if fit.acceptance is not None and not (0.1 <= fit.acceptance <= 0.9):
             msgs.append(f"MCMC acceptance fraction {fit.acceptance:.2f} is outside [0.1, 0.9]; "
                         "the chain may not have mixed")
-        if np.isfinite(n_eff) and fit.extra.get("n_steps", 0) < 10 * np.nanmax(tau):
-            msgs.append(f"MCMC chain ({fit.extra['n_steps']} steps) is shorter than 10 "
-                        f"autocorrelation times ({np.nanmax(tau):.0f}); run more steps")
+        if not fit.extra.get("converged"):
+            msgs.append(f"MCMC did not converge: {fit.message.split('; ', 1)[-1]}; the posterior "
+                        "summaries are not reliable — run more steps (max_steps) or fix "
+                        "unidentified parameters")
     else:
         sd = np.sqrt(np.clip(np.diag(cov), 0, None))
         ests = {n: float(x[j]) for j, n in enumerate(names)}
@@ -271,8 +320,14 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
     prof = None
     if profile:
-        prof = dg.profiles(problem, x)
-        msgs = dg.identifiability(problem, x, corr, prof[1], fit.cost) + msgs
+        x_opt = info.get("least_squares_x", x)
+        c_opt = info.get("least_squares_cost", fit.cost)
+        se_ls = np.sqrt(np.clip(np.diag(dg.covariance(problem, problem.jacobian(x_opt), c_opt)[0]),
+                                0, None)) if fit.samples is not None else \
+            np.array([ses[n] for n in names])
+        prof = pl.profiles(problem, np.asarray(x_opt, float), float(c_opt), se_ls)
+        msgs = [m for q, f in zip(prof, problem.free) if (m := q.message(f.units))] + msgs
+    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
     if singular and not any("not identified" in m for m in msgs):
         msgs.append("the Jacobian at the optimum is singular: some combination of "
                     f"{', '.join(names)} is not identified by the targets")
@@ -281,10 +336,50 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         if min(x[j] - problem.lower[j], problem.upper[j] - x[j]) <= 1e-6 * span:
             msgs.append(f"parameter '{n}' ended at a bound ({x[j]:.6g}); its interval is not "
                         "reliable — widen the bounds if the data allow")
+    hold = None
+    if held is not None:
+        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
+                       atol=atol, scenarios=problem.scenarios)
+        hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
+        problem.n_evals += pred.n_evals
+        if not math.isfinite(hold["z"]):
+            msgs.append(f"held-out target '{hold['target']}' has no finite prediction interval: "
+                        "without it the free parameters are not identified")
+        elif not hold["consistent"]:
+            msgs.append(f"held-out target '{hold['target']}' is not predicted by the others: "
+                        f"datum {hold['datum']:.4g} vs prediction {hold['prediction']:.4g} "
+                        f"(z = {hold['z']:+.2f})")
+    info.pop("least_squares_x", None)
     for m in msgs:
         warnings.warn(m, CalibrationWarning, stacklevel=2)
     return CalibrationResult(
         problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
         intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
         trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
-        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info)
+        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
+        lifted=lifted)
+
+
+def _lift_history(model, targets):
+    """(model, pre-validated scenarios, Lifted or None): a single targets scenario with step
+    interventions runs on a derived model with the steps as constants (:mod:`.lift`)."""
+    from ..errors import ScenarioError
+    from ..scenario import load_scenario, validate
+    from .lift import lift
+
+    if len(targets.scenarios) != 1:
+        return model, None, None
+    name = targets.scenarios[0]
+    try:
+        path = targets.path.parent / name if targets.path and (
+            targets.path.parent / name).is_file() else name
+        sc = validate(load_scenario(path), model)
+    except ScenarioError:
+        return model, None, None  # bind() reports it with the file and key
+    if not sc.interventions:
+        return model, None, None
+    lifted = lift(model, sc)
+    if lifted is None:
+        return model, None, None
+    sc = validate(lifted.scenario, lifted.model, extra=targets.fixed_values())
+    return lifted.model, {name: sc}, lifted

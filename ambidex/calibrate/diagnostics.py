@@ -11,7 +11,7 @@ import pandas as pd
 from .objective import Problem
 
 Z95 = 1.959963984540054
-FLAT_CHI2 = 0.05       # a +-25 % change moving chi² less than this: flat profile
+FLAT_CHI2 = 0.05       # a change moving chi² less than this along a given grid: flat
 HIGH_CORR = 0.95
 
 
@@ -103,33 +103,19 @@ def correlation(cov: np.ndarray) -> np.ndarray:
     return np.clip(c, -1, 1)
 
 
-def profiles(problem: Problem, x: np.ndarray, n: int = 9, frac: float = 0.25):
-    """chi² along each parameter (others fixed at ``x``) over +-``frac`` of its value (or of its
-    bounds' span if 0), clipped to bounds: (grid (k, n), chi² (k, n)) from one batch of runs."""
-    k = problem.k
-    grids = np.empty((k, n))
-    P = np.repeat(x[None, :], k * n, axis=0)
-    for j in range(k):
-        span = problem.upper[j] - problem.lower[j]
-        half = frac * (abs(x[j]) if abs(x[j]) > 1e-3 * span else span)
-        g = np.linspace(max(problem.lower[j], x[j] - half), min(problem.upper[j], x[j] + half), n)
-        grids[j] = g
-        P[j * n:(j + 1) * n, j] = g
-    c = problem.cost(P).reshape(k, n)
-    return grids, c
-
-
-def identifiability(problem: Problem, x: np.ndarray, corr: np.ndarray, chi2_profile: np.ndarray,
-                    cost: float) -> list[str]:
-    """Messages naming each parameter the targets cannot identify."""
+def identifiability(problem: Problem, x: np.ndarray, corr: np.ndarray,
+                    chi2_profile: np.ndarray | None, cost: float) -> list[str]:
+    """Messages naming parameters the targets cannot identify: pairs with |correlation| > 0.95
+    and, when ``chi2_profile`` (k, n) is given, parameters whose chi² hardly moves along it
+    (profile likelihoods, :mod:`.profiles`, are the stronger test)."""
     msgs = []
-    for j, f in enumerate(problem.free):
+    for j, f in enumerate(problem.free if chi2_profile is not None else []):
         rise = float(np.nanmax(chi2_profile[j]) - cost) if np.isfinite(chi2_profile[j]).any() else 0.0
         if not np.isfinite(chi2_profile[j]).all():
             rise = np.inf
         if rise < FLAT_CHI2:
             msgs.append(f"parameter '{f.name}' is not identified by the targets: its profile is "
-                        f"flat (a +-25 % change raises chi² by only {rise:.3g})")
+                        f"flat (chi² rises by only {rise:.3g} over the grid)")
     k = problem.k
     for i in range(k):
         for j in range(i + 1, k):

@@ -6,6 +6,7 @@ parameter sets at once (starts, DE populations, MCMC walkers, Jacobian columns).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,14 +160,28 @@ def log_prior(problem: Problem, X: np.ndarray) -> np.ndarray:
     return lp
 
 
+TAU_MULTIPLE = 50   # run until the chain is this many integrated autocorrelation times long
+
+
 def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
-         n_walkers: int | None = None, n_steps: int = 1000, burn: int | None = None,
-         thin: int = 1, seed: int = 0, progress: bool = False) -> Fit:
+         n_walkers: int | None = None, n_steps: int | None = None, burn: int | None = None,
+         thin: int | None = None, seed: int = 0, progress: bool = False,
+         max_steps: int = 20000, check_every: int = 250,
+         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-6) -> Fit:
     """emcee ensemble sampler (``vectorize=True``: all walkers in one ensemble call).
 
     Log posterior = log prior - chi²/2, chi² the sum of squared normalised residuals.  Walkers
     start in a small ball around ``x_start`` (the least-squares optimum), shaped by ``cov``
     when given.
+
+    Length: with ``n_steps=None`` the chain runs in blocks of ``check_every`` steps until it is
+    at least ``tau_multiple`` (50) integrated autocorrelation times long (emcee's estimate,
+    Goodman & Weare 2010; Sokal's window) and that estimate moved by < 5 % over the last block,
+    or ``max_steps`` is reached.  Burn-in then defaults to 2 τ and thinning to τ/2 (emcee's
+    guidance).  With a fixed ``n_steps`` burn defaults to half the chain.  Either way
+    ``extra['converged']`` says whether the chain reached 50 τ, and ``extra['tau_multiple']``
+    how many τ long it is.  The walkers' runs use ``rtol``/``atol`` no tighter than ``rtol``
+    (default 1e-6: the sampler needs no finite differences; chi² changes by ~1e-6 relative).
     """
     try:
         import emcee
@@ -177,8 +192,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     if n_walkers < 2 * k:
         raise CalibrationError(f"mcmc: n_walkers ({n_walkers}) must be at least twice the number "
                                f"of free parameters ({k})")
-    burn = n_steps // 2 if burn is None else int(burn)
-    if not (0 <= burn < n_steps):
+    if n_steps is not None and burn is not None and not (0 <= int(burn) < int(n_steps)):
         raise CalibrationError(f"mcmc: burn ({burn}) must be in [0, n_steps={n_steps})")
     rng = np.random.default_rng(seed)
 
@@ -206,24 +220,70 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     sampler.random_state = np.random.RandomState(seed).get_state()
     import logging
 
-    sampler.run_mcmc(p0, n_steps, progress=progress, progress_kwargs={"leave": False})
     emcee_log = logging.getLogger("emcee")
     level = emcee_log.level
     emcee_log.setLevel(logging.ERROR)  # our own warning reports a short chain
-    chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
-    lps = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
+
+    def tau_now(discard=0):
+        try:
+            return np.asarray(sampler.get_autocorr_time(discard=discard, tol=0), float)
+        except Exception:
+            return np.full(k, np.nan)
+
+    tols = (problem.rtol, problem.atol)
+    if rtol is not None:
+        problem.rtol, problem.atol = max(problem.rtol, rtol), max(problem.atol, rtol)
     try:
-        tau = sampler.get_autocorr_time(discard=burn, quiet=True)
-    except Exception:
-        tau = np.full(k, np.nan)
+        if n_steps is None:
+            state, old = p0, None
+            bar = _bar(progress, max_steps, "mcmc")
+            while sampler.iteration < max_steps:
+                block = min(check_every, max_steps - sampler.iteration)
+                state = sampler.run_mcmc(state, block, progress=False)
+                if bar is not None:
+                    bar.update(block)
+                tau = tau_now()
+                tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
+                if (sampler.iteration >= tau_multiple * tm and old is not None
+                        and np.all(np.abs(old - tau) < 0.05 * tau)):
+                    break
+                old = tau
+            if bar is not None:
+                bar.close()
+            n_steps = sampler.iteration
+            tau = tau_now()
+            tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
+            if burn is None:
+                burn = int(math.ceil(2 * tmax)) if math.isfinite(tmax) else n_steps // 2
+            if thin is None:
+                tmin = float(np.nanmin(tau)) if np.isfinite(tau).any() else 2.0
+                thin = max(1, int(0.5 * tmin))
+            burn = min(int(burn), n_steps - 1)
+        else:
+            n_steps = int(n_steps)
+            burn = n_steps // 2 if burn is None else int(burn)
+            thin = 1 if thin is None else int(thin)
+            sampler.run_mcmc(p0, n_steps, progress=progress, progress_kwargs={"leave": False})
+            tau = tau_now()
+            tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
+        chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
+        lps = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
     finally:
         emcee_log.setLevel(level)
+        problem.rtol, problem.atol = tols
+    converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
     i = int(np.argmax(lps))
     xb = chain[i]
     cost = float(problem.cost(xb[None, :])[0])
-    return Fit(x=xb, cost=cost, success=True,
-               message=f"emcee: {n_walkers} walkers x {n_steps} steps, burn {burn}, thin {thin}",
+    verdict = ("converged" if converged else "NOT converged") + (
+        f": {n_steps} steps = {n_steps / tmax:.0f} autocorrelation times (τ max {tmax:.1f}; "
+        f"rule: >= {tau_multiple:g} τ)" if math.isfinite(tmax) else ": τ not estimable")
+    return Fit(x=xb, cost=cost, success=converged,
+               message=f"emcee: {n_walkers} walkers x {n_steps} steps, burn {burn}, thin {thin}; "
+                       + verdict,
                nfev=problem.n_evals, samples=chain, log_prob=lps,
                acceptance=float(np.mean(sampler.acceptance_fraction)), autocorr=np.asarray(tau),
-               extra={"n_walkers": n_walkers, "n_steps": n_steps, "burn": burn, "thin": thin,
-                      "chain": sampler.get_chain()})
+               extra={"n_walkers": n_walkers, "n_steps": int(n_steps), "burn": int(burn),
+                      "thin": int(thin), "converged": int(converged),
+                      "tau_multiple": float(n_steps / tmax) if math.isfinite(tmax) else float("nan"),
+                      "tau_rule": float(tau_multiple), "chain": sampler.get_chain()})

@@ -75,13 +75,13 @@ class Problem:
 
     def __init__(self, model, targets: TargetSet | str, free=None, bounds=None,
                  method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-                 cluster=None):
+                 scenarios: dict | None = None, cluster=None):
         #: a ``distributed.Client`` (or address) for batches of >= CLUSTER_MIN_RUNS runs
         self.cluster = cluster
         if not isinstance(targets, TargetSet):
             targets = load_targets(targets)
         self.model = model
-        self.scenarios: dict = {}
+        self.scenarios: dict = dict(scenarios or {})  # name -> validated Scenario (else loaded)
         self.targets = bind(targets, model, self.scenarios) if not targets.bound else targets
         self.method, self.rtol, self.atol = method, rtol, atol
         free = list(free) if free is not None else list(self.targets.free)
@@ -202,6 +202,20 @@ class Problem:
             if name not in self.vars:
                 continue
             want = (variables or {}).get(name, self.vars[name])
+            if sc.interventions:  # the compiled engine cannot run them: PySD, run by run
+                from .runs import run_each
+
+                out[name] = run_each(self.model, X, self.free, sc, want, self.times,
+                                     self.rtol, self.atol)
+                continue
+            c = self.model.control
+            if sc.horizon == (c["initial_time"], c["final_time"]) and \
+                    sc.solver.get("time_step", c["time_step"]) == c["time_step"]:
+                from .runs import run_batch  # the engine directly: no Dataset per call
+
+                out[name] = run_batch(self.model, X, self.free, sc, want, self.times,
+                                      self.method, self.rtol, self.atol)
+                continue
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,

@@ -68,10 +68,18 @@ def to_dataset(result) -> xr.Dataset:
     if result.samples is not None:
         ds["posterior"] = (("sample", "parameter"), result.samples)
         ds["log_prob"] = (("sample",), result.log_prob)
-    if result.profile is not None:
-        g, c = result.profile
-        ds["profile_value"] = (("parameter", "profile_point"), g)
+    if result.profile:
+        n = max(q.values.size for q in result.profile)
+        g = np.full((len(names), n), np.nan)
+        c = np.full((len(names), n), np.nan)
+        for j, q in enumerate(result.profile):
+            g[j, :q.values.size], c[j, :q.values.size] = q.values, q.chi2
+        ds["profile_value"] = (("parameter", "profile_point"), g,
+                               {"long_name": "profile grid (natural units), others re-fitted"})
         ds["profile_chi2"] = (("parameter", "profile_point"), c)
+        ds["profile_lower95"] = par([np.nan if q.lower is None else q.lower for q in result.profile])
+        ds["profile_upper95"] = par([np.nan if q.upper is None else q.upper for q in result.profile])
+        ds = ds.assign_coords(profile_status=("parameter", [q.status for q in result.profile]))
     ds["time"].attrs = {"units": p.model.time_units, "long_name": "time"}
     ds.attrs = stamp(p.model, method=result.method, cost=float(result.cost),
                      success=int(bool(result.success)), message=str(result.message),
@@ -80,6 +88,9 @@ def to_dataset(result) -> xr.Dataset:
                      free_parameters=json.dumps(names), warnings=json.dumps(result.warnings),
                      solver=json.dumps({"method": p.method, "rtol": p.rtol, "atol": p.atol}),
                      runs=int(p.n_evals), wall_time_s=float(result.wall_time),
+                     degrees_of_freedom=int(result.dof),
+                     **{f"hold_out_{k}": v for k, v in (result.hold_out or {}).items()
+                        if isinstance(v, (int, float, str)) and not isinstance(v, bool)},
                      **{k: v for k, v in result.info.items()
                         if isinstance(v, (int, float, str))})
     return ds
@@ -155,6 +166,41 @@ def _target_figure(result, t, values_band):
     return fig
 
 
+def _hold_out_html(result) -> str:
+    h = result.hold_out
+    if not h:
+        return ""
+    from .holdout import describe
+
+    row = {k: h[k] for k in ("target", "what", "datum", "se", "prediction", "lower95", "upper95",
+                             "prediction_lower95", "prediction_upper95", "z", "units", "method")}
+    return (f"<h2>Held-out target</h2><p>{html.escape(describe(h))}</p>"
+            + _table([row], list(row)))
+
+
+def _profile_html(result) -> str:
+    if not result.profile:
+        return ""
+    rows = [{"parameter": q.parameter, "estimate": result.estimates[q.parameter],
+             "profile 95 % interval": f"[{'-∞' if q.lower is None else f'{q.lower:.4g}'}, "
+                                      f"{'+∞' if q.upper is None else f'{q.upper:.4g}'}]",
+             "status": q.status} for q in result.profile]
+    return ("<h2>Profile likelihoods</h2><p>χ² minimised over the other free parameters at each "
+            "point; the interval is where Δχ² stays below 3.84 (95 %, one parameter).</p>"
+            + _table(rows, list(rows[0])))
+
+
+def _ledger_html(result) -> str:
+    from .ledger import ledger, shares
+
+    df = ledger(result.problem.model, result=result)
+    sh = shares(df)
+    head = "; ".join(f"{k}: {v['count']} ({v['share']:.0%})" for k, v in sh.items())
+    rows = df.reset_index().to_dict("records")
+    return (f"<h2>Evidence ledger</h2><p>Parameters by status — {html.escape(head)}.</p>"
+            + _table(rows, list(rows[0])))
+
+
 def report_html(result, title: str | None = None) -> str:
     """A self-contained plotly HTML report: estimates, targets, data vs model with bands,
     residuals, posterior pairs, profiles and warnings."""
@@ -190,14 +236,15 @@ def report_html(result, title: str | None = None) -> str:
             "draws from the Gaussian approximation at the optimum"
         sp.update_layout(title=f"Parameter pairs ({kind})", height=200 + 160 * p.k)
         figs.append(sp)
-    if result.profile is not None:
-        g, c = result.profile
-        pf = go.Figure()
-        for j, n in enumerate(p.names):
-            pf.add_trace(go.Scatter(x=(g[j] - g[j].mean()) / (abs(g[j].mean()) or 1) * 100,
-                                    y=c[j] - result.cost, name=n))
-        pf.update_layout(title="Profiles: chi² rise vs % change of each parameter", height=340,
-                         xaxis_title="% change", yaxis_title="Δ chi²")
+    for q, f in zip(result.profile or [], p.free):
+        pf = go.Figure(go.Scatter(x=q.values, y=q.chi2 - q.chi2_min, mode="markers+lines",
+                                  name="profile (others re-fitted)"))
+        pf.add_hline(y=q.threshold, line_dash="dash", line_color="#d62728",
+                     annotation_text=f"Δχ² = {q.threshold:.2f} (95 %)")
+        pf.add_vline(x=result.estimates[q.parameter], line_dash="dot")
+        mark = "" if q.identified else f" — {q.status.upper()}"
+        pf.update_layout(title=f"Profile likelihood of {q.parameter}{mark}", height=320,
+                         xaxis_title=f"{q.parameter} ({f.units})", yaxis_title="Δ chi²")
         figs.append(pf)
     est_rows = [{"parameter": n, "estimate": result.estimates[n], "std error": result.std_errors[n],
                  "95 % interval": f"[{result.intervals[n][0]:.4g}, {result.intervals[n][1]:.4g}]",
@@ -213,12 +260,16 @@ def report_html(result, title: str | None = None) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p>Targets: {html.escape(str(p.targets.path or p.targets.name))} "
              f"({html.escape(p.targets.source)}). Method {result.method}; chi² = "
-             f"{result.cost:.4g}; {html.escape(result.message)}; {p.n_evals} model runs in "
+             f"{result.cost:.4g} with {result.dof} degrees of freedom ({result.n_data} data, {p.k} free "
+             f"parameters); {html.escape(result.message)}; {p.n_evals} model runs in "
              f"{result.wall_time:.1f} s; seed {result.seed}.</p>",
              "<h2>Warnings</h2><ul>" + warn + "</ul>",
+             _hold_out_html(result),
              "<h2>Estimates</h2>" + _table(est_rows, list(est_rows[0])),
              "<h2>Targets</h2>" + _table(trows, ["target"] + tcols),
              "<h2>Correlation</h2>" + _table(corr_rows, ["parameter"] + p.names),
+             _profile_html(result),
+             _ledger_html(result),
              "<h2>Fit</h2>"]
     for i, f in enumerate(figs):
         parts.append(pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)))
@@ -235,12 +286,20 @@ def scenario_tomls(result) -> dict[str, str]:
 
     p = result.problem
     out = {}
-    multi = len(p.scenarios) > 1
     for name, sc in p.scenarios.items():
         params = {p.model.parameters[py].name: float(v) for py, v in sc.parameters.items()}
         for f in p.free:
             params[f.name] = float(result.estimates[f.name])
-        stem = f"{name}_calibrated" if multi or name != p.targets.name else f"{name}_calibrated"
+        ivs = []
+        if result.lifted is not None:  # back to the original model: steps as interventions
+            lifted_names = {result.lifted.switch} | {
+                n for pair in result.lifted.levels.values() for n in pair}
+            for par in p.model.parameters.values():
+                if par.name in lifted_names and par.name not in params:
+                    params[par.name] = float(par.default)
+            orig = result.lifted.to_original(params)
+            params, ivs = orig["parameters"], orig["interventions"]
+        stem = f"{name}_calibrated"
         doc = {
             "name": stem,
             "source": (f"calibrated ({result.method}) against {p.targets.name} "
@@ -250,5 +309,7 @@ def scenario_tomls(result) -> dict[str, str]:
                             f"ambidex.calibrate (chi² {result.cost:.4g}, seed {result.seed})."),
             "parameters": params,
         }
+        if ivs:
+            doc["interventions"] = ivs
         out[stem] = tomli_w.dumps(doc)
     return out

@@ -10,6 +10,10 @@ Schema (``scenarios/data/case_firm.toml`` is a worked example)::
     [bounds]                               # optional: override the parameter table's bounds
     "fixed overhead" = [1e6, 2e7]
 
+    [fixed."initial lead customers"]       # optional: a value fixed for every scenario, with
+    value = 0                              # its source (a seed passage, a reference, or
+    source = "seed 000 section 4.3: ..."   # "assumption: reason"); shown in the evidence ledger
+
     [priors."target markup"]               # optional (MCMC): uniform within bounds otherwise
     dist = "normal"                        # normal | lognormal | uniform
     mean = 0.35
@@ -52,10 +56,11 @@ import numpy as np
 from ..errors import ModelError, ScenarioError
 from ..tomlio import read_toml
 from .errors import CalibrationError
-from .units import factor, product
+from .units import declare_model_units, factor, product
 
 KINDS = ("series", "value", "mean", "sum", "ratio", "share", "range", "parameter")
-TOP_KEYS = {"name", "source", "description", "scenario", "free", "bounds", "priors", "targets"}
+TOP_KEYS = {"name", "source", "description", "scenario", "free", "bounds", "priors", "targets",
+            "fixed"}
 COMMON = {"kind", "units", "se", "weight", "scale", "source", "scenario", "description"}
 KEYS = {
     "series": COMMON | {"variable", "file", "time_column", "value_column", "se_column", "times",
@@ -171,6 +176,11 @@ class TargetSet:
     free: list[str] = field(default_factory=list)
     description: str = ""
     bound: bool = False
+    fixed: dict[str, dict] = field(default_factory=dict)  # name -> {"value", "source"}
+
+    def fixed_values(self) -> dict[str, float]:
+        """{parameter name: value} of the ``[fixed]`` table."""
+        return {k: v["value"] for k, v in self.fixed.items()}
 
     @property
     def label(self) -> str:
@@ -410,9 +420,22 @@ def targets_from_dict(data: dict, path: Path | None = None) -> TargetSet:
     free = data.get("free", [])
     if not isinstance(free, list) or not all(isinstance(f, str) for f in free):
         raise CalibrationError(f"{label}: 'free' must be a list of parameter names")
+    fixed = {}
+    rf = data.get("fixed", {})
+    if not isinstance(rf, dict):
+        raise CalibrationError(f"{label}: [fixed] must be a table of tables (value, source)")
+    for k, v in rf.items():
+        where = f"{label}: fixed.{k}"
+        if not isinstance(v, dict) or set(v) != {"value", "source"}:
+            raise CalibrationError(f"{where}: expected a table with exactly 'value' and 'source'")
+        fixed[k] = {"value": _num(v["value"], f"{where}.value"),
+                    "source": _str(v["source"], f"{where}.source")}
+        if k in free:
+            raise CalibrationError(f"{where}: '{k}' is also in 'free'; a parameter is either "
+                                   "fitted or fixed")
     return TargetSet(name=data.get("name") or (path.stem if path else "targets"),
                      source=source, path=path, targets=targets, bounds=bounds, priors=priors,
-                     free=list(free), description=data.get("description", ""))
+                     free=list(free), description=data.get("description", ""), fixed=fixed)
 
 
 # ---------------------------------------------------------------------------- binding
@@ -436,6 +459,12 @@ def bind(targets: TargetSet, model, scenarios: dict | None = None) -> TargetSet:
     from ..scenario import load_scenario, validate
 
     scenarios = scenarios if scenarios is not None else {}
+    declare_model_units(model)
+    for k in targets.fixed:
+        try:
+            model.resolve_parameter(k)
+        except ModelError as exc:
+            raise CalibrationError(f"{targets.label}: fixed.{k}: {exc}") from None
     out = []
     for t in targets.targets:
         t = replace(t)
@@ -444,7 +473,7 @@ def bind(targets: TargetSet, model, scenarios: dict | None = None) -> TargetSet:
                 sc = load_scenario(t.scenario) if not (targets.path and (
                     targets.path.parent / t.scenario).is_file()) else load_scenario(
                     targets.path.parent / t.scenario)
-                scenarios[t.scenario] = validate(sc, model)
+                scenarios[t.scenario] = validate(sc, model, extra=targets.fixed_values())
             except ScenarioError as exc:
                 raise CalibrationError(f"{t.label}.scenario: {exc}") from None
         sc = scenarios[t.scenario]

@@ -4,6 +4,11 @@ Data units ("EUR M/year", "%", "t/year") are converted to the model's units (Ven
 as 'EUR/Year', '1/Year', 'Dmnl', 't/(Year*product)') by one registry that knows the model's
 dimensions: ``Dmnl`` (dimensionless), ``EUR``, ``FTE``, ``customer``, ``project``, ``product``,
 ``KU``, ``t`` (tonne), and ``%`` / ``percent`` / ``pp``.
+
+Any other unit a model declares is treated as Vensim treats it, as a symbol of its own:
+:func:`declare_model_units` gives every name in a model's units strings that pint does not know
+by that exact name (``people``, ``widget``, ``customer``, also ``unit``, which pint would read as
+micro-nit) its own base dimension, so ``widgets/Year`` and ``thousand widget/Month`` convert.
 """
 
 from __future__ import annotations
@@ -24,9 +29,13 @@ _DEFS = [
     "Dmnl = [] = dmnl",
     "fraction = [] ",
     "Year = year = Years = years",
+    "Quarter = 0.25 * year = Quarters",
     "Month = month",
     "Week = week",
     "Day = day",
+    "Hour = hour = Hours",
+    "Minute = minute = Minutes",
+    "Second = second = Seconds",
 ]
 _SCALES = {"k": "1e3", "thousand": "1e3", "M": "1e6", "m": "1e6", "mn": "1e6", "million": "1e6",
            "bn": "1e9", "billion": "1e9"}
@@ -48,6 +57,45 @@ def registry():
     return ureg
 
 
+_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_MODEL_UNITS_DONE: set = set()
+
+
+def _known_as_is(ureg, name: str) -> bool:
+    """True when pint knows ``name`` itself (or its plural), not only as prefix + unit."""
+    try:
+        cands = list(ureg.parse_unit_name(name))
+    except Exception:
+        return False
+    return any(prefix == "" for prefix, _unit, _suffix in cands)
+
+
+def declare_model_units(model) -> list[str]:
+    """Give each unit name used by ``model`` that pint does not know as is its own dimension.
+
+    Vensim treats every unit name as a symbol (``people``, ``widget``, ``customer``), converting
+    only the time units it knows; this does the same.  Names pint knows exactly (``t`` tonne,
+    ``EUR``, ``Year``) keep pint's meaning.  Returns the names defined (once per process).
+    """
+    ureg = registry()
+    texts = [v.units for v in getattr(model, "variables", {}).values() if v.units]
+    texts.append(getattr(model, "time_units", "") or "")
+    new = []
+    for text in texts:
+        for name in _NAME.findall(text):
+            if name in _MODEL_UNITS_DONE or name in _SCALES:
+                continue
+            _MODEL_UNITS_DONE.add(name)
+            if _known_as_is(ureg, name):
+                continue
+            try:
+                ureg.define(f"{name} = [model_{name}]")
+                new.append(name)
+            except Exception:  # a name pint refuses to define: leave it unknown (clear error later)
+                pass
+    return new
+
+
 def _prepare(text: str) -> str:
     s = str(text).strip()
     if s in ("", "1", "Dmnl", "dmnl", "dimensionless", "fraction", "unitless"):
@@ -56,6 +104,7 @@ def _prepare(text: str) -> str:
     s = re.sub(r"\bpp\b", "percent", s)  # percentage points
     s = _MONEY.sub(lambda m: f"({_SCALES[m.group(2)]}*{m.group(1)})", s)
     s = _MONEY_PRE.sub(lambda m: f"({_SCALES[m.group(1)]}*{m.group(2)})", s)
+    s = re.sub(r"\b(thousand|million|billion)\b", lambda m: _SCALES[m.group(1)], s)
     s = re.sub(r"\s+", " ", s).strip()
     # "EUR M / year" → pint wants explicit operators between juxtaposed names
     s = re.sub(r"(?<=[\w)])\s+(?=[A-Za-z(])", "*", s)

@@ -107,7 +107,7 @@ def _pulse(t, start, width):
 def _pulse_train(t, start, rep, width, end):
     if rep == 0.0:
         return 1.0 if (start - SMALL <= t and t < start + width) else 0.0
-    if start <= t and t < end:
+    if start <= t and t <= end:  # Vensim fires the pulse at END too
         return 1.0 if (t - start + SMALL) % rep < width else 0.0
     return 0.0
 
@@ -192,4 +192,16 @@ def _lookup_hold(xs, ys, x):
     return ys[i]
 
 
-NAMES = ['_min', '_max', '_sqrt', '_ln', '_asin', '_acos', '_pow', '_log', '_integer', '_zidz', '_xidz', '_quantum', '_modulo', '_delay_order', '_step', '_ramp', '_pulse', '_pulse_train', '_after', '_bp_step', '_bp_ramp', '_bp_pulse', '_bp_pulse_train', '_lookup', '_lookup_extra', '_lookup_hold']
+@_jit
+def _lookup_forward(xs, ys, x):
+    """LOOKUP FORWARD: the value at the first x point at or above ``x``."""
+    n = xs.shape[0]
+    if x >= xs[n - 1]:
+        return ys[n - 1]
+    i = 0
+    while xs[i] < x:
+        i += 1
+    return ys[i]
+
+
+NAMES = ['_min', '_max', '_sqrt', '_ln', '_asin', '_acos', '_pow', '_log', '_integer', '_zidz', '_xidz', '_quantum', '_modulo', '_delay_order', '_step', '_ramp', '_pulse', '_pulse_train', '_after', '_bp_step', '_bp_ramp', '_bp_pulse', '_bp_pulse_train', '_lookup', '_lookup_extra', '_lookup_hold', '_lookup_forward']

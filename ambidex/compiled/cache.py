@@ -6,30 +6,14 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+from ..paths import compiled_dir
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("AMBIDEX_CACHE_DIR")
-    if env:
-        base = Path(env)
-    else:
-        try:
-            import platformdirs
-            base = Path(platformdirs.user_cache_dir("ambidex"))
-        except ImportError:  # pragma: no cover
-            base = Path.home() / ".cache" / "ambidex"
-    d = base / "compiled"
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        probe = d / ".probe"
-        probe.write_text("")
-        probe.unlink()
-    except OSError:  # read-only home: fall back to the temp folder
-        d = Path(tempfile.gettempdir()) / "ambidex-compiled"
-        d.mkdir(parents=True, exist_ok=True)
-    return d
+    """``$AMBIDEX_CACHE/compiled`` (see :mod:`ambidex.paths`)."""
+    return compiled_dir()
 
 
 def load_source(source: str):

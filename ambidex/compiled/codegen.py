@@ -74,7 +74,7 @@ class Renderer:
         if tag == "lk":
             t = ir[1]
             fn = {"interpolate": "_lookup", "extrapolate": "_lookup_extra",
-                  "hold_backward": "_lookup_hold"}[t.kind]
+                  "hold_backward": "_lookup_hold", "hold_forward": "_lookup_forward"}[t.kind]
             return f"{fn}(_LX{t.id}, _LY{t.id}, {r(ir[2])})"
         if tag == "f":
             name, args = ir[1], [r(a) for a in ir[2]]

@@ -99,6 +99,8 @@ def _lookup(tab: Table, x: float) -> float:
         return ys[i + 1]
     if tab.kind == "hold_backward":
         return ys[i]
+    if tab.kind == "hold_forward":
+        return ys[i + 1]
     slope = (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
     return slope * (x - xs[i]) + ys[i]
 
@@ -114,7 +116,7 @@ def _fn(name, a, time, dt):
         return 1.0 if a[0] - SMALL_VENSIM <= time < a[0] + a[1] else 0.0
     if name == "pulse_train":
         start, rep, width, end = a
-        if start <= time < end:
+        if start <= time <= end:  # Vensim fires the pulse at END too
             return 1.0 if (time - start + SMALL_VENSIM) % rep < width else 0.0
         return 0.0
     import numpy as np

@@ -38,6 +38,7 @@ from ambidex.compiled._rt import (
     _lookup,
     _lookup_extra,
     _lookup_hold,
+    _lookup_forward,
 )
 
 _jit = njit(cache=True, error_model="numpy")

@@ -54,27 +54,18 @@ class StatefulMixin:
         inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "delay_input")
         dt = self._hidden_aux(self.expr(node.delay_time, ctx), ctx, "delay_time")
         init = self.expr(node.initial, ctx)
-        if order > 1:
-            n = self.tr.new_slot(f"~delay_order:{ctx.slot.name}", "initc", visible=False)
-            n.init_ir = ("f", "delay_order", [("n", float(order)),
-                                              ("r", self.tr.control("time_step")), dt])
-            nref = ("r", n)
-        else:
-            nref = ("n", 1.0)
+        # Vensim keeps the full order even when order * TIME STEP exceeds the delay time
+        # (SDEverywhere's delay.mdl against Vensim: DELAY3 with delay 1 at dt 1 oscillates);
+        # PySD lowers the order there, which is not what the modeller's tool computes.
+        nref = ("n", float(order))
         states = [self.tr.new_slot(f"~delay{order}[{k}]:{ctx.slot.name}", "state", visible=False)
                   for k in range(order)]
         outs = [("ar", ("/",), [("r", s), dt]) for s in states]
         for k, s in enumerate(states):
             s.init_ir = ("ar", ("*",), [init, dt])
             inflow = inp if k == 0 else outs[k - 1]
-            d = ("ar", ("*",), [("ar", ("-",), [inflow, outs[k]]), nref])
-            if k > 0:
-                d = ("ite", ("ar", (">",), [nref, ("n", float(k))]), d, ("n", 0.0))
-            s.ddt_ir = d
-        value = outs[-1]
-        for k in range(order - 2, -1, -1):
-            value = ("ite", ("ar", ("==",), [nref, ("n", float(k + 1))]), outs[k], value)
-        return value
+            s.ddt_ir = ("ar", ("*",), [("ar", ("-",), [inflow, outs[k]]), nref])
+        return outs[-1]
 
     def trend(self, node, ctx):
         inp = self._hidden_aux(self.expr(node.input, ctx), ctx, "trend_input")

@@ -24,8 +24,11 @@ CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
          "sinh", "cosh", "tanh", "integer"}
 MATH2 = {"min", "max", "power", "log", "zidz", "quantum", "modulo"}
+# LOOKUP FORWARD / BACKWARD / EXTRAPOLATE (table, x): the table read another way
+LOOKUP_MODES = {"lookup_forward": "hold_forward", "lookup_backward": "hold_backward",
+                "lookup_extrapolate": "extrapolate"}
 UNSUPPORTED_STRUCT = {
-    ae.DelayNStructure: "DELAY N", ae.DelayFixedStructure: "DELAY FIXED",
+    ae.DelayFixedStructure: "DELAY FIXED",
     ae.ForecastStructure: "FORECAST", ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
     ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
@@ -40,6 +43,27 @@ def _get_name(node) -> str:
     f = str(node.file).lower()
     src = "XLS" if (f.startswith("?") or f.endswith((".xls", ".xlsx", ".ods"))) else "DIRECT"
     return f"GET {src} {kind}"
+
+
+def _split_explicit_maps(ranges):
+    """Undo PySD's reading of ``DimB: B1, B2 -> (DimA: SubA, A3)``, which it parses as the
+    elements B1, B2, SubA, A3 mapped to DimA.  Returns the ranges with the elements restored and
+    ``{(DimB, DimA): [target of B1, target of B2, ...]}`` (each an element or a subrange)."""
+    names = {r.name: r for r in ranges}
+    out, maps = [], {}
+    for r in ranges:
+        subs, mapping = list(r.subscripts), list(r.mapping or [])
+        if len(mapping) == 1 and mapping[0] in names and len(subs) % 2 == 0:
+            target = names[mapping[0]]
+            half = len(subs) // 2
+            tail = subs[half:]
+            inside = set(target.subscripts) | {n for n, x in names.items()
+                                               if set(x.subscripts) <= set(target.subscripts)}
+            if all(t in inside for t in tail) and not any(h in inside for h in subs[:half]):
+                maps[(r.name, target.name)] = tail
+                r = dataclasses.replace(r, subscripts=subs[:half], mapping=[])
+        out.append(r)
+    return out, maps
 
 
 def _bang_dims(node, out: list):
@@ -88,7 +112,8 @@ class Scope(StatefulMixin):
         self.argmap = argmap or {}
         self.main = argmap is None
         root = Path(section.path).parent if section.path else Path(".")
-        self.sm = SubscriptManager(section.subscripts, root)
+        subscripts, self.explicit_maps = _split_explicit_maps(section.subscripts)
+        self.sm = SubscriptManager(subscripts, root)
         self.ranges = self.sm.subscripts
         self.range_clean = {clean(r): r for r in self.ranges}
         self.main_ranges = list(self.sm.subranges)
@@ -191,6 +216,12 @@ class Scope(StatefulMixin):
         for n, e in ctx.bindings:
             if n == r:
                 return e
+        for n, e in ctx.bindings:  # DimB: B1, B2 -> (DimA: SubA, A3): B1 stands for A1 and A2
+            targets = self.explicit_maps.get((r, n))
+            if targets is not None:
+                for src, tgt in zip(self.ranges[r], targets):
+                    if e == tgt or e in self.ranges.get(tgt, ()):
+                        return src
         maps = self.sm.mapping
         for n, e in ctx.bindings:
             if n in self.ranges and (n in (maps.get(r) or []) or r in (maps.get(n) or [])):
@@ -265,7 +296,7 @@ class Scope(StatefulMixin):
             return ("r", s)
         if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)):
             return self.smooth(node, ctx)
-        if isinstance(node, ae.DelayStructure):
+        if isinstance(node, (ae.DelayStructure, ae.DelayNStructure)):
             return self.delay(node, ctx)
         if isinstance(node, ae.TrendStructure):
             return self.trend(node, ctx)
@@ -317,6 +348,11 @@ class Scope(StatefulMixin):
         if info is not None and info.is_lookup:
             table = self.slot_for(info, node.function.subscripts, ctx)
             return ("lk", table, self.expr(args[0], ctx))
+        if fname in LOOKUP_MODES and args and isinstance(args[0], ae.ReferenceStructure):
+            linfo = self.elements.get(args[0].reference)
+            if linfo is not None and linfo.is_lookup:
+                t = self.slot_for(linfo, args[0].subscripts, ctx)
+                return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
         if fname in ("sum", "prod", "vmin", "vmax"):
             dims = []
             _bang_dims(args[0], dims)
@@ -415,8 +451,16 @@ class Translator:
         if len(xs) == 0 or len(xs) != len(ys):
             raise ModelError(f"bad lookup table in model '{self.model_name}'")
         t = Table(len(self.tables), xs, ys, lk.type or "interpolate")
-        if t.kind not in ("interpolate", "extrapolate", "hold_backward"):
+        if t.kind not in ("interpolate", "extrapolate", "hold_backward", "hold_forward"):
             raise UnsupportedFunctionError(f"LOOKUP ({t.kind})", None, self.model_name)
+        self.tables.append(t)
+        return t
+
+    def table_variant(self, table: Table, kind: str) -> Table:
+        """The same points as ``table`` read as ``kind`` (a new table when the kind differs)."""
+        if table.kind == kind:
+            return table
+        t = Table(len(self.tables), table.xs, table.ys, kind)
         self.tables.append(t)
         return t
 

@@ -137,8 +137,10 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
         var = model.variables[py]
         ds.attrs[f"output {o.label}"] = f"{o.statistic} of {var.name} ({var.units})"
     if out is not None:
-        ds.attrs["written"] = json.dumps({k: str(v) for k, v in
-                                          write_results(ds, out, report=report).items()})
+        written = {k: str(v) for k, v in write_results(ds, out, report=report).items()}
+        if cluster is not None:
+            written["samples"] = str(Path(out) / f"sensitivity_{spec.name}.zarr")
+        ds.attrs["written"] = json.dumps(written)
     return ds
 
 

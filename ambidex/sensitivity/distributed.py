@@ -10,6 +10,8 @@ address (``"tcp://host:8786"``), or a ``distributed.Client`` already made.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -63,7 +65,9 @@ def _run_chunk(evaluator, X, index: int, start: int, store: str, attempt_log: st
 
 
 def _key(label: str) -> str:
-    return label.replace("/", "_")
+    """Array name for an output label: no spaces or slashes (portable folder names); the
+    labels themselves are in the group's ``labels`` attribute."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
 
 
 def evaluate_dask(evaluator, X, cluster="local", chunk_size: int = 256, store=None,
@@ -82,10 +86,14 @@ def evaluate_dask(evaluator, X, cluster="local", chunk_size: int = 256, store=No
     X = np.asarray(X, dtype=float)
     n = X.shape[0]
     parts = chunks(n, chunk_size)
-    tmpdir = None
+    tmpdir = final = None
     if store is None:
         tmpdir = tempfile.mkdtemp(prefix="ambidex-sensitivity-")
         store = Path(tmpdir) / "samples.zarr"
+    else:  # built under a hidden name, renamed when complete: no partial store on failure/Ctrl-C
+        final = Path(store)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        store = final.with_name(f".{final.name}.{os.getpid()}.partial")
     store = str(store)
     try:
         with client_for(cluster, n_workers) as client:
@@ -124,7 +132,14 @@ def evaluate_dask(evaluator, X, cluster="local", chunk_size: int = 256, store=No
                 if progress is not None:
                     progress(done_rows, n)
         group = zarr.open_group(store, mode="r")
-        return {k: np.asarray(group[_key(k)][...]) for k in shapes}
+        result = {k: np.asarray(group[_key(k)][...]) for k in shapes}
+        if final is not None:
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(store, final)
+        return result
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        if final is not None and os.path.exists(store):
+            shutil.rmtree(store, ignore_errors=True)

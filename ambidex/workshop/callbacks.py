@@ -1,27 +1,30 @@
 """Dash callbacks.  One central callback owns the session state (every lever, scenario, snapshot
-and game event goes through it, so each change is one round trip: new state + redrawn outcomes);
-the other views derive from the state, and only while their tab is open."""
+and game event goes through it; the state coming back from the tab is checked first).  The key
+charts and the snapshot comparison are drawn in the browser by clientside callbacks (the model
+runs there as generated JavaScript), so they follow a lever while it is dragged; the other
+views derive from the state on the server, only while their tab is open."""
 
 from __future__ import annotations
 
 import base64
 import json
 import math
+from urllib.parse import parse_qs
 
-from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
+import numpy as np
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
 from ..errors import AmbidexError
 from ..scenario import scenario_from_dict
 from ..structure import stock_influences
-from . import export, figures, runs
+from . import export, figures, guard, runs
 from .state import (
     WorkshopError,
-    advance,
-    baseline_dict,
     lever_names,
     log,
     pending,
     pin,
+    play_to,
     restart_replay,
     scenario_dict,
     scenario_toml,
@@ -34,6 +37,7 @@ from .state import (
 )
 
 ERR = "Invalid input (last good state kept): "
+OK, BAD = "msg ok", "msg error"
 
 
 def _tidy(v):
@@ -44,40 +48,6 @@ def _tidy(v):
     except (TypeError, ValueError):
         return v
     return round(v, 10) if math.isfinite(v) else v
-
-
-def outcome_figure(model, state):
-    base = runs.run(model, baseline_dict(model, state))
-    g = state.get("game")
-    if g is not None:
-        if g["year"] <= g["t0"]:
-            return figures.outcomes(None, base, title=(
-                f"Game at {g['year']:g}: set the levers, then advance one year (baseline dashed)"))
-        cur = runs.run(model, scenario_dict(model, state))
-        return figures.outcomes(cur, base, current_label="game path", until=g["year"],
-                                title=f"Game: results up to {g['year']:g} against the baseline (dashed)")
-    cur = runs.run(model, scenario_dict(model, state))
-    return figures.outcomes(cur, base, title=f"Key outcomes: current levers (solid) against "
-                                             f"scenario '{state['scenario']}' (dashed)")
-
-
-def current_patch(model, state):
-    """A Patch setting the y values of the 'current' traces of the outcomes figure (same trace
-    order as :func:`figures.outcomes` with a baseline and a current run on every subplot)."""
-    cur = runs.run(model, scenario_dict(model, state))
-    base = runs.run(model, baseline_dict(model, state))
-    p = Patch()
-    k = 0
-    for item in figures.OUTCOMES:
-        py, scale = item[0], item[1]
-        if py not in cur and py not in base:
-            continue
-        if py in base:
-            k += 1
-        if py in cur:
-            p["data"][k]["y"] = figures._series(cur, str(cur.scenario.values[0]), py, scale)[1]
-            k += 1
-    return p
 
 
 def game_status(state) -> str:
@@ -93,131 +63,223 @@ def game_status(state) -> str:
     return s
 
 
+def describe(state) -> str:
+    text = state.get("description") or state["scenario"]
+    return f"{state['scenario']}: {text} (source: {state['source']})" if state.get("source") else text
+
+
+def _decode(contents: str, filename: str, limit: int) -> bytes:
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1])
+    except Exception:
+        raise WorkshopError(f"{filename}: could not read the uploaded file") from None
+    if len(raw) > limit:
+        raise WorkshopError(f"{filename}: {len(raw) / 1e3:.0f} kB refused (at most {limit / 1e3:g} kB)")
+    return raw
+
+
+def _from_url(model, state, search: str | None) -> dict:
+    """Levers of a shared link (``?scenario=NAME&levers={json}``), checked like typed values."""
+    q = parse_qs((search or "").lstrip("?"))
+    if "levers" not in q:
+        return state
+    try:
+        levers = json.loads(q["levers"][0])
+        assert isinstance(levers, dict)
+    except Exception:
+        raise WorkshopError("shared link: 'levers' is not a JSON object") from None
+    state, _ = set_levers(model, state, levers)
+    return state
+
+
+def _event(model, state, trig, a):
+    """The new state for one triggering input and the success message (or '')."""
+    if trig == "scenario":
+        return log(state_from_scenario(model, a["scenario"], previous=state), "run", model=model,
+                   note="scenario selected"), ""
+    if trig in ("upload", "session-upload"):
+        contents, name = (a["upload"], a["filename"]) if trig == "upload" else (a["session"], a["session_name"])
+        if not contents:
+            return None, ""
+        if trig == "upload":
+            raw = _decode(contents, name or "uploaded.toml", guard.MAX_UPLOAD_BYTES)
+            new = state_from_toml(model, raw, name or "uploaded.toml", previous=state)
+            return log(new, "run", model=model, note=f"uploaded {name}"), f"Loaded scenario file {name}."
+        raw = _decode(contents, name or "session.json", guard.MAX_STATE_BYTES)
+        try:
+            new = json.loads(raw)
+        except ValueError as exc:
+            raise WorkshopError(f"{name}: not a session file ({exc})") from None
+        new = guard.check_state(model, new)
+        return log(new, "session-open", model=model, note=f"opened {name}"), f"Opened session file {name}."
+    if trig == "pin":
+        new = pin(model, state, a["snap"])
+        snap = new["snapshots"][-1]["name"]
+        return log(new, "snapshot", model=model, snapshot=snap), f"Pinned snapshot '{snap}'."
+    if trig == "unpin":
+        if not state["snapshots"]:
+            raise WorkshopError("no snapshot to remove")
+        name = state["snapshots"][-1]["name"]
+        return log(unpin(state, name), "unpin", model=model, snapshot=name), f"Removed snapshot '{name}'."
+    if trig == "reset":
+        return log(guard.reset(model, state), "reset", model=model), "Levers back to the scenario."
+    if trig == "undo":
+        return log(guard.undo(state), "undo", model=model), "Undone."
+    if isinstance(trig, dict) and trig["type"] == "lever-reset":
+        return log(guard.reset(model, state, trig["py"]), "reset", model=model, note=trig["py"]), ""
+    if trig == "game-start":
+        return log(start_game(model, state), "game-start", model=model), "Game started: set the levers, then advance."
+    if trig in ("game-advance", "game-advance-n", "game-end"):
+        g = state.get("game")
+        if not g:
+            raise WorkshopError("start the game first")
+        years = {"game-advance": 1, "game-end": g["t1"] - g["year"]}.get(trig, a["years"])
+        if not isinstance(years, (int, float)) or years < 1:
+            raise WorkshopError("advance by a whole number of years, at least 1")
+        new = play_to(state, g["year"] + int(years))
+        return log(new, "game-advance", model=model), ""
+    if trig == "game-stop":
+        return log(stop_game(state), "game-stop", model=model), "Game ended; its decision path is kept."
+    if trig == "game-replay":
+        return log(restart_replay(state), "game-replay", model=model), "Replaying the recorded path."
+    return None, ""
+
+
 def register(app, model):
     levers = lever_names(model)
 
     @app.callback(
         Output("state", "data"),
-        Output("outcomes-graph", "figure"),
         Output({"type": "lever", "py": ALL}, "value"),
         Output({"type": "lever-num", "py": ALL}, "value"),
         Output("message", "children"),
+        Output("message", "className"),
         Output("game-status", "children"),
+        Output("scenario-source", "children"),
         Input({"type": "lever", "py": ALL}, "value"),
         Input({"type": "lever-num", "py": ALL}, "value"),
+        Input({"type": "lever-reset", "py": ALL}, "n_clicks"),
         Input("scenario", "value"),
         Input("upload", "contents"),
+        Input("session-upload", "contents"),
         Input("pin", "n_clicks"),
         Input("unpin", "n_clicks"),
+        Input("reset", "n_clicks"),
+        Input("undo", "n_clicks"),
         Input("game-start", "n_clicks"),
         Input("game-advance", "n_clicks"),
-        Input("game-stop", "n_clicks"),
+        Input("game-advance-n", "n_clicks"),
+        Input("game-end", "n_clicks"),
         Input("game-replay", "n_clicks"),
+        Input("game-stop", "n_clicks"),
         State("state", "data"),
         State("upload", "filename"),
+        State("session-upload", "filename"),
         State("snapshot-name", "value"),
+        State("game-years", "value"),
+        State("url", "search"),
     )
-    def central(slider_vals, num_vals, scenario, upload, _pin, _unpin, _gs, _ga, _gstop, _grep,
-                stored, filename, snap_name):
+    def central(slider_vals, num_vals, _resets, scenario, upload, session, *rest):
+        *_clicks, stored, filename, session_name, snap_name, years, search = rest
         ids = [i["id"]["py"] for i in ctx.inputs_list[0]]
         trig = ctx.triggered_id
-        old = stored
-        msg = ""
+        keep = [no_update] * len(ids)
+        nothing = (no_update, keep, keep, no_update, no_update, no_update, no_update)
 
-        def reply(state, figure, message):
+        def reply(state, message="", cls=OK):
             vals = [_tidy(state["levers"].get(py)) for py in ids]
-            return state, figure, vals, vals, message, game_status(state)
+            return state, vals, vals, message, cls, game_status(state), describe(state)
 
+        try:
+            old = guard.check_state(model, stored)
+        except WorkshopError as exc:  # a tampered or runaway store: refused, never run
+            fresh = log(state_from_scenario(model, scenario), "run", model=model, note="state refused")
+            return reply(fresh, f"Refused the session state sent by this tab ({exc}); started afresh.", BAD)
         try:
             if old is None:
                 state = state_from_scenario(model, scenario)
-                state = log(state, "run", snapshot=None, model=model, note="session start")
-                return reply(state, outcome_figure(model, state), "")
+                state = _from_url(model, state, search)
+                state = log(state, "run", model=model, note="session start")
+                return reply(state)
             if trig is None:  # page (re)load within a tab: restore the session
-                return reply(old, outcome_figure(model, old), "")
-            state = old
-            if isinstance(trig, dict):
-                py = trig["py"]
-                k = ids.index(py)
+                return reply(old)
+            if isinstance(trig, dict) and trig["type"] in ("lever", "lever-num"):
+                k = ids.index(trig["py"])
                 value = slider_vals[k] if trig["type"] == "lever" else num_vals[k]
-                state, diff = set_levers(model, state, {py: _tidy(value)})
+                state, diff = set_levers(model, old, {trig["py"]: _tidy(value)})
                 if not diff:
-                    return no_update, no_update, no_update, no_update, "", no_update
-                if state.get("game"):
-                    return reply(state, no_update, "")
-                state = log(state, "run", diff, model=model)
-                # only the current series change: send them as a patch (smaller reply, no relayout)
-                patch = current_patch(model, state)
-                vals = [_tidy(state["levers"].get(q)) for q in ids]
-                sl = [no_update] * len(ids) if trig["type"] == "lever" else vals
-                nums = [no_update if q != py else vals[i] for i, q in enumerate(ids)] \
-                    if trig["type"] == "lever" else vals
-                return state, patch, sl, nums, "", game_status(state)
-            elif trig == "scenario":
-                state = state_from_scenario(model, scenario, previous=old)
-                state = log(state, "run", model=model, note="scenario selected")
-            elif trig == "upload":
-                if not upload:
-                    return no_update, no_update, no_update, no_update, "", no_update
-                try:
-                    raw = base64.b64decode(upload.split(",", 1)[1])
-                except Exception:
-                    raise WorkshopError(f"{filename}: could not read the uploaded file") from None
-                state = state_from_toml(model, raw, filename or "uploaded.toml", previous=old)
-                state = log(state, "run", model=model, note=f"uploaded {filename}")
-            elif trig == "pin":
-                state = pin(model, state, snap_name)
-                state = log(state, "snapshot", model=model, snapshot=state["snapshots"][-1]["name"])
-                msg = f"Pinned snapshot '{state['snapshots'][-1]['name']}'."
-            elif trig == "unpin":
-                if not state["snapshots"]:
-                    raise WorkshopError("no snapshot to remove")
-                name = state["snapshots"][-1]["name"]
-                state = log(unpin(state, name), "unpin", model=model, snapshot=name)
-            elif trig == "game-start":
-                state = log(start_game(model, state), "game-start", model=model)
-            elif trig == "game-advance":
-                before = state
-                state = advance(state)
-                g = state["game"]
-                dec = g["decisions"][-1] if g["decisions"] and \
-                    len(g["decisions"]) > len(before["game"]["decisions"]) else None
-                diff = {py: [in_old, v] for py, v in (dec["changes"] if dec else {}).items()
-                        for in_old in [_in_effect_value(before, py)]}
-                state = log(state, "game-advance", diff, model=model)
-            elif trig == "game-stop":
-                state = log(stop_game(state), "game-stop", model=model)
-            elif trig == "game-replay":
-                state = log(restart_replay(state), "game-replay", model=model)
-            fig = outcome_figure(model, state)
+                    return nothing
+                if not state.get("game"):
+                    state = log(state, "run", diff, model=model)
+                return reply(guard.cap_log(guard.remember(old, state)))
+            state, msg = _event(model, old, trig, {
+                "scenario": scenario, "upload": upload, "filename": filename, "session": session,
+                "session_name": session_name, "snap": snap_name, "years": years})
+            if state is None:
+                return nothing
         except (WorkshopError, AmbidexError) as exc:
-            return reply(old, no_update, ERR + str(exc)) if old else (
-                no_update, no_update, no_update, no_update, ERR + str(exc), no_update)
-        return reply(state, fig, msg)
+            if old is None:
+                return (no_update, keep, keep, ERR + str(exc), BAD, no_update, no_update)
+            return reply(old, ERR + str(exc), BAD)
+        if trig not in ("undo",):
+            state = guard.remember(old, state)
+        return reply(guard.cap_log(state), msg, OK)
 
-    @app.callback(
-        Output("snapshot-list", "children"),
-        Output("compare-graph", "figure"),
-        Output("compare-table", "children"),
+    app.clientside_callback(
+        ClientsideFunction("ambidex", "liveState"),
+        Output("state-info", "children"),
+        Input("state", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("ambidex", "compare"),
+        Output("compare-info", "children"),
         Input("state", "data"),
         Input("tabs", "value"),
     )
-    def compare_view(state, tab):
-        if not state or tab != "compare":
+    app.clientside_callback(
+        ClientsideFunction("ambidex", "presenter"),
+        Output("presenter-toggle", "aria-pressed"),
+        Input("presenter-toggle", "n_clicks"),
+        Input("url", "search"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("ambidex", "share"),
+        Output("share-link", "value"),
+        Input("share", "n_clicks"),
+        State("state", "data"),
+    )
+
+    @app.callback(
+        Output("loops-diagram", "figure"),
+        Output("loops-scores", "figure"),
+        Output("loops-periods", "children"),
+        Input("state", "data"),
+        Input("tabs", "value"),
+        Input("loops-year", "value"),
+        running=[(Output("loops-busy", "children"),
+                  "Measuring the loops for your levers (a few seconds) ...", "")],
+    )
+    def loops_tab(state, tab, year):
+        if not state or tab != "loops":
             return no_update, no_update, no_update
-        items = [html.Li(f"{s['name']} (pinned {s['time'][11:19]} UTC)") for s in state["snapshots"]]
-        if not state["snapshots"]:
-            return [html.Li("no snapshots yet")], figures.empty("pin snapshots to compare them"), []
+        from . import loops_view
+        t0, t1 = model.control["initial_time"], model.control["final_time"]
+        if year is None or not (t0 <= float(year) <= t1):
+            return figures.empty(f"year must be in [{t0:g}, {t1:g}]"), no_update, []
         try:
-            pairs = export.session_runs(model, state)
-        except AmbidexError as exc:
-            return items, figures.empty(str(exc)), []
-        labels = [p[0] for p in pairs]
-        dss = [p[1] for p in pairs]
-        header, rows = figures.final_values_table(dss, labels)
-        table = [html.Tr([html.Th(h) for h in header])] + [
-            html.Tr([html.Td(c) for c in r]) for r in rows]
-        return items, figures.compare(dss, labels), table
+            state = guard.check_state(model, state)
+            scores = loops_view.named_scores(model, _no_horizon(model, state))
+        except (WorkshopError, AmbidexError) as exc:
+            return figures.empty(str(exc)), no_update, []
+        if not scores:
+            return figures.empty("this model has no named loops file"), no_update, []
+        rows = [html.Tr([html.Th("from"), html.Th("to"), html.Th("dominant named loop")])]
+        for a, b, lid in loops_view.periods(scores):
+            if b - a >= 0.5:
+                rows.append(html.Tr([html.Td(f"{a:g}"), html.Td(f"{b:g}"),
+                                     html.Td(f"{lid} {scores[lid][0]}")]))
+        return (loops_view.diagram(model, scores, float(year)),
+                loops_view.scores_figure(scores, float(year)), rows)
 
     _edges_cache: dict = {}
 
@@ -248,8 +310,9 @@ def register(app, model):
         fig = structure_figure(edges, model)
         fig.update_layout(title=f"Feedback structure between stocks at {float(year):g} "
                                 "(green +, red −), measured from the equations")
-        top = edges[edges.source != edges.target].reindex(
-            edges.strength.abs().sort_values(ascending=False).index).head(15)
+        links = edges[(edges.source != edges.target) & edges.strength.notna()]
+        links = links[np.isfinite(links.strength.astype(float)) & (links.strength != 0)]
+        top = links.reindex(links.strength.abs().sort_values(ascending=False).index).head(15)
         table = [html.Tr([html.Th(c) for c in ("from stock", "to stock", "sign", "strength")])] + [
             html.Tr([html.Td(r.source), html.Td(r.target), html.Td("+" if r.sign > 0 else "−"),
                      html.Td(f"{r.strength:.3g}")]) for r in top.itertuples()]
@@ -264,14 +327,14 @@ def register(app, model):
     def log_view(state, tab):
         if not state or tab != "log":
             return no_update, no_update
-        g = state.get("game") or {}
+        g = state.get("game") or state.get("last_path") or {}
         dec = [html.Tr([html.Th("year"), html.Th("decision")])] + [
             html.Tr([html.Td(f"{d['year']:g}"), html.Td(", ".join(
                 f"{model.parameters[k].name} = {v:g}" for k, v in d["changes"].items()))])
-            for d in g.get("decisions", [])]
+            for d in g.get("decisions", []) or g.get("script", [])]
         rows = [html.Tr([html.Th(c) for c in ("time (UTC)", "event", "scenario", "game year",
                                                "lever changes", "snapshot")])]
-        for e in state["log"][-200:]:
+        for e in state["log"][-100:]:
             ch = ", ".join(f"{k}: {v['from'] if v['from'] is None else format(v['from'], 'g')} → {v['to']:g}"
                            for k, v in e.get("changes", {}).items())
             rows.append(html.Tr([html.Td(e["time"][11:23]), html.Td(e["event"]), html.Td(e["scenario"]),
@@ -282,7 +345,9 @@ def register(app, model):
     @app.callback(
         Output("download", "data"),
         Output("message", "children", allow_duplicate=True),
+        Output("message", "className", allow_duplicate=True),
         Input("save-toml", "n_clicks"),
+        Input("save-session", "n_clicks"),
         Input("export-html", "n_clicks"),
         Input("export-csv", "n_clicks"),
         Input("export-nc", "n_clicks"),
@@ -290,29 +355,36 @@ def register(app, model):
         State("state", "data"),
         State("save-name", "value"),
         prevent_initial_call=True,
+        running=[(Output("message", "children"), "Working: preparing the file ...", ""),
+                 (Output("message", "className"), "msg busy", "msg ok")],
     )
-    def download(_t, _h, _c, _n, _l, state, name):
+    def download(_t, _s, _h, _c, _n, _l, state, name):
         if not state:
-            return no_update, ERR + "nothing to export yet"
+            return no_update, ERR + "nothing to export yet", BAD
         trig = ctx.triggered_id
         stem = f"workshop_{state['scenario']}"
         try:
+            state = guard.check_state(model, state)
             if trig == "save-toml":
                 text = scenario_toml(model, state, name)
-                return dcc.send_string(text, f"{name.strip()}.toml"), f"Saved scenario '{name.strip()}'."
+                return dcc.send_string(text, f"{name.strip()}.toml"), f"Saved scenario '{name.strip()}'.", OK
+            if trig == "save-session":
+                return (dcc.send_string(json.dumps(state, indent=1), f"{stem}_session.json"),
+                        "Saved the session file; open it later with 'Open session file'.", OK)
             if trig == "export-html":
                 with runs._LOCK:
                     edges = stock_influences(model, scenario_from_dict(_no_horizon(model, state)))
-                return dcc.send_string(export.html_report(model, state, edges), f"{stem}.html"), ""
+                return (dcc.send_string(export.html_report(model, state, edges), f"{stem}.html"),
+                        "Exported the HTML report.", OK)
             if trig == "export-csv":
-                return dcc.send_string(export.csv_text(model, state), f"{stem}.csv"), ""
+                return dcc.send_string(export.csv_text(model, state), f"{stem}.csv"), "Exported CSV.", OK
             if trig == "export-nc":
-                return dcc.send_bytes(export.netcdf_bytes(model, state), f"{stem}.nc"), ""
+                return dcc.send_bytes(export.netcdf_bytes(model, state), f"{stem}.nc"), "Exported netCDF.", OK
             if trig == "export-log":
-                return dcc.send_string(export.log_json(state), f"{stem}_log.json"), ""
+                return dcc.send_string(export.log_json(state), f"{stem}_log.json"), "Exported the log.", OK
         except (WorkshopError, AmbidexError) as exc:
-            return no_update, ERR + str(exc)
-        return no_update, no_update
+            return no_update, ERR + str(exc), BAD
+        return no_update, no_update, no_update
 
     return levers
 
@@ -323,6 +395,4 @@ def _no_horizon(model, state):
     return d
 
 
-def _in_effect_value(state, py):
-    from .state import in_effect
-    return in_effect(state).get(py)
+

@@ -403,8 +403,29 @@ def replay(state: dict, decisions: list[dict], until: float | None = None) -> di
 
 
 def stop_game(state: dict) -> dict:
+    """End the game keeping its decision path: during a replay the recorded decisions not yet
+    played are kept too; the levers stay as the whole path leaves them (``last_path``)."""
     new = copy.deepcopy(state)
-    if new.get("game"):
+    g = new.get("game")
+    if g:
+        played = {d["year"] for d in g["decisions"]}
+        rest = [d for d in g.get("script") or [] if d["year"] >= g["year"] and d["year"] not in played]
+        g["decisions"] = sorted(g["decisions"] + rest, key=lambda d: d["year"])
         new["levers"] = in_effect(new)
+        new["last_path"] = {"t0": g["t0"], "t1": g["t1"], "start": g["start"],
+                            "decisions": g["decisions"]}
     new["game"] = None
     return new
+
+
+def play_to(state: dict, year: float) -> dict:
+    """Advance year by year (recording this year's changes, replaying a script) up to ``year``."""
+    g = state.get("game")
+    if not g:
+        raise WorkshopError("start the game first")
+    year = min(float(year), g["t1"])
+    if year <= g["year"]:
+        raise WorkshopError(f"the game is at {g['year']:g} already; the game ends at {g['t1']:g}")
+    while state["game"]["year"] + 1 <= year + 1e-9:
+        state = advance(state)
+    return state

@@ -1,0 +1,191 @@
+"""The feedback-loop part of the scenario report, written for a reader who has not seen the
+model: the named loops of ``<model>.loops.toml`` as one causal-loop diagram (laid out by
+networkx, not by hand), which of them drives the behaviour when (Loops That Matter relative
+scores, loops named), and one sentence per period.
+
+The diagram condenses each named loop to its stocks and the variables two or more loops share
+(the hubs where loops meet); a contracted link's sign is the product of the signs along it, so
+every loop keeps its polarity.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import tomllib
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import plotly.graph_objects as go
+
+#: one colour per named loop (reinforcing and balancing told apart by line style as well)
+LOOP_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+                "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"]
+POLARITY_WORD = {"R": "reinforcing", "B": "balancing"}
+
+
+def named_loops(model) -> list[dict]:
+    """The ``[[loop]]`` tables of ``<model>.loops.toml`` beside the model (id, name, polarity,
+    variables, link_signs, description); [] when the model has none."""
+    path = Path(model.path).with_suffix(".loops.toml")
+    if not path.is_file():
+        return []
+    try:
+        return list(tomllib.loads(path.read_text(encoding="utf-8")).get("loop", []))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+
+
+def _condensed(model, loops: list[dict]):
+    """(graph, per-loop node cycles): nodes are stocks and variables shared by 2+ loops."""
+    stocks = {s.name for s in model.stocks}
+    count: dict[str, int] = {}
+    for lp in loops:
+        for v in set(lp["variables"]):
+            count[v] = count.get(v, 0) + 1
+    g = nx.DiGraph()
+    cycles = []
+    for k, lp in enumerate(loops):
+        vs, signs = list(lp["variables"]), list(lp.get("link_signs") or ["+"] * len(lp["variables"]))
+        keep = [i for i, v in enumerate(vs) if v in stocks or count[v] > 1]
+        if len(keep) < 2:  # a loop around one stock: keep its first auxiliary so it shows
+            keep = sorted(set(keep) | {min(set(range(len(vs))) - set(keep))})
+        cyc = [vs[i] for i in keep]
+        for j, i in enumerate(keep):
+            nxt = keep[(j + 1) % len(keep)]
+            span = range(i, nxt) if nxt > i else [*range(i, len(vs)), *range(0, nxt)]
+            sign = 1
+            for s in span:
+                sign *= -1 if signs[s] in ("-", "−") else 1
+            a, b = vs[i], vs[nxt]
+            if g.has_edge(a, b):
+                g[a][b]["loops"].append(k)
+            else:
+                g.add_edge(a, b, sign=sign, loops=[k])
+        cycles.append(cyc)
+    for n in g.nodes:
+        g.nodes[n]["stock"] = n in stocks
+    return g, cycles
+
+
+def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Figure | None:
+    """The named loops as one causal-loop diagram; None when the model names no loops."""
+    loops = named_loops(model) if loops is None else loops
+    if not loops:
+        return None
+    g, cycles = _condensed(model, loops)
+    pos = nx.kamada_kawai_layout(g.to_undirected(), weight=None)
+    # spread: scale to [0, 1] x [0, 1]
+    arr = np.array(list(pos.values()))
+    lo, span = arr.min(axis=0), np.ptp(arr, axis=0)
+    span[span == 0] = 1
+    pos = {n: (np.asarray(p) - lo) / span for n, p in pos.items()}
+    fig = go.Figure()
+    for a, b, d in g.edges(data=True):
+        k = d["loops"][0]
+        colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2.2,
+                           arrowcolor=colour, standoff=16, startstandoff=16, opacity=0.85, text="")
+        mx, my = x0 + 0.72 * (x1 - x0), y0 + 0.72 * (y1 - y0)  # the sign near the arrow head
+        fig.add_annotation(x=mx, y=my, text="+" if d["sign"] > 0 else "−", showarrow=False,
+                           font={"size": 15, "color": colour}, bgcolor="rgba(255,255,255,0.85)")
+    for k, (lp, cyc) in enumerate(zip(loops, cycles)):
+        c = np.mean([pos[v] for v in cyc], axis=0)
+        if len(cyc) == 2:  # the middle of two boxes: step aside, perpendicular to the link
+            d = pos[cyc[1]] - pos[cyc[0]]
+            c = c + 0.05 * np.array([-d[1], d[0]]) / (np.hypot(*d) or 1.0)
+        colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
+        fig.add_trace(go.Scatter(x=[c[0]], y=[c[1]], mode="text+markers", text=[f"<b>{lp['id']}</b>"],
+                                 textfont={"size": 14, "color": colour}, hoverinfo="text",
+                                 hovertext=f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], '')})",
+                                 name=f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], lp['polarity'])})",
+                                 legendgroup=lp["id"], showlegend=True,
+                                 marker={"color": colour, "size": 1, "symbol": "square"}))
+    for n, (x, y) in pos.items():
+        stock = g.nodes[n]["stock"]
+        fig.add_annotation(x=x, y=y, text=html.escape(n), showarrow=False,
+                           font={"size": 12 if stock else 11, "color": "#111" if stock else "#333"},
+                           bgcolor="#fff7d6" if stock else "#ffffff", bordercolor="#555" if stock else "#bbb",
+                           borderwidth=1.5 if stock else 1, borderpad=3)
+    fig.update_layout(
+        title="The named feedback loops (yellow boxes: stocks; + same direction, − opposite)",
+        xaxis={"visible": False, "range": [-0.08, 1.08]}, yaxis={"visible": False, "range": [-0.06, 1.06]},
+        height=820, template="plotly_white", hovermode="closest",
+        legend={"title": {"text": "named loops "}, "orientation": "h", "x": 0, "y": -0.02,
+                "yanchor": "top", "itemsizing": "constant"},
+        margin={"l": 10, "r": 10, "t": 60, "b": 120})
+    return fig
+
+
+def _named_rows(lds):
+    ids = [str(x) for x in lds["named_id"].values] if "named_id" in lds.coords else [""] * lds.sizes["loop"]
+    names = [str(x) for x in lds["name"].values] if "name" in lds.coords else [""] * lds.sizes["loop"]
+    return ids, names
+
+
+def dominance_figure(lds, loops: list[dict], scenario: str) -> go.Figure:
+    """Relative loop scores of the named loops over time (one line each, labelled with its id
+    and name) and the rest summed as 'unnamed loops'."""
+    t = lds["time"].values
+    rel = lds["relative_score"].values
+    ids, names = _named_rows(lds)
+    colour_of = {lp["id"]: LOOP_PALETTE[k % len(LOOP_PALETTE)] for k, lp in enumerate(loops)}
+    label_of = {lp["id"]: f"{lp['id']} {lp['name']}" for lp in loops}
+    fig = go.Figure()
+    named = [i for i, x in enumerate(ids) if x]
+    for i in sorted(named, key=lambda i: ids[i]):
+        fig.add_trace(go.Scatter(x=t, y=rel[i], mode="lines", name=label_of.get(ids[i], names[i] or ids[i]),
+                                 line={"color": colour_of.get(ids[i]), "width": 2.5,
+                                       "dash": "solid" if ids[i].startswith("R") else "dot"}))
+    rest = [i for i in range(rel.shape[0]) if i not in named]
+    if rest:
+        fig.add_trace(go.Scatter(x=t, y=rel[rest].sum(axis=0), mode="lines",
+                                 name=f"{len(rest)} unnamed loops together",
+                                 line={"color": "#aaaaaa", "width": 1.5, "dash": "dash"}))
+    fig.update_layout(
+        title=f"Which loop drives the change, scenario {scenario} (Loops That Matter)",
+        xaxis_title=f"time ({lds['time'].attrs.get('units', 'year')})",
+        yaxis_title="relative loop score (+ reinforcing, − balancing)",
+        template="plotly_white", height=520,
+        legend={"orientation": "h", "y": -0.18, "x": 0})
+    return fig
+
+
+def dominance_sentences(lds, loops: list[dict], periods: int = 4) -> list[str]:
+    """One sentence per period: the named loop with the largest mean |relative score|."""
+    t = lds["time"].values
+    rel = lds["relative_score"].values
+    ids, _ = _named_rows(lds)
+    by_id = {lp["id"]: lp for lp in loops}
+    named = [i for i, x in enumerate(ids) if x in by_id]
+    if not named or len(t) < 2:
+        return []
+    edges = np.linspace(t[0], t[-1], periods + 1)
+    out = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sel = (t >= a) & (t <= b)
+        m = np.abs(rel[named][:, sel]).mean(axis=1)
+        j = named[int(np.argmax(m))]
+        lp = by_id[ids[j]]
+        share = float(m.max() / max(np.abs(rel[:, sel]).sum(axis=0).mean(), 1e-12))
+        out.append(f"{a:.0f}–{b:.0f}: {lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], '')}) "
+                   f"explains most of the change among the named loops"
+                   + (f" (about {share:.0%} of all loop activity)" if math.isfinite(share) else "") + ".")
+    return out
+
+
+def loops_table_html(loops: list[dict]) -> str:
+    """The named loops: id, name, polarity, its story in one line."""
+    rows = []
+    for k, lp in enumerate(loops):
+        colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
+        desc = " ".join(str(lp.get("description", "")).split())
+        first = desc.split(" (")[0].split(". ")[0]
+        rows.append(f"<tr><td style='color:{colour};font-weight:bold'>{html.escape(lp['id'])}</td>"
+                    f"<td>{html.escape(lp['name'])}</td><td>{POLARITY_WORD.get(lp['polarity'], '')}</td>"
+                    f"<td>{html.escape(first)}</td></tr>")
+    return ("<table class='loops'><tr><th>loop</th><th>name</th><th>kind</th><th>what happens</th></tr>"
+            + "".join(rows) + "</table>")
