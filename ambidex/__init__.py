@@ -7,6 +7,7 @@ Public API::
     scen = ambidex.load_scenario("fragmentation")       # by name from scenarios/, or a path
     ds = ambidex.simulate(model, scenarios=[...], params={...})
     ens = ambidex.ensemble(model, samples={...})
+    ds = ambidex.solve(model, scenarios=[...], samples={...})   # dims (scenario, sample, time)
     fit = ambidex.calibrate(model, "scenarios/data/case_firm.toml")
     ds = ambidex.sensitivity(model, "scenarios/sensitivity/dual_model_sobol.toml")
     dom = ambidex.loop_dominance(model)
@@ -45,13 +46,14 @@ _LAZY = {
     "list_scenarios": ("ambidex.scenario", "list_scenarios"),
     "simulate": ("ambidex.simulate", "simulate"),
     "ensemble": ("ambidex.ensemble", "ensemble"),
+    "solve": ("ambidex.solve", "solve"),
     "calibrate": ("ambidex.calibrate.core", "calibrate"),
     "sensitivity": ("ambidex.sensitivity.api", "run_sensitivity"),
     "check": ("ambidex.check", "run_checks"),
     "loop_dominance": ("ambidex.loops.ltm", "loop_dominance"),
 }
 # subpackages that share their name with a public function: the function wins
-_SHADOWED = {"calibrate", "sensitivity", "check", "simulate", "ensemble"}
+_SHADOWED = {"calibrate", "sensitivity", "check", "simulate", "ensemble", "solve"}
 
 __all__ = ["AmbidexError", "ModelError", "ScenarioError", "SolverError", "__version__",
            *_LAZY]

@@ -91,6 +91,18 @@ def _scenario_paths(names, directory):
     return [load_scenario(p) for p in paths]
 
 
+def _model_scenarios(m):
+    """``run --model M`` without scenario names: the default scenario of M's profile, else M's
+    own defaults (the shipped scenarios belong to the dual model)."""
+    from .core.profile import load_profile
+    from .scenario import Scenario, load_scenario
+
+    default = load_profile(m).default_scenario
+    if default:
+        return [load_scenario(default)]
+    return [Scenario(name="default", source=f"{m.path.name}: the model's own defaults")]
+
+
 def _progress(fmt: str) -> bool:
     """Progress bars only for a person watching: table output and a terminal on stderr."""
     return fmt == "table" and sys.stderr.isatty()
@@ -103,11 +115,13 @@ def _wrote(paths, fmt: str) -> None:
 
 def _loop_scores(model, scens):
     """(scenario name, Loops That Matter Dataset) of the first scenario without interventions
-    (the baseline when present) for the report; None for a model whose loop scores cannot be
-    computed."""
+    (the profile's default scenario when present) for the report; None for a model whose loop
+    scores cannot be computed."""
+    from .core.profile import load_profile
     from .loops.ltm import analyse, dominance
 
-    pick = [s for s in scens if s.name == "baseline_dual"] or [s for s in scens if not s.interventions]
+    default = load_profile(model).default_scenario
+    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
     if not pick:
         return None
     try:
@@ -122,7 +136,7 @@ def _loop_scores(model, scens):
 
 
 @app.command()
-def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all."),
+def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all (with --model: the model profile's default scenario, else the model's own defaults)."),
         model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
         method: str | None = MethodOpt, out_dir: Path = OutOpt,
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
@@ -141,7 +155,8 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         from .summary import summary_table
 
         m = load_model(model)
-        scens = _scenario_paths(names, scenarios_dir)
+        scens = (_model_scenarios(m) if model is not None and not names and scenarios_dir is None
+                 else _scenario_paths(names, scenarios_dir))
         ds = simulate(m, scens, method=method)
         html = None
         if report:
@@ -156,7 +171,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
                     tmp_html.write_text(html, encoding="utf-8")
     except AmbidexError as exc:
         fail(exc)
-    emit_frame(summary_table(ds), "Final year per scenario (revenue EUR M/year; ROA 1/year)", fmt)
+    emit_frame(summary_table(ds), "Final year per scenario (columns from the model's profile)", fmt)
     _wrote([nc_target] + ([html_target] if report else []), fmt)
 
 
@@ -339,7 +354,8 @@ def check_cmd(model: Path | None = ModelOpt,
         from .check import run_checks
         report = run_checks(model, checks_file)
         if json_out is not None:
-            report.to_json(json_out)
+            from .results import write_text
+            write_text(report.to_json(), json_out)  # atomic; creates the folder
     except AmbidexError as exc:
         fail(exc)
     from rich.console import Console

@@ -35,7 +35,7 @@ def fill_from_compiled(model, reason: str, flows: dict) -> None:
     a normalised stock name to its (inflows, outflows).  Raises the compiled engine's
     :class:`ModelError` when it cannot take the model either, with PySD's reason added.
     """
-    from .model import CONTROL_NAMES, Parameter, Stock, Variable
+    from .core.records import CONTROL_NAMES, Parameter, Stock, Variable
 
     try:
         cm = model.compiled()

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from .core.parameters import ParameterTable
+from .core.records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .errors import ModelError
+from .paths import PACKAGE_ROOT
 from .translate import abstract_model, file_sha256, saved_method, translate
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
-CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
 
 
 def normalise(name: str) -> str:
@@ -37,65 +38,6 @@ def _limit(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(value) else value
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One model variable.
-
-    ``name`` is the name in the model file, ``py_name`` PySD's Python name (used as the data
-    variable name in result datasets); ``kind`` is 'stock', 'flow', 'auxiliary' or 'constant';
-    ``lower``/``upper`` come from the units range (``~ FTE [0,?]``) where given.
-    """
-
-    name: str
-    py_name: str
-    units: str
-    doc: str
-    kind: str
-    sector: str = ""
-    lower: float | None = None
-    upper: float | None = None
-    subscripts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A constant the user may override: unit, default, plausible bounds and documented source."""
-
-    name: str
-    py_name: str
-    units: str
-    default: float
-    lower: float | None
-    upper: float | None
-    doc: str
-    sector: str = ""
-
-    def check(self, value: float, where: str) -> None:
-        """Raise ``ValueError`` (message naming ``where``) if ``value`` is outside the bounds."""
-        lo = -math.inf if self.lower is None else self.lower
-        hi = math.inf if self.upper is None else self.upper
-        if not (lo <= value <= hi) or math.isnan(value):
-            raise ValueError(
-                f"{where}: value {value!r} for parameter '{self.name}' is outside its range "
-                f"[{_fmt(self.lower)}, {_fmt(self.upper)}] ({self.units})"
-            )
-
-
-def _fmt(v: float | None) -> str:
-    return "?" if v is None else f"{v:g}"
-
-
-@dataclass(frozen=True)
-class Stock:
-    """A stock with the variables flowing in and out of it (py names)."""
-
-    name: str
-    py_name: str
-    inflows: tuple[str, ...]
-    outflows: tuple[str, ...]
-    physical: bool  # its declared range starts at 0: going negative is an error
 
 
 @dataclass
@@ -135,8 +77,19 @@ class Model:
         if self._compiled is None:
             from .compiled import compile_model
 
-            self._compiled = compile_model(self.path)
+            self._compiled = compile_model(self.abstract)
         return self._compiled
+
+    @cached_property
+    def abstract(self):
+        """PySD's AbstractModel of the file, parsed once per Model (translate, compile, loops and
+        checks all read this one)."""
+        return parse_abstract(self.path)
+
+    @cached_property
+    def table(self) -> ParameterTable:
+        """The :class:`~ambidex.core.parameters.ParameterTable` (built once)."""
+        return ParameterTable(self.parameters.values())
 
     def rhs(self, params: dict | None = None):
         """The right-hand side ``f(t, y)`` with initial state ``y0`` and the state names.
@@ -212,22 +165,7 @@ class Model:
 
     def parameter_table(self):
         """The parameter table as a pandas DataFrame (name, unit, default, lower, upper, source)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [
-                {
-                    "name": p.name,
-                    "sector": p.sector,
-                    "units": p.units,
-                    "default": p.default,
-                    "lower": p.lower,
-                    "upper": p.upper,
-                    "doc": p.doc,
-                }
-                for p in self.parameters.values()
-            ]
-        )
+        return self.table.frame()
 
 
 def _sectors_from_mdl(text: str) -> dict[str, str]:
@@ -248,11 +186,16 @@ def _sectors_from_mdl(text: str) -> dict[str, str]:
     return out
 
 
-def _flows_of(path: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Inflows and outflows of each INTEG stock, from PySD's abstract model."""
+def parse_abstract(path: Path):
+    """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content and cached,
+    see :func:`ambidex.translate.abstract_model`)."""
+    return abstract_model(path)
+
+
+def _flows_of(am) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Inflows and outflows of each INTEG stock, from PySD's abstract model ``am``."""
     from pysd.translators.structures import abstract_expressions as ae
 
-    am = abstract_model(path)
     out = {}
 
     def terms(node, sign):
@@ -296,14 +239,18 @@ def load_model(path: str | Path | None = None) -> Model:
 
         model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=None)
         model.saved_method, model.saved_method_note = saved_method(src)
-        fill_from_compiled(model, str(exc), _flows_of(src))
+        try:
+            flows = _flows_of(model.abstract)
+        except ModelError:  # PySD's parser failed too: its translate error says it best
+            raise exc from None
+        fill_from_compiled(model, str(exc), flows)
         return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()
     doc = pm.doc
     sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
-    flows = _flows_of(src)
+    flows = _flows_of(model.abstract)
     flow_names = {f for ins, outs in flows.values() for f in ins + outs}
     for rec in doc.to_dict("records"):
         py = rec["Py Name"]

@@ -13,6 +13,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
+#: the repository root (sd_models/, scenarios/ beside the package)
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
 ENV = "AMBIDEX_CACHE"
 DEPRECATED_ENV = "AMBIDEX_CACHE_DIR"
 

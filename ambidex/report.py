@@ -17,26 +17,24 @@ import plotly.io as pio
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-KEY_OUTCOMES = [
-    ("total_revenue", 1e-6, "EUR M/year"),
-    ("collaboration_share_of_revenue", 1, "share"),
-    ("roa", 1, "1/year"),
-    ("operating_margin", 1, "share"),
-    ("exploration_share", 1, "share"),
-    ("ambidexterity_balance", 1, "0-1"),
-    ("relationship_trust", 1, "0-1"),
-    ("cognitive_proximity", 1, "0-1"),
-    ("team_capacity", 1, "FTE"),
-]
+from .core.profile import dataset_profile
+
+# The key outcomes come from the model's profile (``[[report]]`` of NAME.profile.toml, see
+# ambidex.core.profile; without one, every stock).  The figures below that name the dual model's
+# variables are left out for a model that lacks them.
+
+
+def key_outcomes(ds) -> list[tuple[str, float, str]]:
+    """(py name, scale, unit) of the model's key outcomes, from its profile."""
+    return dataset_profile(ds)["report"]
+
+
 RISKS = [("myopia_index", "Myopia"), ("fragmentation_index", "Fragmentation"),
          ("polarization_index", "Polarization")]
 REVENUE_PARTS = [("exclusive_revenue", "exclusive, at reservation price"),
                  ("co_created_market_revenue", "co-created, at market price"),
                  ("legacy_market_revenue", "in-house, at market price")]
 BASELINE = "baseline_dual"
-SECTOR_X = {"Collaboration based business model": 0.0, "Knowledge": 0.3, "Boundary element": 0.5,
-            "Products": 0.62, "Market based business model": 0.85, "Revenue": 0.9, "Finance": 1.0,
-            "Measures": 1.0, "": 0.5}
 
 
 def _colors(scenarios):
@@ -63,8 +61,10 @@ def _time_title(ds) -> str:
 
 def grid_figure(ds, items, title, cols=3, row_height=300):
     """One subplot per (variable, scale, unit) item, one line per scenario; axis titles, one
-    legend above the panels that lists every scenario."""
+    legend above the panels that lists every scenario (None: no item in ``ds``)."""
     items = [it for it in items if it[0] in ds]
+    if not items:
+        return None
     rows = (len(items) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
         f"{_title(ds, py)} ({unit})" for py, _, unit in items], vertical_spacing=0.5 / max(rows, 1) ** 0.5 / 2.2)
@@ -90,7 +90,9 @@ def grid_figure(ds, items, title, cols=3, row_height=300):
 
 
 def revenue_figure(ds, cols=3):
-    """Stacked revenue by business model, one subplot per scenario."""
+    """Stacked revenue by business model, one subplot per scenario (None: no such variables)."""
+    if not any(py in ds for py, _ in REVENUE_PARTS):
+        return None
     scen = list(ds.scenario.values)
     rows = (len(scen) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(s) for s in scen],
@@ -166,7 +168,9 @@ def structure_figure(edges, model):
 
 def difference_figure(ds, a: str, b: str):
     """Key outcomes of scenario ``b`` minus scenario ``a`` over time."""
-    items = [it for it in KEY_OUTCOMES if it[0] in ds]
+    items = [it for it in key_outcomes(ds) if it[0] in ds]
+    if not items:
+        return None
     cols = 3
     rows = (len(items) + cols - 1) // cols
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
@@ -258,8 +262,10 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     from . import report_loops as rl
 
     lines, table = story(ds)
-    sections = [("key", grid_figure(ds, KEY_PANELS, "Key outcomes over time", cols=2, row_height=330))]
+    panels = [it for it in KEY_PANELS if it[0] in ds] or key_outcomes(ds)[:4]
+    sections = [("key", grid_figure(ds, panels, "Key outcomes over time", cols=2, row_height=330))]
     sections += [("extra", f) for f in extra_figures]
+    sections = [(kind, f) for kind, f in sections if f is not None]
     loops = rl.named_loops(model)
     loop_html = ""
     if loops:
@@ -281,11 +287,12 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
         grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
                          ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
         risk_figure(ds),
-        grid_figure(ds, KEY_OUTCOMES, "All key outcomes"),
+        grid_figure(ds, key_outcomes(ds), "All key outcomes"),
         stocks_figure(ds, model),
     ]
     if edges is not None and len(edges):
         details.append(structure_figure(edges, model))
+    details = [f for f in details if f is not None]
     first = [True]
 
     def emit(fig):

@@ -31,11 +31,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ModelError, ScenarioError
 from .interventions import KINDS, Intervention
-from .model import PACKAGE_ROOT, Model
+from .paths import PACKAGE_ROOT
 from .tomlio import read_toml
+
+if TYPE_CHECKING:  # type hints only: the model imports nothing from here at load time
+    from .model import Model
 
 SCENARIO_DIR = PACKAGE_ROOT / "scenarios"
 METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "euler", "rk4", "dopri5")
@@ -204,7 +208,7 @@ def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Sce
             raise ScenarioError(f"{where}: {exc}") from None
         value = _num(value, where)
         try:
-            p.check(value, where)
+            model.table.check(p.py_name, value, where)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
         params[p.py_name] = value
@@ -227,7 +231,7 @@ def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Sce
         base = params.get(p.py_name, p.default)
         peak = iv.to if iv.kind != "pulse" else base + iv.height
         try:
-            p.check(peak, where)
+            model.table.check(p.py_name, peak, where)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
         width = iv.width if iv.kind != "pulse" or iv.width else model.control["time_step"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import solvers
 from .backends.pysd_backend import PysdRunner
 from .scenario import Scenario, validate
 
@@ -28,12 +29,12 @@ def stock_influences(model, scenario: Scenario | None = None, t: float | None = 
     dt = model.control["time_step"]
     runner = PysdRunner(model, sc, dt, model.control["saveper"])
     t0 = sc.horizon[0]
-    y = runner.y0.copy()
-    tt = t0
-    if t is not None:
-        while tt + dt * 1e-5 < t:
-            y = y + runner.rhs(tt, y) * dt
-            tt += dt
+    y, tt = runner.y0.copy(), t0
+    if t is not None and t > t0 + dt * 1e-5:
+        # the state at t by the one fixed-step integrator (Euler at TIME STEP, PySD's semantics)
+        n = int(np.ceil((t - t0) / dt - 1e-5))
+        tt = t0 + n * dt
+        y = solvers.fixed_step(runner.rhs, runner.y0, t0, tt, dt, np.array([tt]), "euler")[0]
     names = [s.py_name for s in model.stocks]
     # map state vector positions to stocks (PySD names INTEG objects _integ_<py_name>)
     pos = {}

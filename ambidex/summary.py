@@ -1,20 +1,24 @@
-"""Summary tables of a results Dataset (pure functions; the CLI prints them)."""
+"""Summary tables of a results Dataset (pure functions; the CLI prints them).
+
+The columns come from the model's profile (``[[summary]]`` of ``NAME.profile.toml``, see
+:mod:`ambidex.core.profile`); without one, every stock.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-SUMMARY_COLUMNS = {
-    "revenue EUR M": ("total_revenue", 1e-6),
-    "collab share": ("collaboration_share_of_revenue", 1),
-    "ROA": ("roa", 1),
-    "explore share": ("exploration_share", 1),
-    "trust": ("relationship_trust", 1),
-}
+from .core.profile import dataset_profile
+
+
+def summary_columns(ds) -> dict[str, tuple[str, float]]:
+    """Column label -> (py name, scale) for ``ds``, from its model's profile."""
+    return {label: (py, scale) for label, py, scale in dataset_profile(ds)["summary"]}
 
 
 def summary_table(ds) -> pd.DataFrame:
     """Per scenario, each key outcome at the scenario's final saved time."""
+    SUMMARY_COLUMNS = summary_columns(ds)
     rows = {}
     for s in ds.scenario.values:
         sub = ds.sel(scenario=s).dropna("time", how="all")
@@ -26,6 +30,7 @@ def summary_table(ds) -> pd.DataFrame:
 
 def compare_table(ds, a: str, b: str, times=None) -> pd.DataFrame:
     """Key outcomes of scenarios ``a`` and ``b`` and their difference (b - a) at ``times``."""
+    SUMMARY_COLUMNS = summary_columns(ds)
     common = ds.sel(scenario=[a, b]).dropna("time", how="any")
     if times is None:
         tt = common.time.values

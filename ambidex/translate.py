@@ -78,7 +78,11 @@ def saved_method(path: str | Path) -> tuple[str | None, str]:
 
 #: bumped whenever the pre-pass or the staging changes what PySD reads, so that translations
 #: and parses cached by an older ambidex are not reused
-TRANSLATOR_VERSION = "2"
+TRANSLATOR_VERSION = "4"
+#: the pre-pass code itself is part of the key too, so an edited pre-pass never meets a stale cache
+_PREPASS_HASH = hashlib.sha256(b"".join(
+    (Path(__file__).parent / f).read_bytes() for f in ("translate.py", "xmile_prepass.py")
+)).hexdigest()[:6]
 DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
 
 
@@ -93,27 +97,35 @@ def cache_key(src: Path) -> str:
     for f in sorted(src.parent.iterdir()):
         if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and f.name in text:
             h.update(f.name.encode() + f.read_bytes())
-    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}"
+    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}{_PREPASS_HASH}"
 
 
 _INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
+_MACRO = re.compile(r":MACRO:.*?:END OF MACRO:", re.S | re.I)
 
 
 def prepass(text: str, kind: str) -> str:
     """The model text as PySD's translator can read it.
 
     Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
-    not) are removed from the equation part, keeping the ``{UTF-8}`` header.
+    not) are removed from the equation part, keeping the ``{UTF-8}`` header; macro definitions
+    move to the top (PySD's splitter fails on a macro after a group header).  XMILE: graphical
+    functions as :func:`ambidex.xmile_prepass.graphical_functions` rewrites them.
     """
     if kind != "vensim":
-        return text
+        from .xmile_prepass import graphical_functions
+
+        return graphical_functions(text)
     marker = text.find("\\\\\\---///")
     head, tail = (text, "") if marker < 0 else (text[:marker], text[marker:])
     utf8 = head.lstrip().startswith("{UTF-8}")
     if utf8:
         head = head.lstrip()[len("{UTF-8}"):]
     head = _INLINE_COMMENT.sub(" ", head)
-    return ("{UTF-8}" if utf8 else "") + head + tail
+    macros = _MACRO.findall(head)
+    if macros:  # PySD's splitter fails on a macro after a group header: macros go first
+        head = "\n".join(macros) + "\n" + _MACRO.sub("", head)
+    return ("{UTF-8}\n" if utf8 else "") + head + tail
 
 
 def _stage(src: Path, kind: str, folder: Path) -> Path:
@@ -219,6 +231,7 @@ def abstract_model(path: str | Path):
 
 
 def _parse(src: Path, kind: str):
+    original = src
     text = src.read_text(errors="replace")
     if prepass(text, kind) != text:  # parse the pre-passed text, staged beside links to the data
         folder = cache_root() / "staged" / cache_key(src)
@@ -242,4 +255,5 @@ def _parse(src: Path, kind: str):
         f.parse()
         return f.get_abstract_model()
     except Exception as exc:  # the translators' own parse errors
-        raise ModelError(f"model file '{src}' could not be translated: {exc}") from exc
+        msg = str(exc).replace(str(src.parent), str(original.parent))  # the user's folder
+        raise ModelError(f"model file '{original}' could not be translated: {msg}") from exc

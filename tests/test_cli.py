@@ -262,3 +262,12 @@ def test_public_api_functions_have_real_signatures():
     for name in ambidex.__all__:
         if not name.startswith("__"):
             assert name in api, f"docs/reference/api.md does not cover ambidex.{name}"
+
+
+def test_check_json_into_a_new_folder(tmp_path):
+    teacup = ROOT / "tests" / "data" / "sdxorg-test-models" / "samples" / "teacup" / "teacup.mdl"
+    target = tmp_path / "new" / "checks.json"
+    r = invoke("check", "--model", teacup, "--json", target)
+    assert r.exit_code in (0, 1), r.output  # 1: a check failed (teacup documents no sources)
+    assert "Traceback" not in r.output and f"wrote {target}" in " ".join(r.output.split())
+    assert json.loads(target.read_text())["results"]

@@ -27,13 +27,10 @@ REL_TOL = 1e-3
 XFAIL = {
     "test/array_broadcast/array_broadcast.xmile": "XMILE array syntax (SUM over [*]) unparsed by PySD",
     "test/arrays1/arrays.stmx": "Stella array syntax (dimension index expressions) unparsed by PySD",
-    "test/land_model/land_model.stmx": "Stella graphical function without points: PySD LookupsStructure",
-    "test/lookup_arrayed/lookup_arrayed.xmile": "arrayed XMILE <gf>: PySD LookupsStructure error",
     "test/modules2/modules2.xmile": "Stella modules unsupported",
     "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
     "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
     "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
-    "test/sdeverywhere/models/vector_simple/vector_simple.mdl": "VECTOR ELM MAP not implemented",
     "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
     "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",
 }
@@ -102,3 +99,29 @@ def test_a_mapping_to_a_subrange_runs_compiled_when_pysd_cannot_build_it(tmp_pat
     np.testing.assert_allclose(ds["a"].isel(scenario=0, time=0).values, [10.0, 10.0, 20.0])
     with pytest.raises(ambidex.ModelError, match="runs on backend='compiled' only"):
         ambidex.simulate(model, method="euler", backend="pysd")
+
+
+XMILE_GF = """<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+<header><name>gf</name></header>
+<sim_specs method="Euler" time_units="Year"><start>0</start><stop>4</stop><dt>1</dt></sim_specs>
+<model><variables>
+<aux name="ramp table"><gf><xpts>0,4</xpts><ypts>0,8</ypts></gf></aux>
+<aux name="shaped"><eqn>TIME</eqn><gf><xpts>0,4</xpts><ypts>10,14</ypts></gf></aux>
+<aux name="via lookup"><eqn>LOOKUP(ramp_table, TIME) + LOOKUP(shaped, 2)</eqn></aux>
+</variables></model></xmile>
+"""
+
+
+def test_xmile_graphical_functions_without_eqn_and_stella_lookup(tmp_path):
+    """A <gf> with no <eqn> is a table; Stella's LOOKUP(table, x) reads another variable's
+    table; a <gf> with an <eqn> is the table applied to it (hand-derived: 2t + 12, t + 10)."""
+    import numpy as np
+
+    import ambidex
+
+    (tmp_path / "gf.xmile").write_text(XMILE_GF)
+    ds = ambidex.simulate(tmp_path / "gf.xmile").isel(scenario=0)
+    t = ds["time"].values
+    np.testing.assert_allclose(ds["via_lookup"].values, 2 * t + 12)
+    np.testing.assert_allclose(ds["shaped"].values, t + 10)

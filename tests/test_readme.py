@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import tomllib
@@ -91,7 +92,11 @@ def test_readme_command(cmd, clone_dir):
 def _serve(cmd, cwd):
     """Start the workshop, fetch its page, stop it with Ctrl-C."""
     port = re.search(r"--port (\d+)", cmd)
-    url = f"http://127.0.0.1:{port.group(1) if port else 8050}/"
+    port = int(port.group(1)) if port else 8050
+    with socket.socket() as probe:  # another server on the README's port would answer for us
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            pytest.skip(f"port {port} is in use by another process on this machine")
+    url = f"http://127.0.0.1:{port}/"
     p = subprocess.Popen(["bash", "-c", f"exec {cmd}"], cwd=cwd, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     try:

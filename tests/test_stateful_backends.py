@@ -132,3 +132,11 @@ def test_pulse_train_fires_at_its_end_time_as_vensim_does(tmp_path):
     t = ds["time"].values
     want = (((t >= 2) & (t < 2.5)) | ((t >= 5) & (t < 5.5)) | (t == 8)).astype(float)
     np.testing.assert_array_equal(ds["pt"].values, want)
+
+
+def test_a_model_with_delay_fixed_defaults_to_euler_and_says_why(models):
+    import json
+
+    ds = ambidex.simulate(models["discrete"])
+    used = json.loads(ds.attrs["solver"])[0]
+    assert used["method"] == "euler" and "DELAY FIXED" in used["method_source"]

@@ -14,8 +14,11 @@ Region: North, South ~~|
 Population[Region] = INTEG(growth[Region], 100)
 	~	people
 	~	|
-growth[Region] = Population[Region] * rate[Region]
+growth[Region] = Population[Region] * rate[Region] * scale
 	~	people/Year
+	~	|
+scale = 1
+	~	1
 	~	|
 rate[Region] = 0.1, 0.2
 	~	1/Year
@@ -69,3 +72,12 @@ def test_variables_selects_a_subscripted_variable_and_netcdf_keeps_the_dimension
 def test_an_unknown_variable_is_one_clear_error(model):
     with pytest.raises(ambidex.ModelError, match="no variable 'Populaton'.*did you mean 'Population'"):
         ambidex.simulate(model, method="euler", variables=["Populaton"])
+
+
+def test_ensemble_returns_subscripted_stocks_by_default(model):
+    ens = ambidex.ensemble(model, samples={"scale": [1.0, 2.0]}, method="euler")
+    pop = ens["population"]
+    assert pop.dims == ("sample", "time", "Region")
+    n = np.arange(5)
+    np.testing.assert_allclose(pop.sel(Region="South", sample=1), 100 * (1 + 0.2 * 2 * 0.5) ** n)
+    np.testing.assert_allclose(pop.sel(Region="North", sample=0), 100 * 1.05 ** n)

@@ -405,4 +405,32 @@ def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
     assert p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').layout.annotations"
                       ".filter(a => a.arrowwidth === 5).length") >= 2
     assert dom in p.locator("#loops-periods").inner_text()
+    # the feedback structure: signed stock-to-stock links, no '− nan' rows
+    p.get_by_text("Feedback structure", exact=True).click()
+    p.wait_for_function("() => document.querySelector('#feedback-table').innerText.includes('from stock')",
+                        timeout=60000)
+    table = p.locator("#feedback-table").inner_text()
+    assert "nan" not in table.lower() and len(table.splitlines()) > 3
     assert pg.errors == [], pg.errors
+
+
+def test_facilitator_sees_only_teams_that_opted_in(open_page):
+    a = open_page()
+    a.page.get_by_text("Room", exact=True).click()
+    a.page.fill("#room-team", "Team A")
+    a.page.get_by_label("Share my latest run with the facilitator").check()
+    a.wait_message("as 'Team A'")
+    a.type_lever("network_breadth", 12)
+    a.wait_lever("network_breadth", "12")
+    quiet = open_page()
+    quiet.type_lever("network_breadth", 30)
+    quiet.wait_lever("network_breadth", "30")
+    f = open_page()
+    f.page.get_by_text("Room", exact=True).click()
+    f.page.wait_for_function("() => document.querySelector('#room-table').innerText.includes('Team A')")
+    table = f.page.locator("#room-table").inner_text()
+    assert "= 12" in table and "= 30" not in table and "%" in table
+    a.page.get_by_label("Share my latest run with the facilitator").uncheck()
+    a.wait_message("Stopped sharing")
+    f.page.wait_for_function("() => !document.querySelector('#room-table').innerText.includes('Team A')",
+                             timeout=15000)

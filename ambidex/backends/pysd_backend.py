@@ -13,13 +13,17 @@ as xarray DataArrays; both are handled.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
+from ..errors import ModelError
 from ..interventions import schedule
-from ..model import Model
-from ..scenario import Scenario
+
+if TYPE_CHECKING:  # type hints only
+    from ..model import Model
+    from ..scenario import Scenario
 
 DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
@@ -48,10 +52,14 @@ class PysdRunner:
             overrides["initial_time"] = t0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pm._config_simulation(
-                overrides, None, None, "original", t1, time_step, saveper,
-                False, progress=False,
-            )
+            try:
+                pm._config_simulation(
+                    overrides, None, None, "original", t1, time_step, saveper,
+                    False, progress=False,
+                )
+            except NotImplementedError as exc:  # PySD's "Not implemented function 'x'"
+                raise ModelError(f"model '{model.path.name}': the PySD engine cannot run it: "
+                                 f"{exc}") from None
         self.t0 = float(pm.time())
         every = list(pm._dynamicstateful_elements)
         self.discrete = [el for el in every if type(el).__name__ in DISCRETE]

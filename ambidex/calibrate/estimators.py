@@ -39,9 +39,9 @@ class Fit:
 def _bar(progress: bool, total: int, desc: str):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from ..progress import Bar  # the package's one progress bar (rich)
 
-    return tqdm(total=total, desc=desc, leave=False)
+    return Bar(desc, total)
 
 
 def candidates(problem: Problem, n: int, rng: np.random.Generator, spread: float = 3.0):

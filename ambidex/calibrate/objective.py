@@ -66,18 +66,12 @@ class Free:
         return s
 
 
-#: batches smaller than this (Jacobian columns, single points) run in this process
-CLUSTER_MIN_RUNS = 64
-
-
 class Problem:
     """Targets bound to a model with free parameters; evaluates batches of parameter sets."""
 
     def __init__(self, model, targets: TargetSet | str, free=None, bounds=None,
                  method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-                 scenarios: dict | None = None, cluster=None):
-        #: a ``distributed.Client`` (or address) for batches of >= CLUSTER_MIN_RUNS runs
-        self.cluster = cluster
+                 scenarios: dict | None = None):
         if not isinstance(targets, TargetSet):
             targets = load_targets(targets)
         self.model = model
@@ -113,8 +107,8 @@ class Problem:
             if p.py_name in seen:
                 raise CalibrationError(f"free[{i}]: '{name}' is listed twice")
             seen.add(p.py_name)
-            lo = -math.inf if p.lower is None else p.lower
-            hi = math.inf if p.upper is None else p.upper
+            j = self.model.table.index[p.py_name]  # bounds from the model's parameter table
+            lo, hi = float(self.model.table.lower[j]), float(self.model.table.upper[j])
             where = None
             for src, table in ((f"{label}: bounds", self.targets.bounds), ("bounds", bounds)):
                 for k, v in table.items():
@@ -219,9 +213,7 @@ class Problem:
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,
-                                     progress=progress,
-                                     cluster=(self.cluster if X.shape[0] >= CLUSTER_MIN_RUNS
-                                              else None))
+                                     progress=progress)
             except ScenarioError as exc:
                 raise CalibrationError(f"scenario '{name}': {exc}") from None
         self.n_evals += X.shape[0] * len(out)

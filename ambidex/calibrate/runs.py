@@ -54,38 +54,24 @@ class _Column:
 
 def run_batch(model, X: np.ndarray, free: list, scenario, variables: list[str],
               times: np.ndarray, method: str, rtol: float, atol: float) -> dict:
-    """Rows of ``X`` through the compiled engine directly: ``{py_name: column}``.
+    """Rows of ``X`` through :func:`ambidex.solve.run_plan` on the compiled engine:
+    ``{py_name: column}``.
 
     What :func:`ambidex.ensemble` computes (failed runs and physical stocks below zero give NaN
-    rows) without building an xarray Dataset per call, which for the 10-50 runs of a
-    least-squares Jacobian or an MCMC step cost several times the integration itself.
+    rows, checked once in :mod:`ambidex.core.checks`) without building an xarray Dataset per
+    call, which for the 10-50 runs of a least-squares Jacobian or an MCMC step cost several
+    times the integration itself.
     """
-    from ..errors import ModelError
+    from ..solve import plan, run_plan
     from .errors import CalibrationError
 
     X = np.atleast_2d(np.asarray(X, dtype=float))
-    n = X.shape[0]
-    free_py = {f.py for f in free}
-    params = {model.parameters[py].name: v for py, v in scenario.parameters.items()
-              if py not in free_py}
-    for j, f in enumerate(free):
-        params[model.parameters[f.py].name] = X[:, j]
-    names = [model.variables[py].name for py in variables]
+    cols = {f.py: X[:, j] for j, f in enumerate(free)}
     try:
-        res = model.compiled().run(params=params, n=n, method=method, t_eval=times, rtol=rtol,
-                                   atol=atol, return_vars=names)
-    except ModelError as exc:
+        p = plan(model, scenario, {"method": method, "rtol": rtol, "atol": atol}, "compiled",
+                 np.asarray(times, dtype=float))
+        P = model.table.matrix(cols, base=scenario.parameters, n=X.shape[0])
+        values, names, _, _, _, _ = run_plan(model, p, P, list(variables), "mark")
+    except AmbidexError as exc:
         raise CalibrationError(f"scenario '{scenario.name}': {exc}") from None
-    failed = np.asarray(res.status) != 0
-    arrays = [np.array(a, dtype=float).reshape(n, -1) for a in res.values()]
-    physical = {s.py_name for s in model.stocks if s.physical}
-    for py, arr in zip(variables, arrays):
-        if py in physical:
-            scale = np.maximum(1.0, np.nanmax(np.abs(arr), axis=1))
-            with np.errstate(invalid="ignore"):
-                failed |= np.any(arr < -1e-9 * scale[:, None], axis=1)
-    out = {}
-    for py, arr in zip(variables, arrays):
-        arr[failed] = np.nan
-        out[py] = _Column(arr)
-    return out
+    return {py: _Column(values[:, j, :]) for j, py in enumerate(names)}

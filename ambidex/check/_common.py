@@ -37,7 +37,7 @@ def abstract_elements(model) -> dict:
 
         am = _abstract(str(Path(model).resolve()), file_sha256(Path(model)))
     else:
-        am = _abstract(str(model.path), model.sha256)
+        am = model.abstract  # parsed once per Model
     out = {}
     for section in am.sections:
         for el in section.elements:
@@ -93,39 +93,16 @@ def bounded(var) -> bool:
 
 def euler_run(model, params: dict | None = None):
     """One Euler run at TIME STEP saving every step, no bound checks (a check must see a
-    negative stock, not stop at it).  Returns (times, {py_name: array}, backend).
+    negative stock, not stop at it).  Returns (times, {py_name: array}, engine name).
 
-    The compiled engine where the model compiles, else PySD's own ``run``.
+    Through :func:`ambidex.solve`: the compiled engine where the model compiles, else PySD.
     """
-    import warnings
-
     import numpy as np
 
-    from ..errors import UnsupportedFunctionError
+    from ..solve import solve
 
-    params = params or {}
-    try:
-        cm = model.compiled()
-    except UnsupportedFunctionError:
-        cm = None
-    if cm is not None:
-        times, _ = cm.time_grid()
-        res = cm.run(params={model.variables[model.resolve(k)].name: v for k, v in params.items()},
-                     method="euler", t_eval=times)
-        out = {}
-        for name, arr in res.items():
-            py = model._index.get(normalise(name))
-            if py in model.variables and not model.variables[py].subscripts:
-                out[py] = np.asarray(arr[0], dtype=float)
-        if res.failed.size:
-            k = int(np.searchsorted(res.time, res.fail_time[0]))
-            for py in out:
-                out[py][k + 1:] = np.nan
-        return np.asarray(res.time, dtype=float), out, "compiled"
-    pm = model.new_pysd()
-    names = [py for py, v in model.variables.items() if not v.subscripts]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        df = pm.run(params={model.resolve(k): v for k, v in params.items()},
-                    saveper=model.control["time_step"], return_columns=names)
-    return df.index.to_numpy(dtype=float), {c: df[c].to_numpy(dtype=float) for c in df.columns}, "pysd"
+    dt = model.control["time_step"]
+    ds = solve(model, params=params, solver={"method": "euler"}, saveat=dt,
+               on_failure="ignore").isel(scenario=0, sample=0)
+    out = {py: np.asarray(ds[py].values, dtype=float) for py in ds.data_vars if py != "failed"}
+    return np.asarray(ds.time.values, dtype=float), out, ds.attrs["engine"]

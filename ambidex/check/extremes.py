@@ -3,9 +3,9 @@ range allows), at its lower and upper bound, and at ×10 its default.  Every run
 keep bounded variables (a declared range, e.g. [0,1] for trust, shares, proximity, indices)
 inside their range and physical stocks (range starting at 0) at or above 0.
 
-All runs go through the batched compiled engine in one call (dopri5, per-run adaptive; the
-engine checks no bounds, so values outside a parameter's range can be tried); a model the engine
-cannot compile runs on PySD one run at a time.  A problem in a run whose value lies inside the
+All runs are one :func:`ambidex.solve` call with bounds not enforced (values outside a parameter's
+range are the point): the compiled engine (dopri5, per-run adaptive) where the model compiles,
+else PySD (Euler).  A problem in a run whose value lies inside the
 parameter's declared range is a failure; outside it (e.g. ×10 beyond the upper bound) a warning.
 """
 
@@ -21,15 +21,15 @@ from .report import CheckResult
 
 def cases(p, factor: float = 10.0) -> list[tuple[str, float, bool]]:
     """(label, value, inside the declared range) for parameter ``p``."""
-    lo = -np.inf if p.lower is None else p.lower
-    hi = np.inf if p.upper is None else p.upper
+    from ..core.parameters import outside
+
     out, seen = [], set()
     cand = [("zero", 0.0), ("lower bound", p.lower), ("upper bound", p.upper),
             (f"x{factor:g} default", p.default * factor)]
     for label, v in cand:
         if v is None or v in seen:
             continue
-        inside = lo <= v <= hi
+        inside = not outside(p.lower, p.upper, v)
         if label == "zero" and not inside:
             continue
         seen.add(v)
@@ -80,46 +80,28 @@ def _problems(model, times, series: dict, status_msg: str | None) -> list[str]:
     return [m for _, m in sorted(probs, key=lambda tm: tm[0])]
 
 
-def _run_compiled(model, rows, outs, rtol, atol, max_steps):
-    cm = model.compiled()
-    names = sorted({p.name for p, _, _, _ in rows})
+def _run(model, rows, outs, rtol, atol, max_steps, compiled: bool):
+    """Every extreme case as one sample of one :func:`ambidex.solve` call (bounds not enforced:
+    the point is to try values outside them); per run (times, {py: series}, problem or None)."""
+    from ..solve import run
+
     N = len(rows)
-    params = {}
-    for nm in names:
-        p = model.resolve_parameter(nm)
-        col = np.full(N, p.default)
+    samples = {}
+    for nm in sorted({p.py_name for p, _, _, _ in rows}):
+        col = np.full(N, model.parameters[nm].default)
         for i, (q, _, v, _) in enumerate(rows):
-            if q.name == nm:
+            if q.py_name == nm:
                 col[i] = v
-        params[nm] = col
-    vnames = [model.variables[py].name for py in outs]
-    res = cm.run(params=params, method="dopri5", rtol=rtol, atol=atol, max_steps=max_steps,
-                 return_vars=vnames)
-    times = np.asarray(res.time, dtype=float)
-    per_run = []
-    for i in range(N):
-        series = {py: np.asarray(res[nm][i], dtype=float) for py, nm in zip(outs, vnames)}
-        msg = None
-        if res.status[i] != 0:
-            from ..compiled import STATUS
-
-            msg = f"dopri5 {STATUS.get(int(res.status[i]), 'failed')} at t={res.fail_time[i]:g}"
-        per_run.append((times, series, msg))
-    return per_run
-
-
-def _run_pysd(model, rows, outs):
-    per_run = []
-    for p, _, v, _ in rows:
-        pm = model.new_pysd()
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                df = pm.run(params={p.py_name: v}, return_columns=outs)
-            per_run.append((df.index.to_numpy(float), {c: df[c].to_numpy(float) for c in df.columns}, None))
-        except Exception as exc:
-            per_run.append((np.array([model.control["initial_time"]]), {}, f"run raised {type(exc).__name__}: {exc}"))
-    return per_run
+        samples[nm] = col
+    method = "dopri5" if compiled else "euler"
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        sol = run(model, samples=samples, outputs=outs, bounds=False, on_failure="ignore",
+                  solver={"method": method, "rtol": rtol, "atol": atol, "max_steps": max_steps})
+    times = np.asarray(sol.times, dtype=float)
+    pos = {py: j for j, py in enumerate(sol.names)}
+    return [(times, {py: sol.values[0, i, pos[py]] for py in outs},
+             f"{method} {m}" if m else None) for i, m in enumerate(sol.run_messages[0])]
 
 
 def check_extremes(model, factor: float = 10.0, rtol: float = 1e-6, atol: float = 1e-6,
@@ -143,8 +125,7 @@ def check_extremes(model, factor: float = 10.0, rtol: float = 1e-6, atol: float 
     if not rows:
         return results
     outs = _outputs(model)
-    per_run = (_run_compiled(model, rows, outs, rtol, atol, max_steps) if cm is not None
-               else _run_pysd(model, rows, outs))
+    per_run = _run(model, rows, outs, rtol, atol, max_steps, compiled=cm is not None)
     by_param: dict[str, list] = {}
     for (p, label, v, inside), (times, series, msg) in zip(rows, per_run):
         probs = _problems(model, times, series, msg)

@@ -12,20 +12,20 @@ import numpy as np
 from ..errors import AmbidexError
 from .report import CheckResult
 
-KEY_OUTPUTS = ("total_revenue", "roa", "collaboration_share_of_revenue", "exploration_share",
-               "operating_profit")
-
 
 def key_outputs(model) -> list[str]:
+    """Every stock plus the profile's integration outputs (py names)."""
+    from ..core.profile import load_profile
+
     keys = [s.py_name for s in model.stocks]
-    keys += [k for k in KEY_OUTPUTS if k in model.variables and k not in keys]
+    keys += [k for k in load_profile(model).integration_outputs if k not in keys]
     return keys
 
 
 def _run(model, keys, method, time_step=None):
-    import ambidex
+    from ..simulate import simulate
 
-    ds = ambidex.simulate(model, method=method, time_step=time_step, variables=keys)
+    ds = simulate(model, method=method, time_step=time_step, variables=keys)
     return ds.isel(scenario=0)
 
 

@@ -172,7 +172,7 @@ def evaluate(e: dict, times, x, base=None) -> tuple[bool, str, dict]:
 
 def run_check(model, c: dict, defaults: dict, label: str, cache: dict) -> CheckResult:
     """Simulate one declared check (and its baseline, cached) and evaluate its assertions."""
-    import ambidex
+    from ..simulate import simulate
 
     method = c.get("method", defaults.get("method", "euler"))
     name = c["name"]
@@ -181,10 +181,10 @@ def run_check(model, c: dict, defaults: dict, label: str, cache: dict) -> CheckR
     try:
         for e in c["expect"]:
             model.resolve(e["variable"])  # an unknown name fails here, naming close matches
-        test = ambidex.simulate(model, [_scenario(c.get("scenario"), "test", label)], method=method)
+        test = simulate(model, [_scenario(c.get("scenario"), "test", label)], method=method)
         bkey = (repr(c.get("baseline")), method)
         if bkey not in cache and any("compare" in e for e in c["expect"]):
-            cache[bkey] = ambidex.simulate(model, [_scenario(c.get("baseline"), "baseline", label)],
+            cache[bkey] = simulate(model, [_scenario(c.get("baseline"), "baseline", label)],
                                            method=method)
         base = cache.get(bkey)
     except AmbidexError as exc:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
 from . import _rt
+from .exprtext import _OPS, _num, chain_args, render_chain  # noqa: F401  (shared with ir)
 from .ir import Slot, walk_refs
 from .kernels import HELPERS, KERNELS
 
 GEN_VERSION = "4"
-_OPS = {"^": "**", "=": "==", "<>": "!="}
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
        "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
@@ -22,28 +21,6 @@ _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "ma
 _FN = {"min": "_min", "max": "_max", "power": "_pow", "log": "_log", "zidz": "_zidz",
        "xidz": "_xidz", "quantum": "_quantum", "modulo": "_modulo",
        "delay_order": "_delay_order"}
-
-
-def render_chain(ops, args):
-    out = args[0]
-    for op, a in zip(ops, args[1:]):
-        out += f" {_OPS.get(op, op)} {a}"
-    return out
-
-
-def chain_args(args, render):
-    """Operands of an operator chain; number literals stay bare as PySD writes them, so that
-    Python's precedence gives PySD's result (e.g. ``-2^2`` is ``-2**2 == -4``)."""
-    return [_num(a[1]) if a[0] == "n" and math.isfinite(a[1]) else f"({render(a)})"
-            for a in args]
-
-
-def _num(v: float) -> str:
-    if math.isnan(v):
-        return "np.nan"
-    if math.isinf(v):
-        return "np.inf" if v > 0 else "(-np.inf)"
-    return repr(float(v))
 
 
 class Renderer:

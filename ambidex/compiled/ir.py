@@ -196,7 +196,7 @@ class InitEvaluator:
             a, b = self.eval(ir[2]), self.eval(ir[3])
             return float((bool(a) and bool(b)) if ir[1] == "and" else (bool(a) or bool(b)))
         if tag == "ar":
-            from .codegen import chain_args, render_chain
+            from .exprtext import chain_args, render_chain
             names = {}
 
             def operand(a):

@@ -19,6 +19,7 @@ from pysd.translators.structures.abstract_model import AbstractLookup
 from ..errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
+from .vectors import VectorMixin, _bang_dims
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
@@ -66,19 +67,6 @@ def _split_explicit_maps(ranges):
     return out, maps
 
 
-def _bang_dims(node, out: list):
-    if isinstance(node, ae.SubscriptsReferenceStructure):
-        for s in node.subscripts:
-            if s.endswith("!") and s not in out:
-                out.append(s)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            _bang_dims(getattr(node, f.name), out)
-    elif isinstance(node, (list, tuple)):
-        for x in node:
-            _bang_dims(x, out)
-
-
 class ElemInfo:
     def __init__(self, element, py):
         self.el = element
@@ -104,7 +92,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope(StatefulMixin):
+class Scope(StatefulMixin, VectorMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -318,6 +306,14 @@ class Scope(StatefulMixin):
             return ("t",)
         if name in self.argmap:
             return self.argmap[name]
+        if name.endswith("$") and not self.main:  # TIME STEP$ in a macro: the model's own
+            name = name[:-1].strip()
+            if name == "time":
+                return ("t",)
+            outer = self.tr.scope.elements.get(name)
+            if outer is None or () not in outer.slots:
+                raise ctx.err(f"unknown model variable '{name}$' in a macro")
+            return ("r", outer.slots[()])
         info = self.elements.get(name)
         if info is not None:
             if info.is_lookup:
@@ -353,6 +349,12 @@ class Scope(StatefulMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
+        if fname == "vector_elm_map" and isinstance(args[0], ae.ReferenceStructure):
+            return self.vector_elm_map(args[0], self.expr(args[1], ctx), ctx)
+        if fname == "vector_sort_order" and isinstance(args[0], ae.ReferenceStructure):
+            return self.vector_sort_order(args[0], args[1], ctx)
+        if fname == "vector_select":
+            return self.vector_select(args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
             dims = []
             _bang_dims(args[0], dims)

@@ -54,10 +54,9 @@ class Equations:
 
     def __init__(self, model):
         from ..compiled.translate import Translator
-        from .graph import abstract_model
 
         self.model = model
-        self.tr = Translator(abstract_model(model.path), model.path.name)
+        self.tr = Translator(model.abstract, model.path.name)
         self.dt = self.tr.control_value("time_step")
         self.t0 = self.tr.control_value("initial_time")
         self.slots = {}

@@ -67,7 +67,7 @@ def causal_graph(model=None) -> nx.DiGraph:
     simulation control values are not nodes.
     """
     model = as_model(model)
-    am = abstract_model(model.path)
+    am = model.abstract
     g = nx.DiGraph(model=model.name)
     for py, var in model.variables.items():
         g.add_node(py, name=var.name, kind=var.kind, sector=var.sector, units=var.units)

@@ -524,7 +524,7 @@ def check_against_model(spec: Spec, model) -> Spec:
         slo, shi = q.support()
         for v, key in ((slo, "lower"), (shi, "upper")):
             try:
-                mp.check(v, f"{p.key}.{key}")
+                model.table.check(mp.py_name, v, f"{p.key}.{key}")  # the parameter table's rule
             except ValueError as exc:
                 raise ScenarioError(str(exc)) from None
         params.append(q)

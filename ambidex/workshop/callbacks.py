@@ -17,7 +17,8 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 from ..errors import AmbidexError
 from ..scenario import scenario_from_dict
 from ..structure import stock_influences
-from . import export, figures, guard, runs
+from . import export, figures, guard, room, runs
+from .charts import lever_label
 from .state import (
     WorkshopError,
     lever_names,
@@ -138,6 +139,11 @@ def _event(model, state, trig, a):
             raise WorkshopError("advance by a whole number of years, at least 1")
         new = play_to(state, g["year"] + int(years))
         return log(new, "game-advance", model=model), ""
+    if trig == "room-optin":
+        if "on" in (a["optin"] or []):
+            new = room.opt_in(state, a["team"])
+            return new, f"Sharing your latest run with the facilitator as '{new['facilitator']['team']}'."
+        return room.opt_out(state), "Stopped sharing your runs."
     if trig == "game-stop":
         return log(stop_game(state), "game-stop", model=model), "Game ended; its decision path is kept."
     if trig == "game-replay":
@@ -150,8 +156,6 @@ def register(app, model):
 
     @app.callback(
         Output("state", "data"),
-        Output({"type": "lever", "py": ALL}, "value"),
-        Output({"type": "lever-num", "py": ALL}, "value"),
         Output("message", "children"),
         Output("message", "className"),
         Output("game-status", "children"),
@@ -172,23 +176,23 @@ def register(app, model):
         Input("game-end", "n_clicks"),
         Input("game-replay", "n_clicks"),
         Input("game-stop", "n_clicks"),
+        Input("room-optin", "value"),
         State("state", "data"),
         State("upload", "filename"),
         State("session-upload", "filename"),
         State("snapshot-name", "value"),
         State("game-years", "value"),
         State("url", "search"),
+        State("room-team", "value"),
     )
     def central(slider_vals, num_vals, _resets, scenario, upload, session, *rest):
-        *_clicks, stored, filename, session_name, snap_name, years, search = rest
+        *_clicks, optin, stored, filename, session_name, snap_name, years, search, team = rest
         ids = [i["id"]["py"] for i in ctx.inputs_list[0]]
         trig = ctx.triggered_id
-        keep = [no_update] * len(ids)
-        nothing = (no_update, keep, keep, no_update, no_update, no_update, no_update)
+        nothing = (no_update,) * 5
 
-        def reply(state, message="", cls=OK):
-            vals = [_tidy(state["levers"].get(py)) for py in ids]
-            return state, vals, vals, message, cls, game_status(state), describe(state)
+        def reply(state, message="", cls=OK):  # the lever boxes follow the state in the page
+            return state, message, cls, game_status(state), describe(state)
 
         try:
             old = guard.check_state(model, stored)
@@ -211,25 +215,71 @@ def register(app, model):
                     return nothing
                 if not state.get("game"):
                     state = log(state, "run", diff, model=model)
+                room.record(state)
                 return reply(guard.cap_log(guard.remember(old, state)))
             state, msg = _event(model, old, trig, {
                 "scenario": scenario, "upload": upload, "filename": filename, "session": session,
-                "session_name": session_name, "snap": snap_name, "years": years})
+                "session_name": session_name, "snap": snap_name, "years": years,
+                "optin": optin, "team": team})
             if state is None:
                 return nothing
         except (WorkshopError, AmbidexError) as exc:
             if old is None:
-                return (no_update, keep, keep, ERR + str(exc), BAD, no_update, no_update)
+                return (no_update, ERR + str(exc), BAD, no_update, no_update)
             return reply(old, ERR + str(exc), BAD)
         if trig not in ("undo",):
             state = guard.remember(old, state)
+        room.record(state)
         return reply(guard.cap_log(state), msg, OK)
 
+    app.clientside_callback(  # sliders and number boxes follow the confirmed state
+        ClientsideFunction("ambidex", "syncLevers"),
+        Output({"type": "lever", "py": ALL}, "value"),
+        Output({"type": "lever-num", "py": ALL}, "value"),
+        Input("state", "data"),
+        State({"type": "lever", "py": ALL}, "value"),
+        State({"type": "lever-num", "py": ALL}, "value"),
+    )
     app.clientside_callback(
         ClientsideFunction("ambidex", "liveState"),
         Output("state-info", "children"),
         Input("state", "data"),
     )
+    @app.callback(
+        Output("room-table", "children"),
+        Output("room-tick", "disabled"),
+        Input("gate-room", "data"),
+        Input("room-tick", "n_intervals"),
+    )
+    def room_view(state, _tick):
+        if not state:
+            return no_update, no_update
+        rows = [html.Tr([html.Th(c) for c in ("team", "updated (UTC)", "scenario",
+                                               "levers changed", "ROA in final year",
+                                               "trust in final year")])]
+        for e in room.entries():
+            try:
+                st = {**state, "base": e["base"], "levers": e["levers"], "interventions": e["interventions"],
+                      "scenario": e["scenario"], "game": e["game"], "horizon": {}}
+                ds = runs.run(model, scenario_dict(model, st), ("roa", "relationship_trust"))
+                roa = float(ds.roa.values[0][-1])
+                trust = float(ds.relationship_trust.values[0][-1])
+                res = (f"{100 * roa:.1f}%", f"{trust:.2f}")
+            except (AmbidexError, KeyError, IndexError):
+                res = ("–", "–")
+            ch = ", ".join(f"{lever_label(model, py)} = {v:g}" for py, v in e["levers"].items()
+                           if v != e["base"].get(py, model.parameters[py].default))
+            rows.append(html.Tr([html.Td(e["team"]), html.Td(e["time"][11:19]), html.Td(e["scenario"]),
+                                 html.Td(ch or "none"), html.Td(res[0]), html.Td(res[1])]))
+        return rows, False
+
+    for tab in ("loops", "feedback", "log", "room"):  # server views get the state only while open
+        app.clientside_callback(
+            f"(state, tab) => (tab === '{tab}' && state) ? state : window.dash_clientside.no_update",
+            Output(f"gate-{tab}", "data"),
+            Input("state", "data"),
+            Input("tabs", "value"),
+        )
     app.clientside_callback(
         ClientsideFunction("ambidex", "compare"),
         Output("compare-info", "children"),
@@ -253,14 +303,13 @@ def register(app, model):
         Output("loops-diagram", "figure"),
         Output("loops-scores", "figure"),
         Output("loops-periods", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-loops", "data"),
         Input("loops-year", "value"),
         running=[(Output("loops-busy", "children"),
                   "Measuring the loops for your levers (a few seconds) ...", "")],
     )
-    def loops_tab(state, tab, year):
-        if not state or tab != "loops":
+    def loops_tab(state, year):
+        if not state:
             return no_update, no_update, no_update
         from . import loops_view
         t0, t1 = model.control["initial_time"], model.control["final_time"]
@@ -286,12 +335,11 @@ def register(app, model):
     @app.callback(
         Output("feedback-graph", "figure"),
         Output("feedback-table", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-feedback", "data"),
         Input("feedback-year", "value"),
     )
-    def feedback_view(state, tab, year):
-        if not state or tab != "feedback":
+    def feedback_view(state, year):
+        if not state:
             return no_update, no_update
         from ..report import structure_figure
         t0, t1 = model.control["initial_time"], model.control["final_time"]
@@ -321,11 +369,10 @@ def register(app, model):
     @app.callback(
         Output("decision-table", "children"),
         Output("log-table", "children"),
-        Input("state", "data"),
-        Input("tabs", "value"),
+        Input("gate-log", "data"),
     )
-    def log_view(state, tab):
-        if not state or tab != "log":
+    def log_view(state):
+        if not state:
             return no_update, no_update
         g = state.get("game") or state.get("last_path") or {}
         dec = [html.Tr([html.Th("year"), html.Th("decision")])] + [

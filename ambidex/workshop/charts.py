@@ -54,14 +54,35 @@ SHARE_UNITS = ("Dmnl",)
 
 
 def charts_for(model) -> list[dict]:
-    """The story charts the model can fill (variables present)."""
+    """The story charts the model can fill (variables present); for a model that fills fewer
+    than four of them, the outcome grid of its profile (``[[workshop]]`` of NAME.profile.toml,
+    grouped by title; shares shown in %, 0-1 indices on fixed axes)."""
     out = []
     for cid, title, unit, rng, pct, series in STORY:
         ss = [{"var": v, "label": lab, "scale": sc} for v, lab, sc in series if v in model.variables]
         if ss:
             out.append({"id": cid, "title": title, "unit": unit, "range": rng, "percent": pct,
                         "series": ss})
-    return out
+    return out if len(out) >= 4 else from_profile(model)
+
+
+def from_profile(model) -> list[dict]:
+    try:
+        from ..core.profile import load_profile
+
+        items = load_profile(model).workshop
+    except Exception:  # no profile support or a profile that does not fit: the caller's default
+        return []
+    charts: dict[str, dict] = {}
+    for it in items:
+        py, scale, unit, title = it[:4]
+        label = it[4] if len(it) > 4 else title
+        pct = unit in ("share", "Dmnl share")
+        c = charts.setdefault(title, {
+            "id": f"c{len(charts)}", "title": title, "unit": "%" if pct else UNIT_WORDS.get(unit, unit),
+            "range": [0, 1] if unit in ("0-1", "index 0-1") else None, "percent": pct, "series": []})
+        c["series"].append({"var": py, "label": label, "scale": PCT * scale if pct else scale})
+    return list(charts.values())
 
 
 def lever_unit(model, py: str) -> str:

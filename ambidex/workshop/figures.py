@@ -12,23 +12,15 @@ import numpy as np
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-OUTCOMES = [  # (py name, scale, unit, subplot title[, legend label within a shared subplot])
-    ("collaboration_revenue", 1e-6, "EUR M/year", "Revenue by business model", "collaboration-based"),
-    ("market_revenue", 1e-6, "EUR M/year", "Revenue by business model", "market-based"),
-    ("total_revenue", 1e-6, "EUR M/year", "Total revenue"),
-    ("operating_margin", 1, "share", "Operating margin"),
-    ("roa", 1, "1/year", "Return on assets"),
-    ("relationship_trust", 1, "0-1", "Relationship trust"),
-    ("tacit_knowledge", 1, "KU", "Knowledge stocks", "tacit"),
-    ("codified_knowledge", 1, "KU", "Knowledge stocks", "codified"),
-    ("exploration_share", 1, "share", "Exploration vs exploitation", "exploration"),
-    ("exploitation_share", 1, "share", "Exploration vs exploitation", "exploitation"),
-    ("myopia_index", 1, "0-1", "Risk: myopia"),
-    ("fragmentation_index", 1, "0-1", "Risk: fragmentation"),
-    ("polarization_index", 1, "0-1", "Risk: polarization"),
-    ("ambidexterity_balance", 1, "0-1", "Ambidexterity balance"),
-    ("collaboration_share_of_revenue", 1, "share", "Collaboration share of revenue"),
-]
+from ..core.profile import dataset_profile
+
+
+def outcome_items(ds) -> list[tuple]:
+    """(py name, scale, unit, subplot title[, legend label within a shared subplot]) of the
+    outcome grid, from the model's profile (``[[workshop]]`` of NAME.profile.toml)."""
+    return dataset_profile(ds)["workshop"]
+
+
 COLS = 4
 CURRENT_COLOR = "#1f77b4"
 BASELINE_COLOR = "#7f7f7f"
@@ -41,13 +33,14 @@ def _layout(titles: tuple[str, ...], cols: int, height_per_row: int) -> dict:
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
                         horizontal_spacing=0.06, vertical_spacing=0.09)
     lay = fig.to_plotly_json()["layout"]
-    lay.update(height=height_per_row * rows + 40, margin={"l": 40, "r": 10, "t": 100, "b": 30},
-               hovermode="closest",
-               legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
-                       "yref": "container"},
+    # the legend below the grid, inside the figure (never clipped), text at 14 px
+    lay.update(height=height_per_row * rows + 140, margin={"l": 50, "r": 10, "t": 60, "b": 110},
+               hovermode="closest", font={"size": 14},
+               legend={"orientation": "h", "y": -0.04, "yanchor": "top", "x": 0, "xanchor": "left",
+                       "font": {"size": 14}},
                uirevision="keep")
     for ann in lay.get("annotations", []):
-        ann["font"] = {"size": 11}
+        ann["font"] = {"size": 14}
     return lay
 
 
@@ -68,10 +61,12 @@ def _series(ds, scen: str, py: str, scale: float, until: float | None = None):
 SECOND = {"current": "#ff7f0e", "baseline": "#c49c94"}  # second variable in a shared subplot
 
 
-def grid(runs: list[tuple], title: str, items=OUTCOMES, cols: int = COLS,
+def grid(runs: list[tuple], title: str, items=None, cols: int = COLS,
          height_per_row: int = 210) -> dict:
-    """A grid of subplots, one per outcome title (items with the same title share a subplot);
-    ``runs`` = [(ds, scenario, label, style)] where style has color, dash, until, width."""
+    """A grid of subplots, one per outcome title (items with the same title share a subplot;
+    default: :func:`outcome_items` of the first run); ``runs`` = [(ds, scenario, label, style)]
+    where style has color, dash, until, width."""
+    items = outcome_items(runs[0][0]) if items is None and runs else (items or [])
     items = [it for it in items if any(it[0] in r[0] for r in runs)]
     titles = []
     for it in items:
@@ -140,7 +135,7 @@ def final_values_table(ds_list: list, labels: list[str]) -> tuple[list[str], lis
     """Header and rows: each key outcome at the last saved time, one column per run."""
     header = ["outcome"] + labels
     rows = []
-    for it in OUTCOMES:
+    for it in (outcome_items(ds_list[0]) if ds_list else []):
         py, scale, unit, label = it[:4]
         row = [f"{label}{': ' + it[4] if len(it) > 4 else ''} ({unit})"]
         for ds in ds_list:

@@ -55,6 +55,10 @@ def check_state(model, state) -> dict:
         raise WorkshopError(f"session state: the log holds more than {MAX_LOG} entries")
     if not isinstance(state.get("snapshots", []), list) or len(state.get("snapshots", [])) > MAX_SNAPSHOTS:
         raise WorkshopError(f"session state: at most {MAX_SNAPSHOTS} snapshots")
+    f = state.get("facilitator")
+    if f is not None and not (isinstance(f, dict) and isinstance(f.get("id"), str)
+                              and isinstance(f.get("team"), str) and len(f["team"]) <= 60):
+        raise WorkshopError("session state: malformed facilitator sharing entry")
     g = state.get("game")
     if g is not None:
         if not isinstance(g, dict) or not all(_num(g.get(k)) for k in ("t0", "t1", "year")):

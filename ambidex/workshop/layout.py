@@ -67,10 +67,10 @@ body.presenter .levers .group { display: contents; }
 body.presenter .levers .group-title { display: none; }
 body.presenter .dash-slider-container { padding-top: 2px; padding-bottom: 2px; }
 body.presenter #levers-grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0 0.8rem; }
-body.presenter .lever .dash-input-container.lever-num, body.presenter .lever button { display: none; }
+body.presenter .lever button { display: none; }
+body.presenter .lever .dash-input-container.lever-num { flex: 0 0 4.2em; width: 4.2em; height: 26px; }
 body.presenter .lever { margin: 0; }
 body.presenter .lever label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-body.presenter .lever .dash-input-container.lever-num { flex: 0 0 6.5em; width: 6.5em; }
 body.presenter .rc-slider { margin: 2px 0; }
 """
 
@@ -118,11 +118,16 @@ def _describe(path) -> str:
 
 def build(model, default_scenario: str | None = None):
     opts = scenario_options()
-    value = default_scenario or next((o["value"] for o in opts if o["label"] == "baseline_dual"),
+    from ..core.profile import load_profile
+
+    default = load_profile(model).default_scenario  # from the model's NAME.profile.toml
+    value = default_scenario or next((o["value"] for o in opts if o["label"] == default),
                                      opts[0]["value"] if opts else None)
     t0, t1 = model.control["initial_time"], model.control["final_time"]
     return html.Div([
         dcc.Store(id="state", storage_type="session"),
+        dcc.Store(id="gate-loops"), dcc.Store(id="gate-feedback"), dcc.Store(id="gate-log"),
+        dcc.Store(id="gate-room"),
         dcc.Location(id="url", refresh=False),
         dcc.Download(id="download"),
         html.Div([
@@ -187,6 +192,19 @@ def build(model, default_scenario: str | None = None):
                         dcc.Graph(id="feedback-graph", config={"displaylogo": False},
                                   figure={"data": [], "layout": {"height": 300}}),
                         html.Table(id="feedback-table"),
+                    ]),
+                    dcc.Tab(label="Room", value="room", children=[
+                        html.Div([
+                            dcc.Checklist(id="room-optin", options=[
+                                {"label": " Share my latest run with the facilitator", "value": "on"}],
+                                value=[]),
+                            html.Label("Team name", htmlFor="room-team"),
+                            dcc.Input(id="room-team", type="text", placeholder="e.g. Team A"),
+                        ], className="bar"),
+                        html.P("The facilitator's view: the latest run of each team that chose to "
+                               "share it (nobody else is listed).", className="desc"),
+                        html.Table(id="room-table"),
+                        dcc.Interval(id="room-tick", interval=5000, disabled=True),
                     ]),
                     dcc.Tab(label="Game path and log", value="log", children=[
                         html.H4("Decision path (game mode)"),

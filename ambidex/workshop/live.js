@@ -133,6 +133,17 @@ function liveState(state) {
   return draw(state, state.levers);
 }
 
+/* Slider and number box of every lever set from the confirmed state (only those that differ). */
+function syncLevers(state, sliders, nums) {
+  const nu = window.dash_clientside.no_update;
+  const ids = window.dash_clientside.callback_context.states_list[0].map((x) => x.id.py);
+  if (!state) return [ids.map(() => nu), ids.map(() => nu)];
+  const tidy = (v) => (v == null ? v : Math.round(v * 1e10) / 1e10);
+  const want = ids.map((py) => tidy(state.levers[py]));
+  return [want.map((v, k) => (sliders[k] === v ? nu : v)),
+          want.map((v, k) => (nums[k] === v ? nu : v))];
+}
+
 function cards(state, year) {
   const spec = sim().spec, base = baseline(state);
   const runs = [{label: "baseline", kind: "baseline", res: base}];
@@ -189,5 +200,5 @@ function share(n, state) {
   return url;
 }
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {liveState, compare, presenter, share}});
+window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {liveState, syncLevers, compare, presenter, share}});
 })();

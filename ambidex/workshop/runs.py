@@ -16,15 +16,18 @@ import xarray as xr
 from ..scenario import scenario_from_dict
 from ..simulate import simulate
 
-# variables the views need (py names); exports simulate every variable
-VIEW_VARIABLES = (
-    "total_revenue", "collaboration_revenue", "market_revenue", "operating_margin", "roa",
-    "relationship_trust", "tacit_knowledge", "codified_knowledge", "exploration_share",
-    "exploitation_share", "myopia_index", "fragmentation_index", "polarization_index",
-    "collaboration_share_of_revenue", "ambidexterity_balance", "cognitive_proximity",
-    "team_capacity", "exclusive_revenue", "co_created_market_revenue", "legacy_market_revenue",
-    "novelty_multiplier", "ambidexterity_combined",
-)
+#: ``variables`` default of :func:`run`: the views' variables from the model's profile (its
+#: ``[[workshop]]`` outcomes plus ``[workshop_extra]``); ``None`` simulates every variable
+VIEW_VARIABLES = "view"
+
+
+def view_variables(model) -> list[str]:
+    """Py names the workshop's views need, from the model's profile."""
+    from ..core.profile import load_profile
+
+    prof = load_profile(model)
+    out = [it[0] for it in prof.workshop]
+    return list(dict.fromkeys(out + list(prof.workshop_extra)))
 
 _LOCK = threading.RLock()
 _CACHE: OrderedDict = OrderedDict()
@@ -44,6 +47,8 @@ def run(model, scen: dict, variables=VIEW_VARIABLES) -> xr.Dataset:
             _CACHE.move_to_end(key)
             return hit
         sc = scenario_from_dict(scen)
+        if variables == VIEW_VARIABLES:
+            variables = view_variables(model)
         vs = [v for v in variables if v in model.variables] if variables else None
         ds = simulate(model, [sc], variables=vs)
         _CACHE[key] = ds

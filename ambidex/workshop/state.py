@@ -186,7 +186,7 @@ def check_lever(model, py: str, value) -> float:
     except (TypeError, ValueError):
         raise WorkshopError(f"'{p.name}': {value!r} is not a number; allowed [{p.lower:g}, {p.upper:g}] {p.units}") from None
     try:
-        p.check(v, "lever")
+        model.table.check(py, v, "lever")  # the parameter table's rule and wording
     except ValueError as exc:
         raise WorkshopError(str(exc).replace("lever: ", "")) from None
     return v

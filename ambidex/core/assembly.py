@@ -1,0 +1,115 @@
+"""Result assembly: engine blocks -> one ``xarray.Dataset`` with dims (scenario, sample, time),
+variable attrs from the model, and the one provenance schema of every result.
+
+Built with xarray's direct constructor (no alignment or merging: the blocks are already
+aligned), which keeps a one-scenario result of ~180 variables near a millisecond.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..provenance import stamp
+
+
+def variable_attrs(model, py: str) -> dict:
+    """``units``, ``description``, ``long_name``, ``kind``, ``sector`` of a model variable."""
+    cache = model.__dict__.setdefault("_var_attrs", {})
+    a = cache.get(py)
+    if a is None:
+        v = model.variables[py]
+        a = cache[py] = {"units": v.units, "description": v.doc, "long_name": v.name,
+                         "kind": v.kind, "sector": v.sector}
+    return dict(a)
+
+
+def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
+            samples: dict | None = None, failed: np.ndarray | None = None,
+            sample_index: np.ndarray | None = None, sample_dim: bool = True,
+            subscripted: dict | None = None) -> xr.Dataset:
+    """The result Dataset: ``values`` (S, N, V, T) in ``names`` order (py names).
+
+    ``scenarios`` are validated :class:`~ambidex.scenario.Scenario` objects (coordinate
+    ``scenario`` with ``scenario_source``/``scenario_file`` beside it); ``samples`` py name ->
+    array (N,) become coordinates on ``sample``; ``failed`` (S, N) a boolean data variable.
+    ``sample_dim=False`` (N = 1 only) leaves the ``sample`` dim out (dims scenario, time).
+    ``subscripted``: py name -> (dims, {dim: elements}, array (S, N, T, *sizes)): variables with
+    the subscript ranges as further dims after ``time``.
+    """
+    S, N = values.shape[:2]
+    if sample_dim:
+        dims, sub = ("scenario", "sample", "time"), values
+    else:
+        dims, sub = ("scenario", "time"), values[:, 0]
+    vs = {py: xr.Variable(dims, sub[..., j, :], variable_attrs(model, py), fastpath=True)
+          for j, py in enumerate(names)}
+    sub_index = {}
+    for py, (sdims, coords, data) in (subscripted or {}).items():
+        arr = data if sample_dim else data[:, 0]
+        vs[py] = xr.Variable(dims + tuple(sdims), arr, variable_attrs(model, py))
+        for d in sdims:
+            sub_index.setdefault(d, np.asarray(coords[d]))
+    if failed is not None:
+        vs["failed"] = xr.Variable(dims[:-1], failed if sample_dim else failed[:, 0],
+                                   {"description": "the run failed; its outputs are NaN"})
+    sample = np.arange(N, dtype=np.int64) if sample_index is None else sample_index
+    index = {"scenario": np.array([sc.name for sc in scenarios]), "sample": sample,
+             "time": np.asarray(times, dtype=float)}
+    if not sample_dim:
+        del index["sample"]
+    index.update(sub_index)
+    coord_names = set(index)
+    for k, v in index.items():
+        vs[k] = xr.IndexVariable((k,), v)
+    vs["time"].attrs = {"units": model.time_units, "long_name": "time"}
+    vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]))
+    vs["scenario_file"] = xr.Variable(("scenario",), np.array(
+        [str(sc.path) if sc.path else "" for sc in scenarios]))
+    coord_names |= {"scenario_source", "scenario_file"}
+    for py, a in (samples or {}).items():
+        p = model.parameters[py]
+        vs[py] = xr.Variable(("sample",), a, {"units": p.units, "long_name": p.name})
+        coord_names.add(py)
+    sizes = {"scenario": S, "sample": N, "time": len(times)} if sample_dim else \
+        {"scenario": S, "time": len(times)}
+    sizes.update({d: len(v) for d, v in sub_index.items()})
+    try:
+        idx = {k: xr.indexes.PandasIndex(pd.Index(v), k) for k, v in index.items()}
+        return xr.Dataset._construct_direct(vs, coord_names, sizes, {}, idx)
+    except (AttributeError, TypeError):  # pragma: no cover - a future xarray without it
+        data = {k: v for k, v in vs.items() if k not in coord_names}
+        return xr.Dataset(data, coords={k: vs[k] for k in coord_names})
+
+
+def provenance(model, scenarios, solvers: list[dict], engines: list[str], samples=(),
+               n_samples: int = 1, n_failed: int = 0, messages: str = "", **extra) -> dict:
+    """The one provenance schema of simulate, ensemble and solve results (netCDF-safe attrs).
+
+    ``solvers`` one settings dict per scenario (method, rtol, atol, time_step, saveper,
+    engine); ``samples`` the sampled parameters (py names).
+    """
+    first = solvers[0]
+    same = {k: first[k] for k in ("method", "rtol", "atol")
+            if all(s.get(k) == first.get(k) for s in solvers)}
+    return stamp(
+        model,
+        engine=",".join(sorted(set(engines))),
+        backend=",".join(sorted(set(engines))),
+        solver=json.dumps([{"scenario": sc.name, **s} for sc, s in zip(scenarios, solvers)]),
+        method=same.get("method", ",".join(sorted({s["method"] for s in solvers}))),
+        rtol=float(same.get("rtol", np.nan)), atol=float(same.get("atol", np.nan)),
+        scenario=",".join(sc.name for sc in scenarios),
+        scenarios=json.dumps([sc.name for sc in scenarios]),
+        scenario_file=",".join(str(sc.path) if sc.path else "" for sc in scenarios),
+        scenario_parameters=json.dumps({sc.name: sc.parameters for sc in scenarios},
+                                       sort_keys=True),
+        scenario_interventions=json.dumps(
+            {sc.name: [iv.__dict__ for iv in sc.interventions] for sc in scenarios},
+            sort_keys=True),
+        sample_parameters=json.dumps(list(samples)), n_samples=int(n_samples),
+        n_failed=int(n_failed), failure_messages=messages, **extra,
+    )

@@ -1,0 +1,74 @@
+"""The layout holds: no import cycles, the core imports nothing above it, analyses and faces
+never import an engine (they reach engines through ``ambidex.solve``, see test_solve.py), and
+the one-solve-path modules stay small.  The graph is read from the source with ``ast``
+(:mod:`ambidex.core.imports`; deferred imports inside functions count)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+from ambidex.core.imports import PACKAGE_DIR, cycles, import_graph
+
+ENGINES = {"ambidex.engines", "ambidex.engines.base", "ambidex.engines.compiled",
+           "ambidex.engines.pysd", "ambidex.compiled", "ambidex.compiled.engine",
+           "ambidex.backends", "ambidex.backends.pysd_backend", "ambidex.solvers"}
+ABOVE_ENGINES = ("calibrate", "sensitivity", "loops", "check", "workshop", "cli", "report",
+                 "summary", "export")
+CORE_MAY_IMPORT = {"ambidex.errors", "ambidex.tomlio", "ambidex.provenance", "ambidex.paths",
+                   "ambidex.model"}
+
+
+def test_the_reader_sees_a_cycle_when_there_is_one(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from .sub import b\n")       # deferred import
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "b.py").write_text("from ..a import f\nfrom typing import TYPE_CHECKING\n"
+                                      "if TYPE_CHECKING:\n    from pkg import c\n")
+    (pkg / "c.py").write_text("from pkg.sub import b\n")                   # type-only back edge
+    g = import_graph(pkg)
+    assert g.has_edge("pkg.a", "pkg.sub.b") and g.has_edge("pkg.sub.b", "pkg.a")
+    assert not g.has_edge("pkg.sub.b", "pkg.c")
+    assert cycles(g) == [["pkg.a", "pkg.sub.b"]]
+
+
+def test_no_import_cycles():
+    found = cycles()
+    assert found == [], f"import cycles: {found}"
+
+
+def test_core_imports_nothing_above_it():
+    g = import_graph()
+    for mod in g:
+        if mod.startswith("ambidex.core"):
+            above = {t for t in g.successors(mod)
+                     if not t.startswith("ambidex.core") and t not in CORE_MAY_IMPORT}
+            assert not above, f"{mod} imports {sorted(above)}"
+
+
+def test_analyses_and_faces_import_no_engine():
+    g = import_graph()
+    for mod in g:
+        parts = mod.split(".")
+        if len(parts) > 1 and parts[1] in ABOVE_ENGINES:
+            bad = sorted(set(g.successors(mod)) & ENGINES)
+            assert not bad, f"{mod} imports {bad}: go through ambidex.solve"
+    assert nx.has_path(g, "ambidex.simulate", "ambidex.solve")
+    assert nx.has_path(g, "ambidex.ensemble", "ambidex.solve")
+
+
+def test_one_solve_path_modules_are_small():
+    files = [PACKAGE_DIR / "solve.py", PACKAGE_DIR / "simulate.py", PACKAGE_DIR / "ensemble.py",
+             *sorted((PACKAGE_DIR / "engines").glob("*.py")),
+             *sorted((PACKAGE_DIR / "core").glob("*.py"))]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 400, f"{path.name}: {len(text.splitlines())} lines"
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                assert n <= 80, f"{Path(path).name}:{node.name} is {n} lines"

@@ -1,0 +1,97 @@
+"""A second model through the faces: the teacup (SDXorg test-models samples/teacup, shipped in
+tests/models with its own profile) runs through ``ambidex run --model``, the report and the
+workshop's state layer, each taking the model's specifics from ``teacup.profile.toml``.
+
+The teacup's answer is known: the file is saved for Euler at TIME STEP h = 0.125 minutes, which
+gives T(n h) = 70 + 110 (1 - h / tau)^n degrees F exactly (room 70 F, start 180 F, Characteristic
+Time tau = 10 minutes), within 0.25 % of the continuous 70 + 110 exp(-t / tau)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+import ambidex
+from ambidex.cli import app
+from ambidex.core.profile import load_profile
+from ambidex.ensemble import default_variables
+from ambidex.errors import ModelError
+from ambidex.report import build_report
+from ambidex.workshop import figures, runs
+from ambidex.workshop import state as ws
+
+TEACUP = Path(__file__).parent / "models" / "teacup.mdl"
+
+
+@pytest.fixture(scope="module")
+def teacup():
+    return ambidex.load_model(TEACUP)
+
+
+def _exact(t, tau=10.0, h=0.125):
+    return 70 + 110 * (1 - h / tau) ** (np.asarray(t) / h)
+
+
+def test_profile_read_and_defaults(teacup, write_mdl):
+    prof = load_profile(teacup)
+    assert prof.name == "Teacup cooling" and prof.default_scenario is None
+    assert default_variables(teacup) == ["teacup_temperature", "heat_loss_to_room"]
+    assert prof.summary[0] == ("tea temperature F", "teacup_temperature", 1.0)
+    bare = ambidex.load_model(write_mdl("""
+Level = INTEG(-Level / 5, 100)
+	~	widget
+	~	decay
+	|
+"""))
+    p = load_profile(bare)  # no profile: its stocks are the key outputs
+    assert p.path is None and p.summary == (("Level", "level", 1.0),)
+    assert default_variables(bare) == ["level"]
+
+
+def test_profile_naming_an_unknown_variable_is_one_clear_error(write_mdl, tmp_path):
+    path = write_mdl("""
+Level = INTEG(-Level / 5, 100)
+	~	widget
+	~	decay
+	|
+""", name="bad.mdl")
+    path.with_name("bad.profile.toml").write_text('key_outputs = ["Levle"]\n')
+    with pytest.raises(ModelError, match=r"bad.profile.toml: key_outputs: .*no variable 'Levle'"
+                                         r".*did you mean 'Level'"):
+        load_profile(ambidex.load_model(path))
+
+
+def test_ambidex_run_model_uses_the_profile(tmp_path):
+    r = CliRunner().invoke(app, ["run", "--model", str(TEACUP), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "tea temperature F" in r.output and "heat loss F/min" in r.output
+    ds = xr.open_dataset(tmp_path / "scenarios.nc", engine="h5netcdf")
+    assert list(ds.scenario.values) == ["default"]
+    np.testing.assert_allclose(ds.teacup_temperature.values[0], _exact(ds.time.values),
+                               rtol=1e-12)
+    ds.close()
+    html = (tmp_path / "report.html").read_text()
+    # plotly escapes "/" in its JSON: match up to it
+    assert "Teacup Temperature (degrees F)" in html and "Heat Loss to Room (degrees F" in html
+    assert "Revenue by business model" not in html  # no dual-model figures for a teacup
+
+
+def test_report_and_workshop_state_layer_use_the_profile(teacup):
+    st = ws.state_from_scenario(teacup, ambidex.Scenario(name="default", source="teacup"))
+    st, diff = ws.set_levers(teacup, st, {"characteristic_time": 5.0})
+    assert set(diff) == {"characteristic_time"}
+    base = runs.run(teacup, ws.baseline_dict(teacup, st))
+    cur = runs.run(teacup, ws.scenario_dict(teacup, st))
+    assert sorted(cur.data_vars) == ["heat_loss_to_room", "teacup_temperature"]
+    t = cur.time.values
+    np.testing.assert_allclose(cur.teacup_temperature.values[0], _exact(t, tau=5.0), rtol=1e-12)
+    np.testing.assert_allclose(base.teacup_temperature.values[0], _exact(t), rtol=1e-12)
+    fig = figures.outcomes(cur, base, title="teacup")
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    assert any("Tea temperature" in x for x in titles) and any("Heat loss" in x for x in titles)
+    html = build_report(ambidex.simulate(teacup), teacup)
+    assert "Teacup Temperature (degrees F)" in html

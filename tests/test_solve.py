@@ -1,0 +1,156 @@
+"""ambidex.solve: one path to the engines; one provenance schema; engines chosen by name.
+
+The counting test instruments every integrator the package has (the compiled kernels' entry
+``CompiledModel.run``, PySD's own ``Model.run``, the scipy/fixed-step integrators of
+``ambidex.solvers``) and fails if any analysis reaches one of them other than from inside an
+``Engine.run`` called by ``solve``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ambidex
+from ambidex import engines, solvers
+from ambidex.compiled.engine import CompiledModel
+from ambidex.errors import ScenarioError
+from ambidex.solve import solve
+
+ROOT = Path(__file__).resolve().parents[1]
+BASS = ROOT / "sd_models" / "reference" / "bass_diffusion.mdl"
+SPEC = ROOT / "scenarios" / "sensitivity" / "dual_model_sobol.toml"
+
+
+def test_dims_and_values_equal_simulate_and_ensemble(model):
+    s = {"selectivity": [0.2, 0.5]}
+    ds = solve(model, ["baseline_dual", "fragmentation"], samples=s, solver="dopri5",
+               outputs=["total_revenue", "cash"])
+    assert ds.total_revenue.dims == ("scenario", "sample", "time")
+    assert list(ds.scenario.values) == ["baseline_dual", "fragmentation"]
+    np.testing.assert_array_equal(ds.selectivity.values, s["selectivity"])
+    ens = ambidex.ensemble(model, s, scenario="fragmentation", variables=["total_revenue"])
+    np.testing.assert_array_equal(ds.total_revenue.sel(scenario="fragmentation").values,
+                                  ens.total_revenue.values)
+    one = ambidex.simulate(model, "baseline_dual", params={"selectivity": 0.5}, method="dopri5",
+                           variables=["cash"])
+    np.testing.assert_array_equal(ds.cash.values[0, 1], one.cash.values[0])
+
+
+def test_simulate_and_ensemble_share_one_provenance_schema(model):
+    sim = ambidex.simulate(model, variables=["cash"])
+    ens = ambidex.ensemble(model, {"selectivity": [0.3]}, variables=["cash"])
+    assert set(ens.attrs) - set(sim.attrs) == {"chunk_size"}
+    assert set(sim.attrs) <= set(ens.attrs)
+    for ds in (sim, ens):
+        assert ds.attrs["model_sha256"] == model.sha256 and ds.attrs["engine"] == "compiled"
+        assert ds.attrs["method"] == "dopri5" and '"rtol": 1e-06' in ds.attrs["solver"]
+
+
+def test_unknown_engine_is_one_clear_line(model):
+    with pytest.raises(ScenarioError, match=r"engine 'jax' is not one of auto, compiled, pysd"):
+        solve(model, engine="jax")
+    with pytest.raises(ScenarioError, match=r"engine 'jax' is not one of compiled, pysd"):
+        engines.get_engine("jax", model)
+
+
+def test_parameter_table_is_index_aligned(model):
+    tab = model.table
+    P = tab.matrix({"selectivity": np.array([0.1, 0.9])}, base={"contract_length": 7.0})
+    assert P.shape == (2, len(model.parameters))
+    j = tab.index["selectivity"]
+    assert P[:, j].tolist() == [0.1, 0.9] and (P[:, tab.index["contract_length"]] == 7).all()
+    others = [i for i in range(len(tab)) if i not in (j, tab.index["contract_length"])]
+    np.testing.assert_array_equal(P[0, others], tab.defaults[others])
+    with pytest.raises(ValueError, match=r"x\[1\]: value 1.5 for parameter 'selectivity' is "
+                                         r"outside its range \[0, 1\]"):
+        tab.check_column("selectivity", np.array([0.5, 1.5]), "x")
+
+
+# ------------------------------------------------------------------ nothing bypasses solve
+@pytest.fixture
+def counting(monkeypatch):
+    """Counts Engine.run calls; records any integrator call made outside one."""
+    state = {"inside": 0, "engine_runs": 0, "bypass": []}
+
+    def wrap_engine(cls):
+        orig = cls.run
+
+        def run(self, *a, **k):
+            state["inside"] += 1
+            state["engine_runs"] += 1
+            try:
+                return orig(self, *a, **k)
+            finally:
+                state["inside"] -= 1
+        monkeypatch.setattr(cls, "run", run)
+
+    def guard(owner, name, label):
+        orig = getattr(owner, name)
+
+        def f(*a, **k):
+            if not state["inside"]:
+                state["bypass"].append(label)
+            return orig(*a, **k)
+        monkeypatch.setattr(owner, name, f)
+
+    for name in engines.ENGINES:
+        wrap_engine(engines.engine_class(name))
+    import pysd.py_backend.model as pysd_model
+    guard(CompiledModel, "run", "CompiledModel.run")
+    guard(pysd_model.Model, "run", "pysd Model.run")
+    guard(solvers, "fixed_step", "solvers.fixed_step")
+    guard(solvers, "adaptive", "solvers.adaptive")
+    return state
+
+
+def _small_sensitivity():
+    data = tomllib.loads(SPEC.read_text())
+    data["method"] = {"name": "morris", "samples": 2, "levels": 4}
+    for k in ("uncertainty", "discovery"):
+        data.pop(k, None)
+    data["outputs"] = data["outputs"][:1]
+    return data
+
+
+@pytest.mark.parametrize("analysis", ["simulate", "ensemble", "loops", "check", "sensitivity",
+                                      "calibrate"])
+def test_every_analysis_reaches_engines_only_through_solve(analysis, counting, model, write_mdl):
+    if analysis == "simulate":
+        ambidex.simulate(model, variables=["cash"])
+        ambidex.simulate(model, "transition_2005", variables=["cash"])  # pysd engine
+    elif analysis == "ensemble":
+        ambidex.ensemble(model, {"selectivity": [0.2, 0.4]}, variables=["cash"])
+    elif analysis == "loops":
+        ambidex.loop_dominance(BASS, samples={"contact rate": [60.0, 100.0]})
+    elif analysis == "check":
+        ambidex.check(write_mdl("""
+Stock = INTEG(inflow - outflow, 10)
+	~	widget [0,?]
+	~	a stock
+	|
+inflow = 1
+	~	widget/Year [0, 5]
+	~	constant inflow (assumption: a round number)
+	|
+outflow = Stock / residence time
+	~	widget/Year
+	~	first-order outflow
+	|
+residence time = 4
+	~	Year [1, 10]
+	~	average residence (assumption)
+	|
+"""))
+    elif analysis == "sensitivity":
+        ambidex.sensitivity(model, _small_sensitivity())
+    else:
+        with warnings.catch_warnings():  # identifiability warnings are not this test's topic
+            warnings.simplefilter("ignore")
+            ambidex.calibrate(model, "case_firm", seed=0, n_starts=1, profile=False)
+    assert counting["bypass"] == [], f"{analysis} drove an integrator outside solve"
+    assert counting["engine_runs"] >= 1, f"{analysis} never reached an engine"
