@@ -130,14 +130,8 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     when complete, replacing an existing store) and the store is returned opened lazily (dask),
     so the whole ensemble never sits in memory.  Without ``store`` the chunks are gathered into
     one in-memory Dataset (N x outputs x times x 8 bytes).  ``progress=True`` shows a bar
-    (rich) advancing chunk by chunk.
-
-    ``cluster``: ``"local"`` (a Dask LocalCluster of ``n_workers`` processes), a scheduler
-    address (``"tcp://host:8786"``) or a ``distributed.Client`` runs the samples as Dask tasks
-    (chunks of ``chunk_size`` runs, default N/8 but at least 64) through the sensitivity's
-    Dask path; each worker loads the model from the caches and streams its chunk into a zarr
-    store.  The results are identical to a run in one process (failed samples' messages are
-    recomputed here from their rows).  See ``docs/guides/cluster.md``.
+    (rich) advancing chunk by chunk.  ``cluster``: ``"local"`` (``n_workers`` processes), an
+    address or a ``distributed.Client``: Dask tasks, identical results (:func:`_dask_chunks`).
 
     Returns an ``xarray.Dataset`` with dims (sample, time): one data variable per output, named
     by its Python name, with ``units``/``description``/``long_name`` attrs; the sample values as
@@ -169,25 +163,15 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     attrs = provenance(model, [sc], [p.record()], ["compiled"], samples=list(cols),
                        n_samples=n, chunk_size=int(chunk))
 
-    if cluster is not None:
-        task = EnsembleChunk(str(model.path), sc, list(cols), method, float(rtol), float(atol),
-                             var_names)
-        pre_block, pre_failed = _run_on_dask(task, cols, n, cluster, n_workers, chunk_size)
-
     def run_chunk(lo, hi):
         """(block (hi-lo, V, T), failed mask, messages naming the sample index)."""
-        if cluster is not None:
-            failed = pre_failed[lo:hi]
-            idx = np.flatnonzero(failed)
-            msgs = []
-            if idx.size:  # the few failed rows again, here, for their messages
-                part = {py: a[lo:hi][idx] for py, a in cols.items()}
-                _, _, m = chunk_block(model, p, sc, part, idx.size, var_names)
-                msgs = [f"sample {lo + i}: {mm}" for i, mm in zip(idx, m) if mm]
-            return pre_block[lo:hi], failed, msgs
         part = {py: a[lo:hi] for py, a in cols.items()}
         block, failed, msgs = chunk_block(model, p, sc, part, hi - lo, var_names)
         return block, failed, [f"sample {lo + i}: {m}" for i, m in enumerate(msgs) if m]
+
+    if cluster is not None:
+        run_chunk = _dask_chunks(model, p, sc, cols, n, var_names, (method, rtol, atol),
+                                 cluster, n_workers, chunk_size)
 
     def build(block, failed, lo, hi):
         return _chunk_dataset(model, var_names, block, failed, p.times,
@@ -214,6 +198,10 @@ def chunk_block(model, p, sc, part: dict, n: int, var_names) -> tuple:
     return block, failed, msgs
 
 
+#: models loaded by this (worker) process, by path
+_WORKER_MODELS: dict = {}
+
+
 @dataclasses.dataclass
 class EnsembleChunk:
     """Picklable chunk runner for Dask workers: ``task(X)`` runs the rows of ``X`` (columns:
@@ -230,10 +218,10 @@ class EnsembleChunk:
     var_names: list
 
     def __call__(self, X):
-        from .sensitivity.model_eval import cached_model
-
         X = np.asarray(X, dtype=float)
-        model = cached_model(self.model_path)
+        model = _WORKER_MODELS.get(self.model_path)
+        if model is None:  # once per worker process (translation and numba code from caches)
+            model = _WORKER_MODELS[self.model_path] = load_model(self.model_path)
         p = plan(model, self.scenario, {"method": self.method, "rtol": self.rtol,
                                         "atol": self.atol}, "compiled", None)
         part = {py: X[:, j] for j, py in enumerate(self.columns)}
@@ -242,6 +230,30 @@ class EnsembleChunk:
         out = {f"b{j}": block[:, j, :] for j in range(block.shape[1])}
         out["__failed"] = np.asarray(failed, dtype=float)
         return out
+
+
+def _dask_chunks(model, p, sc, cols: dict, n: int, var_names, solver: tuple, cluster,
+                 n_workers: int, chunk_size):
+    """``run_chunk(lo, hi)`` over results computed as Dask tasks (chunks of ``chunk_size``,
+    default N/8 but at least 64; the workers load the model from the caches and stream their
+    chunks into a zarr store); the failed rows' messages are recomputed here from their rows,
+    so results and messages are those of a run in one process."""
+    method, rtol, atol = solver
+    task = EnsembleChunk(str(model.path), sc, list(cols), method, float(rtol), float(atol),
+                         var_names)
+    pre_block, pre_failed = _run_on_dask(task, cols, n, cluster, n_workers, chunk_size)
+
+    def run_chunk(lo, hi):
+        failed = pre_failed[lo:hi]
+        idx = np.flatnonzero(failed)
+        msgs = []
+        if idx.size:  # the few failed rows again, here, for their messages
+            part = {py: a[lo:hi][idx] for py, a in cols.items()}
+            _, _, m = chunk_block(model, p, sc, part, idx.size, var_names)
+            msgs = [f"sample {lo + i}: {mm}" for i, mm in zip(idx, m) if mm]
+        return pre_block[lo:hi], failed, msgs
+
+    return run_chunk
 
 
 def _run_on_dask(task: EnsembleChunk, cols: dict, n: int, cluster, n_workers: int,
