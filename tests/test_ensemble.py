@@ -176,7 +176,9 @@ def test_out_of_bounds_names_parameter_index_and_range(model):
                                             r"\[0, 1\]"):
         ensemble(model, {"selectivity": [0.1, 0.2, 1.5, 0.3]})
     df = pd.DataFrame({"contract length": [5.0, 0.5]})
-    with pytest.raises(ScenarioError, match=r"\['contract length'\]\[1\].*\[1, 30\]"):
+    p = model.resolve_parameter("contract length")  # the range the model file declares
+    lo, hi = p.lower, p.upper
+    with pytest.raises(ScenarioError, match=rf"\['contract length'\]\[1\].*\[{lo:g}, {hi:g}\]"):
         ensemble(model, df)
 
 

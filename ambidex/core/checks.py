@@ -57,11 +57,20 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
         values = np.concatenate([values, np.stack(proxies, axis=1)], axis=1)
         names += list(result.subscripted)
     stocks = physical_stocks(model, names)
-    finite = np.isfinite(values).all(axis=(1, 2))
+    # Three passes over the block, no temporaries of its size (this runs on every ensemble
+    # block: an isfinite mask and a fancy-indexed copy cost more than the runs themselves).
+    # A sum is finite iff every term is, barring overflow, which only sends a run to the exact
+    # per-run path below.
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(values.sum(axis=(1, 2)))
     below = np.zeros(values.shape[0], dtype=bool)  # runs where some physical stock is < 0
     if stocks:
-        sub = values[:, [j for j, _ in stocks], :]
-        below = (np.where(np.isfinite(sub), sub, 0.0).min(axis=2) < 0).any(axis=1)
+        cols = [j for j, _ in stocks]
+        low = values.min(axis=2)[:, cols]  # NaN where a stock is not finite: that run's NaN
+        high = values.max(axis=2)[:, cols]  # message comes first anyway
+        scale = np.maximum(1.0, np.maximum(high, -low))  # = max(1, max |stock|), as below
+        with np.errstate(invalid="ignore"):
+            below = (low < -NEG_TOL * scale).any(axis=1)
     out = []
     for r in range(values.shape[0]):
         eng = result.messages[r] if result.status[r] != 0 else ""
