@@ -239,7 +239,11 @@ def load_model(path: str | Path | None = None) -> Model:
 
         model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=None)
         model.saved_method, model.saved_method_note = saved_method(src)
-        fill_from_compiled(model, str(exc), _flows_of(model.abstract))
+        try:
+            flows = _flows_of(model.abstract)
+        except ModelError:  # not even parsed: PySD's own message says where
+            raise exc from None
+        fill_from_compiled(model, str(exc), flows)
         return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)

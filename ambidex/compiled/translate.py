@@ -19,7 +19,7 @@ from pysd.translators.structures.abstract_model import AbstractLookup
 from ..errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
-from .vectors import VectorMixin
+from .vectors import VectorMixin, _bang_dims
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
@@ -65,19 +65,6 @@ def _split_explicit_maps(ranges):
                 r = dataclasses.replace(r, subscripts=subs[:half], mapping=[])
         out.append(r)
     return out, maps
-
-
-def _bang_dims(node, out: list):
-    if isinstance(node, ae.SubscriptsReferenceStructure):
-        for s in node.subscripts:
-            if s.endswith("!") and s not in out:
-                out.append(s)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            _bang_dims(getattr(node, f.name), out)
-    elif isinstance(node, (list, tuple)):
-        for x in node:
-            _bang_dims(x, out)
 
 
 class ElemInfo:

@@ -7,6 +7,7 @@ the vector's element slots, so the compiled kernels need nothing new.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -15,10 +16,18 @@ from pysd.translators.structures import abstract_expressions as ae
 from .ir import InitEvaluator
 
 
-def _bang_dims(node, out):
-    from .translate import _bang_dims as bang
-
-    bang(node, out)
+def _bang_dims(node, out: list):
+    """The ``Range!`` subscripts used anywhere in ``node``, in order of appearance."""
+    if isinstance(node, ae.SubscriptsReferenceStructure):
+        for s in node.subscripts:
+            if s.endswith("!") and s not in out:
+                out.append(s)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            _bang_dims(getattr(node, f.name), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _bang_dims(x, out)
 
 
 class VectorMixin:
