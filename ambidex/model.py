@@ -241,7 +241,7 @@ def load_model(path: str | Path | None = None) -> Model:
         model.saved_method, model.saved_method_note = saved_method(src)
         try:
             flows = _flows_of(model.abstract)
-        except ModelError:  # not even parsed: PySD's own message says where
+        except ModelError:  # PySD's parser failed too: its translate error says it best
             raise exc from None
         fill_from_compiled(model, str(exc), flows)
         return model

@@ -168,7 +168,11 @@ def test_calibration_warnings_print_once(tmp_path):
 def test_ctrl_c_while_importing_exits_130_without_traceback(tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "ambidex", "run", "--out", str(tmp_path / "o")],
                          cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # inside the imports of PySD/numba or the first run, never finished
+    # Interrupt once Python runs our code (numpy's extension mapped: the imports are under way), not
+    # during interpreter start-up, which a fixed sleep cannot tell apart on a loaded machine.
+    maps, deadline = Path(f"/proc/{p.pid}/maps"), time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None and "numpy" not in maps.read_text():
+        time.sleep(0.05)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err

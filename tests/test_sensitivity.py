@@ -41,8 +41,8 @@ def within(est, conf, exact, floor=0.01):
 
 
 def test_ishigami_sobol_matches_analytic_within_ci():
-    ds = sa.analyze_function(ishigami, dict(ISHIGAMI, method={"name": "sobol", "samples": 2048},
-                                            seed=11))
+    ds = sa.analyze_function(ishigami, dict(ISHIGAMI, method={"name": "sobol", "samples": 2048,
+                                                              "second_order": True}, seed=11))
     s1, st = ishigami_indices()
     ok, info = within(ds.S1.sel(output="y").values, ds.S1_conf.sel(output="y").values, s1)
     assert ok, info
@@ -348,3 +348,27 @@ def test_cli_sensitivity(tmp_path):
     res = CliRunner().invoke(app, ["sensitivity", str(bad), "--out", str(tmp_path / "bad")])
     assert res.exit_code == 2 and "method.samples" in res.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_sobol_bootstrap_agrees_with_salib():
+    """The matrix-product bootstrap gives SALib's indices and intervals (same resamples)."""
+    from SALib.analyze import sobol
+    from SALib.sample import sobol as sobol_sample
+
+    from ambidex.sensitivity import sobol_boot
+
+    for so in (False, True):
+        X = sobol_sample.sample(dict(ISHIGAMI), 256, calc_second_order=so, scramble=True, seed=2)
+        y = ishigami(X)
+        want = sobol.analyze(dict(ISHIGAMI), y, calc_second_order=so, num_resamples=40, seed=7)
+        got = sobol_boot.analyze(3, y, second_order=so, num_resamples=40, seed=7)
+        assert set(got) == ({"S1", "S1_conf", "ST", "ST_conf"}
+                            | ({"S2", "S2_conf"} if so else set()))
+        for k, v in got.items():
+            np.testing.assert_allclose(v, want[k], rtol=1e-9, atol=1e-13, err_msg=k)
+
+
+def test_sobol_second_order_only_when_asked():
+    spec = dict(ISHIGAMI, method={"name": "sobol", "samples": 64}, seed=1)
+    ds = sa.analyze_function(ishigami, spec)
+    assert "S2" not in ds and ds.attrs["runs"] == 64 * (3 + 2)

@@ -196,6 +196,8 @@ def test_levers_scenarios_and_presenter_mode(browser, model, dual_html):
         assert "collaboration-based" in keys and "market-based" in keys
         p.screenshot(path=str(ART / "simulator_1440x900.png"))
         # shareable: the levers are in the URL
+        # the hash is written 200 ms after the last change (debounced): wait for it, do not race it
+        p.wait_for_function("() => decodeURIComponent(location.hash).includes('selectivity')", timeout=15000)
         assert "selectivity" in p.evaluate("decodeURIComponent(location.hash)")
     finally:
         pg.close()

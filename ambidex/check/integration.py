@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import AmbidexError
 from .report import CheckResult
 
+
 def key_outputs(model) -> list[str]:
     """Every stock plus the profile's integration outputs (py names)."""
     from ..core.profile import load_profile

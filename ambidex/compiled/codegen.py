@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import ModelError
 from . import _rt
@@ -12,7 +13,7 @@ from .exprtext import _OPS, _num, chain_args, render_chain  # noqa: F401  (share
 from .ir import Slot, walk_refs
 from .kernels import HELPERS, KERNELS
 
-GEN_VERSION = "2"
+GEN_VERSION = "4"
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
        "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
@@ -113,6 +114,32 @@ def topo(roots, mode: str, model_name: str):
     return order
 
 
+def out_order(tr, outputs) -> list:
+    """Every auxiliary an output can need, in evaluation order (the order of ``w``'s flags)."""
+    needed: set = set()
+    for s in outputs:
+        walk_refs(("r", s), "run", needed)
+    return topo([s for s in sorted(needed, key=lambda s: s.id) if s.kind == "aux"], "run",
+                tr.model_name)
+
+
+def save_plan(tr, outputs, requested) -> np.ndarray:
+    """The int64 vector ``w`` that tells ``_out`` what to save: one flag per auxiliary of
+    :func:`out_order` (1 when a requested output depends on it), then per output its column in
+    the output block (-1: not saved).  ``requested``: output indices, in column order."""
+    aux = out_order(tr, outputs)
+    needed: set = set()
+    for i in requested:
+        walk_refs(("r", outputs[i]), "run", needed)
+    roots = [s for s in sorted(needed, key=lambda s: s.id) if s.kind == "aux"]
+    need = set(topo(roots, "run", tr.model_name))
+    w = np.full(len(aux) + len(outputs), -1, dtype=np.int64)
+    w[:len(aux)] = [1 if s in need else 0 for s in aux]
+    for col, i in enumerate(requested):
+        w[len(aux) + int(i)] = col
+    return w
+
+
 def generate(tr, layout) -> str:
     """Source text of the module for translator ``tr`` and index ``layout``."""
     params, states, initcs, outputs = (layout["params"], layout["states"],
@@ -189,18 +216,40 @@ def generate(tr, layout) -> str:
     body += [f"    dy[{yidx[s]}] = {rrun(s.ddt_ir)}" for s in states]
     lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *body, "    return"]
 
-    # ---- _out(t, y, p, c, o, k): only the requested outputs and what they depend on,
-    # written straight into column k of the output block; True when all of them are finite.
-    req = layout.get("requested")
-    req = list(outputs) if req is None else [outputs[i] for i in req]
-    body = run_body([("r", s) for s in req])
-    for j, s in enumerate(req):
-        body.append(f"    o[{j}, k] = {name[s] if s.kind != 'param' else f'p[{pidx[s]}]'}")
-    body.append(f"    for j in range({len(req)}):")
-    body.append("        if not np.isfinite(o[j, k]):")
-    body.append("            return False")
-    body.append("    return True")
-    lines += ["", "@_jit", "def _out(t, y, p, c, o, k):", *body]
+    # ---- _outs(te, Y, p, c, o, w, n): after a run, the outputs chosen by ``w`` (see
+    # save_plan) at the saved times te[:n] from the saved states Y (NY, T), each variable as
+    # one loop over time (vectorisable, one branch per variable per run); only the variables
+    # the requested outputs depend on are computed.  One module serves every choice of outputs.
+    # Returns the first saved index where a state or a requested output is NaN/inf (-1: none).
+    aux = out_order(tr, outputs)
+    apos = {s: i for i, s in enumerate(aux)}
+    vnames = dict(name)
+    for s in states:
+        vnames[s] = f"Y[{yidx[s]}, k]"
+    for s in aux:
+        vnames[s] = f"V[{apos[s]}, k]"
+    rvec = Renderer("run", vnames)
+    used = used_by(aux, [("r", s) for s in outputs], "run")
+    body = [ln for ln in loads(used, "run") if " = y[" not in ln]
+    body.append(f"    V = np.empty(({max(len(aux), 1)}, max(n, 1)))")
+    for i, s in enumerate(aux):
+        body += [f"    if w[{i}]:", "        for k in range(n):", "            t = te[k]",
+                 f"            V[{i}, k] = float({rvec(s.ir)})"]
+    na = len(aux)
+    for i, s in enumerate(outputs):
+        val = (f"p[{pidx[s]}]" if s.kind == "param" else
+               f"c[{cidx[s]}]" if s.kind == "initc" else vnames[s])
+        body += [f"    if w[{na + i}] >= 0:", f"        j = w[{na + i}]",
+                 "        for k in range(n):", f"            o[j, k] = {val}"]
+    body += ["    for k in range(n):",
+             "        for j in range(NY):",
+             "            if not np.isfinite(Y[j, k]):",
+             "                return k",
+             "        for j in range(o.shape[0]):",
+             "            if not np.isfinite(o[j, k]):",
+             "                return k",
+             "    return -1"]
+    lines += ["", "@_jit", "def _outs(te, Y, p, c, o, w, n):", *body]
 
     # ---- _nbp(t, y, p, c, tt): next breakpoint of STEP/PULSE/RAMP strictly after tt
     body = run_body([a for _, args in tr.bp_sites for a in args])

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ModelError, SolverError
 from .cache import load_source
-from .codegen import generate
+from .codegen import generate, save_plan
 from .translate import Translator, clean
 
 RPREC = 1e-5  # PySD's relative precision for final and saving times
@@ -152,22 +152,20 @@ class CompiledModel:
         self._tr = tr
         self._layout = {"params": params, "states": states, "initcs": initcs,
                         "outputs": outputs}
-        self._mods: dict = {}
-        self.source = generate(tr, self._layout)  # every output (``return_vars=None``)
+        self._plans: dict = {}
+        self.source = generate(tr, self._layout)  # one module for every choice of outputs
         self._mod = load_source(self.source)
-        self._mods[None] = self._mod
 
-    def _module(self, out_idx):
-        """The generated module whose ``_out`` computes exactly the outputs ``out_idx`` (and the
-        variables they depend on), generated and numba-compiled once per distinct request."""
+    def _plan(self, out_idx) -> np.ndarray:
+        """The save plan ``w`` (see :func:`~ambidex.compiled.codegen.save_plan`) for the
+        outputs ``out_idx``: which variables ``_out`` computes and where each output goes.
+        Chosen at run time, so a new set of outputs costs no compilation."""
         key = tuple(int(i) for i in out_idx)
-        if key == tuple(range(len(self._outputs))):
-            key = None
-        mod = self._mods.get(key)
-        if mod is None:
-            mod = load_source(generate(self._tr, {**self._layout, "requested": list(key)}))
-            self._mods[key] = mod
-        return mod
+        w = self._plans.get(key)
+        if w is None:
+            w = save_plan(self._tr, self._outputs, list(key))
+            self._plans[key] = w
+        return w
 
     @staticmethod
     def _py_elem(s):
@@ -285,7 +283,9 @@ class CompiledModel:
             raise ModelError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
         P = np.ascontiguousarray(self.param_matrix(params, n))
         N = P.shape[0]
-        out_idx = np.asarray(self._out_targets(return_vars), dtype=np.int64)
+        # each output once, in the order first asked for
+        out_idx = np.asarray(list(dict.fromkeys(self._out_targets(return_vars))),
+                             dtype=np.int64)
         times, save = self.time_grid()
         prec = self.time_step * RPREC
         if t_eval is None:
@@ -314,26 +314,27 @@ class CompiledModel:
         ftime = np.full(N, np.nan)
         nfev = np.zeros(N, dtype=np.int64)
         par = (N >= 64) if parallel is None else bool(parallel)
-        m = self._module(out_idx)
+        m = self._mod
+        w = self._plan(out_idx)
         if method == "dopri5":
             hm = np.inf if hmax is None else float(hmax)
             args = (self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
                     int(max_steps))
             if par:
-                m._batch_dopri_p(P, *args, out, status, ftime, nfev)
+                m._batch_dopri_p(P, *args, out, status, ftime, nfev, w)
             else:
                 for r in range(N):
-                    status[r], ftime[r], nfev[r] = m._dopri1(P[r], *args, out[r])
+                    status[r], ftime[r], nfev[r] = m._dopri1(P[r], *args, out[r], w)
             tout = te
         else:
             if par:
                 fn = m._batch_euler_p if method == "euler" else m._batch_rk4_p
-                fn(P, times, sel, out, status, ftime, nfev, self.time_step)
+                fn(P, times, sel, out, status, ftime, nfev, self.time_step, w)
             else:
                 fn = m._euler1 if method == "euler" else m._rk41
                 for r in range(N):
                     status[r], ftime[r], nfev[r] = fn(P[r], times, sel, out[r],
-                                                      self.time_step)
+                                                      self.time_step, w)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()
         for j, i in enumerate(out_idx):

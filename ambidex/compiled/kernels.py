@@ -56,11 +56,25 @@ def _finite(v, n):
 
 
 @_jit
-def _save(t, y, p, c, o, k):
-    """Requested outputs at ``t`` into column ``k`` of ``o``; False if any of them or any
-    state is NaN/inf."""
-    ok = _out(t, y, p, c, o, k)
-    return _finite(y, NY) and ok
+def _keep(Y, y, k):
+    """States ``y`` into column ``k`` of the saved-states block ``Y`` (NY, T)."""
+    for j in range(NY):
+        Y[j, k] = y[j]
+
+
+@_jit
+def _finish(te, Y, p, c, o, w, n, status, ft, fixed):
+    """After a run that reached ``n`` save points: the outputs ``w`` selects (``_outs``),
+    NaN in the columns not reached, and the status of a run whose saved states or outputs are
+    NaN/inf (1, at the first such save time): on a fixed grid the first failure in time wins,
+    for dopri5 a failure of the integration itself (it ends the run) wins."""
+    bad = _outs(te, Y, p, c, o, w, n)
+    for kk in range(n, o.shape[1]):
+        for j in range(o.shape[0]):
+            o[j, kk] = np.nan
+    if bad >= 0 and (status == 0 or fixed):
+        return 1, te[bad]
+    return status, ft
 
 
 @_jit
@@ -72,11 +86,14 @@ def _clamp(y):
 
 
 @_jit
-def _euler1(p, times, save, o, dt):
+def _euler1(p, times, save, o, dt, w):
     """Euler on the fixed grid ``times`` (PySD semantics)."""
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
     k1 = np.zeros(max(NY, 1))
+    T = o.shape[1]
+    Y = np.empty((max(NY, 1), T))
+    ts = np.empty(T)
     _init(times[0], p, y, c)
     status = 0
     ft = np.nan
@@ -85,9 +102,8 @@ def _euler1(p, times, save, o, dt):
     for i in range(n):
         t = times[i]
         if save[i]:
-            if not _save(t, y, p, c, o, k) and status == 0:
-                status = 1
-                ft = t
+            _keep(Y, y, k)
+            ts[k] = t
             k += 1
         if i == n - 1:
             break
@@ -96,18 +112,15 @@ def _euler1(p, times, save, o, dt):
             y[j] = y[j] + k1[j] * dt
         _clamp(y)
         if not _finite(y, NY):
-            if status == 0:
-                status = 1
-                ft = times[i + 1]
-            for kk in range(k, o.shape[1]):
-                for j in range(o.shape[0]):
-                    o[j, kk] = np.nan
+            status = 1
+            ft = times[i + 1]
             break
+    status, ft = _finish(ts, Y, p, c, o, w, k, status, ft, True)
     return status, ft, n - 1
 
 
 @_jit
-def _rk41(p, times, save, o, dt):
+def _rk41(p, times, save, o, dt, w):
     """Classical RK4 on the fixed grid ``times``."""
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
@@ -116,6 +129,9 @@ def _rk41(p, times, save, o, dt):
     k3 = np.zeros(max(NY, 1))
     k4 = np.zeros(max(NY, 1))
     yt = np.zeros(max(NY, 1))
+    T = o.shape[1]
+    Y = np.empty((max(NY, 1), T))
+    ts = np.empty(T)
     _init(times[0], p, y, c)
     status = 0
     ft = np.nan
@@ -124,9 +140,8 @@ def _rk41(p, times, save, o, dt):
     for i in range(n):
         t = times[i]
         if save[i]:
-            if not _save(t, y, p, c, o, k) and status == 0:
-                status = 1
-                ft = t
+            _keep(Y, y, k)
+            ts[k] = t
             k += 1
         if i == n - 1:
             break
@@ -145,13 +160,10 @@ def _rk41(p, times, save, o, dt):
             y[j] = y[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
         _clamp(y)
         if not _finite(y, NY):
-            if status == 0:
-                status = 1
-                ft = times[i + 1]
-            for kk in range(k, o.shape[1]):
-                for j in range(o.shape[0]):
-                    o[j, kk] = np.nan
+            status = 1
+            ft = times[i + 1]
             break
+    status, ft = _finish(ts, Y, p, c, o, w, k, status, ft, True)
     return status, ft, 4 * (n - 1)
 
 
@@ -165,7 +177,7 @@ def _norm(e, y0, y1, rtol, atol):
 
 
 @_jit
-def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
+def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o, w):
     """Dormand-Prince 5(4) for one run: own step size, dense output at ``te``."""
     m = max(NY, 1)
     y = np.zeros(m)
@@ -184,6 +196,7 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
     q2 = np.zeros(m)
     q3 = np.zeros(m)
     q4 = np.zeros(m)
+    Y = np.empty((m, te.shape[0]))
     _init(t0, p, y, c)
     status = 0
     ft = np.nan
@@ -194,17 +207,14 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
     delta = 1e-11 * span
     ie = 0
     while ie < ne and te[ie] <= t0 + tiny:
-        if not _save(te[ie], y, p, c, o, ie) and status == 0:
-            status = 1
-            ft = te[ie]
+        _keep(Y, y, ie)
         ie += 1
     t = t0
     if NY == 0:
         while ie < ne:
-            if not _save(te[ie], y, p, c, o, ie) and status == 0:
-                status = 1
-                ft = te[ie]
+            _keep(Y, y, ie)
             ie += 1
+        status, ft = _finish(te, Y, p, c, o, w, ie, status, ft, False)
         return status, ft, nfev
     bp = np.inf
     if HAS_BP:
@@ -313,9 +323,7 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
                     for j in range(NY):
                         yt[j] = y[j] + th * (q1[j] + th1 * (q2[j] + th * (
                             q3[j] + th1 * q4[j])))
-                if not _save(te[ie], yt, p, c, o, ie) and status == 0:
-                    status = 1
-                    ft = te[ie]
+                _keep(Y, yt, ie)
                 ie += 1
             for j in range(NY):
                 y[j] = y1[j]
@@ -344,26 +352,23 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o):
             status = 1 if not np.isfinite(err) else 3
             ft = t
             break
-    if ie < ne:
-        for kk in range(ie, ne):
-            for j in range(o.shape[0]):
-                o[j, kk] = np.nan
+    status, ft = _finish(te, Y, p, c, o, w, ie, status, ft, False)
     return status, ft, nfev
 
 
 @_pjit
-def _batch_euler_p(P, times, save, out, status, ftime, nfev, dt):
+def _batch_euler_p(P, times, save, out, status, ftime, nfev, dt, w):
     for r in prange(P.shape[0]):
-        st, ft, nf = _euler1(P[r], times, save, out[r], dt)
+        st, ft, nf = _euler1(P[r], times, save, out[r], dt, w)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
 
 
 @_pjit
-def _batch_rk4_p(P, times, save, out, status, ftime, nfev, dt):
+def _batch_rk4_p(P, times, save, out, status, ftime, nfev, dt, w):
     for r in prange(P.shape[0]):
-        st, ft, nf = _rk41(P[r], times, save, out[r], dt)
+        st, ft, nf = _rk41(P[r], times, save, out[r], dt, w)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf
@@ -371,9 +376,9 @@ def _batch_rk4_p(P, times, save, out, status, ftime, nfev, dt):
 
 @_pjit
 def _batch_dopri_p(P, t0, tf, te, rtol, atol, hmax, h0, maxsteps, out, status,
-                   ftime, nfev):
+                   ftime, nfev, w):
     for r in prange(P.shape[0]):
-        st, ft, nf = _dopri1(P[r], t0, tf, te, rtol, atol, hmax, h0, maxsteps, out[r])
+        st, ft, nf = _dopri1(P[r], t0, tf, te, rtol, atol, hmax, h0, maxsteps, out[r], w)
         status[r] = st
         ftime[r] = ft
         nfev[r] = nf

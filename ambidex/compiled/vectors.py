@@ -17,7 +17,6 @@ from .ir import InitEvaluator
 
 
 def _bang_dims(node, out: list):
-    """The ``Range!`` subscripts used anywhere in ``node``, in order of appearance."""
     if isinstance(node, ae.SubscriptsReferenceStructure):
         for s in node.subscripts:
             if s.endswith("!") and s not in out:

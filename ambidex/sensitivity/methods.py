@@ -1,5 +1,10 @@
 """Sampling and analysis through SALib, one method at a time.
 
+Sobol' second-order indices (S2, N (2k + 2) runs) are computed only when the spec asks for
+them (``second_order = true``); by default first- and total-order indices (N (k + 2) runs).
+Sobol' confidence intervals use SALib's estimators and resamples with the bootstrap done as
+matrix products (:mod:`.sobol_boot`), ~40x faster than SALib's own loop.
+
 Sampling happens in the unit cube (SALib's problem with bounds [0, 1]) and is mapped to each
 parameter's distribution by :meth:`Spec.to_physical`, so every method sees every distribution
 the same way.  :func:`analyze_vector` turns one output vector into a dict of index arrays.
@@ -27,7 +32,7 @@ def sample_unit(spec) -> np.ndarray:
     n, o, seed = spec.samples, spec.options, spec.seed
     if spec.method == "sobol":
         from SALib.sample import sobol
-        return sobol.sample(problem, n, calc_second_order=o.get("second_order", True),
+        return sobol.sample(problem, n, calc_second_order=o.get("second_order", False),
                             scramble=True, seed=seed)
     if spec.method == "morris":
         from SALib.sample import morris
@@ -50,7 +55,7 @@ def n_runs(spec) -> int:
     """How many model evaluations the spec's method needs."""
     k, n = len(spec.parameters), spec.samples
     if spec.method == "sobol":
-        return n * (2 * k + 2 if spec.options.get("second_order", True) else k + 2)
+        return n * (2 * k + 2 if spec.options.get("second_order", False) else k + 2)
     if spec.method == "morris":
         return n * (k + 1)
     if spec.method == "fast":
@@ -72,7 +77,7 @@ def analyze_vector(spec, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     if np.ptp(y) == 0:  # a constant output is influenced by nothing
         z = np.zeros(k)
         out = {v: z.copy() for v in VARIABLES[spec.method]}
-        if spec.method == "sobol" and o.get("second_order", True):
+        if spec.method == "sobol" and o.get("second_order", False):
             out["S2"] = np.full((k, k), np.nan)
             out["S2_conf"] = np.full((k, k), np.nan)
         return out
@@ -80,11 +85,11 @@ def analyze_vector(spec, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
             if spec.method == "sobol":
-                from SALib.analyze import sobol
-                so = o.get("second_order", True)
-                r = sobol.analyze(problem, y, calc_second_order=so,
-                                  num_resamples=o.get("num_resamples", 100),
-                                  conf_level=o.get("conf_level", 0.95), seed=seed)
+                from . import sobol_boot  # SALib's estimators, its bootstrap as products
+                so = o.get("second_order", False)
+                r = sobol_boot.analyze(k, y, second_order=so,
+                                       num_resamples=o.get("num_resamples", 100),
+                                       conf_level=o.get("conf_level", 0.95), seed=seed)
                 out = {v: np.asarray(r[v], dtype=float) for v in VARIABLES["sobol"]}
                 if so:
                     out["S2"] = np.asarray(r["S2"], dtype=float)
