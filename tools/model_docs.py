@@ -200,9 +200,7 @@ def baseline_values(model) -> dict:
         "basque_overrides": sorted({k for sc in paths[1:]
                                     for k in ambidex.load_scenario(sc).parameters}),
         "cash_ratio_min": float((b.cash / b.desired_cash).min()),
-        "hiring_funding_last_below_1": (float(b.time.where(b.hiring_funding < 1 - 1e-12,
-                                                          drop=True).max())
-                                        if bool((b.hiring_funding < 1 - 1e-12).any()) else None),
+        "budget_ratio_min": float((b.affordable_team_size / b.target_team_size).min()),
         "start": {k: (float(b[k].sel(time=float(b.time[0]))), float(b[k].sel(time=2010.0)))
                   for k in ("roa", "collaboration_share_of_revenue")},
     }
@@ -420,12 +418,15 @@ def render(model=None, loops: list[dict] | None = None, values: dict | None = No
         "**One aggregate firm and market.** One representative trust level for all lead customers, "
         "identical products (one price, one volume per offering), a constant rivals' price (no "
         "competitor dynamics, market growth or inflation; nominal EUR).",
-        "**Customer choice of exclusivity is exogenous.** `exclusivity share` is a constant: the "
-        "customer does not respond to the sharing advantage, and sharing does not affect trust, so "
-        "loop B5 is only the first-order release of exclusive products (see its note).",
+        "**Customer choice of exclusivity is a simple rule.** `chosen exclusivity share` = "
+        "`exclusivity share` ^ `sharing willingness`, with willingness rising exponentially with trust "
+        "and the relative sharing advantage; the weights are assumptions, not estimates.",
         r2_text(values),
-        "**Finance is simplified.** No tax, debt or interest; cash above a buffer is paid out; Cash "
-        "may go negative as an unpriced overdraft; total assets are cash plus fixed assets.",
+        "**Finance is simplified.** No tax; cash above a buffer is paid out; negative Cash is credit "
+        "drawn at the interest rate (a credit line against fixed assets; investment and new projects "
+        "are cut as liquidity runs out) but the firm never exits; working capital is proportional to "
+        "revenue and its changes are not cash flows; ROA is reported against at least the minimum "
+        "asset base.",
         "**Start-up transient.** Initial stocks in 2000 are assumptions, not an equilibrium; the "
         f"first decade is adjustment (ROA {pct(values['start']['roa'][0])} in 2000, "
         f"{pct(values['start']['roa'][1])} in 2010; collaboration share of revenue "
@@ -434,8 +435,8 @@ def render(model=None, loops: list[dict] | None = None, values: dict | None = No
         "the case firm only in 2012–2021.",
         "**Risk indicators are partly reporting only.** `fragmentation index` feeds project failures, "
         "but `polarization index` and `myopia index` are indicators; the mechanisms behind them act "
-        "through tacit knowledge loss and codification (polarization) and the novelty multiplier "
-        "(myopia).",
+        "through tacit knowledge loss, codification and the competence effect (polarization) and the "
+        "novelty multiplier (myopia).",
     ]
     for item in lims:
         w(f"- {item}")
@@ -444,15 +445,16 @@ def render(model=None, loops: list[dict] | None = None, values: dict | None = No
 
 
 def r2_text(values: dict) -> str:
-    """The limitation about loop R2, from where hiring funding binds in baseline_dual."""
-    head = "**R2 (exploitation funds exploration) is dormant in the baseline"
-    if values["hiring_funding_last_below_1"] is None:
-        return (head + ".** Cash never falls below the desired cash buffer in `baseline_dual` "
-                f"(lowest Cash / desired cash {values['cash_ratio_min']:.2f}), so hiring funding "
-                "stays 1 and cash never limits hiring; team growth is limited by the target size "
-                "and the integration rate instead. R2 acts only in runs that squeeze cash.")
-    return (head + " once cash is ample.** Hiring funding is below 1 (cash limits hiring) only "
-            f"until {values['hiring_funding_last_below_1']:g} in `baseline_dual`.")
+    """The limitation about loop R2, from where the IMT budget binds in baseline_dual."""
+    ratio = values["budget_ratio_min"]
+    if ratio >= 1:
+        return ("**R2 (exploitation funds exploration) does not bind in the baseline.** The IMT "
+                "budget (a share of the market-based model's gross margin) pays for at least "
+                f"{ratio:.2f} times the target team in `baseline_dual`, so the team is limited by "
+                "its target and the integration rate; the budget binds in scenarios with thin market "
+                "earnings (see tests/test_seed_claims.py).")
+    return ("**R2 (exploitation funds exploration) binds in the baseline.** The IMT budget pays "
+            f"for as little as {ratio:.2f} times the target team in `baseline_dual`.")
 
 
 def is_current(readme: Path | None = None, **kw) -> tuple[bool, str]:

@@ -199,7 +199,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               burn: int | None = None, thin: int | None = None, max_steps: int = 20000,
               n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
               solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-              progress: bool = False, profile: bool = True) -> CalibrationResult:
+              progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
     ``model``: a :class:`~ambidex.model.Model` or path (default: the dual model); ``targets``: a
@@ -214,8 +214,17 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     otherwise).  ``hold_out``: the key of one target to leave out of the fit and predict
     (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
     likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
-    identifiability warnings.  Reproducible for a given ``seed``.
+    identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
+    Dask scheduler address or a ``distributed.Client``: batches of at least 64 runs (DE
+    populations, MCMC walkers, multi-start candidates) run as Dask tasks on one cluster for the
+    whole fit (:func:`ambidex.ensemble`), with identical results.
     """
+    if cluster is not None and not hasattr(cluster, "submit"):
+        args = dict(locals())  # the call's arguments, before any other local exists
+        from ..sensitivity.distributed import client_for
+
+        with client_for(cluster) as client:  # one cluster for the whole calibration
+            return calibrate(**{**args, "cluster": client})
     from ..model import Model, load_model
     from .targets import TargetSet, load_targets
 
@@ -233,7 +242,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         targets, held = ho.split(targets, str(hold_out))
     model, pre, lifted = _lift_history(model, targets)
     problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
-                      atol=atol, scenarios=pre)
+                      atol=atol, scenarios=pre, cluster=cluster)
     info: dict = {}
     if method == "least_squares":
         fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,

@@ -66,12 +66,18 @@ class Free:
         return s
 
 
+#: batches smaller than this (Jacobian columns, single points) run in this process
+CLUSTER_MIN_RUNS = 64
+
+
 class Problem:
     """Targets bound to a model with free parameters; evaluates batches of parameter sets."""
 
     def __init__(self, model, targets: TargetSet | str, free=None, bounds=None,
                  method: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-                 scenarios: dict | None = None):
+                 scenarios: dict | None = None, cluster=None):
+        #: a ``distributed.Client`` for batches of >= CLUSTER_MIN_RUNS runs (else None)
+        self.cluster = cluster
         if not isinstance(targets, TargetSet):
             targets = load_targets(targets)
         self.model = model
@@ -203,7 +209,8 @@ class Problem:
                                      self.rtol, self.atol)
                 continue
             c = self.model.control
-            if sc.horizon == (c["initial_time"], c["final_time"]) and \
+            distribute = self.cluster is not None and X.shape[0] >= CLUSTER_MIN_RUNS
+            if sc.horizon == (c["initial_time"], c["final_time"]) and not distribute and \
                     sc.solver.get("time_step", c["time_step"]) == c["time_step"]:
                 from .runs import run_batch  # the engine directly: no Dataset per call
 
@@ -213,7 +220,8 @@ class Problem:
             try:
                 out[name] = ensemble(self.model, samples=samples, scenario=sc, method=self.method,
                                      rtol=self.rtol, atol=self.atol, variables=want,
-                                     progress=progress)
+                                     progress=progress,
+                                     cluster=self.cluster if distribute else None)
             except ScenarioError as exc:
                 raise CalibrationError(f"scenario '{name}': {exc}") from None
         self.n_evals += X.shape[0] * len(out)

@@ -11,6 +11,8 @@ Categories (``only=`` / ``skip=`` select them):
 * ``parameters`` — units, documented source, plausible range, default inside (:mod:`.parameters`);
 * ``structure`` — defined/used variables, named flows, mass balance, declared ranges (:mod:`.structure`);
 * ``extremes`` — every parameter at 0, its bounds and ×10: finite, bounded (:mod:`.extremes`);
+* ``battery`` — a Latin hypercube over every parameter's full declared range at once (2,048 runs on
+  the compiled engine): finite, physical stocks >= 0, outputs within declared ranges (:mod:`.battery`);
 * ``integration`` — time-step halving and method changes move key outputs < 1 % (:mod:`.integration`);
 * ``reality`` — declared reality checks from a TOML file (:mod:`.reality`).
 
@@ -85,6 +87,9 @@ def run_checks(model=None, checks_file=None, only=None, skip=None, tolerance: fl
     if "extremes" in cats:
         from .extremes import check_extremes
         report.extend(check_extremes(m, factor=extremes_factor))
+    if "battery" in cats:
+        from .battery import check_battery
+        report.extend(check_battery(m))
     if "integration" in cats:
         from .integration import check_integration
         report.extend(check_integration(m, tolerance=tolerance))

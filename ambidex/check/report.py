@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 STATUSES = ("pass", "warn", "fail")
-CATEGORIES = ("units", "structure", "parameters", "extremes", "integration", "reality")
+CATEGORIES = ("units", "structure", "parameters", "extremes", "battery", "integration", "reality")
 TITLES = {
     "units": "Dimensional consistency",
     "structure": "Structure assessment",
     "parameters": "Parameter assessment",
     "extremes": "Extreme conditions",
+    "battery": "Multi-parameter extreme battery",
     "integration": "Integration error",
     "reality": "Reality checks",
 }

@@ -67,14 +67,16 @@ def _canonical(cycle: list[str], g: nx.DiGraph) -> tuple[str, ...]:
 
 
 def find_loops(g: nx.DiGraph, length_bound: int | None = None,
-               max_loops: int = DEFAULT_MAX_LOOPS) -> LoopList:
+               max_loops: int = DEFAULT_MAX_LOOPS, include=()) -> LoopList:
     """Enumerate the feedback loops of the causal graph ``g`` (networkx ``simple_cycles``).
 
     ``length_bound``: longest loop (number of variables) looked for; ``max_loops``: stop after
     this many, with ``truncated`` set, a message naming both limits and a ``UserWarning``.
     Loop polarity comes from the edges' ``polarity`` attribute (see
     :func:`~ambidex.loops.polarity.link_polarities`) when present.  Loops are numbered L1, L2,
-    ... by length, then by variables.
+    ... by length, then by variables.  ``include``: cycles (py names in causal order, e.g. the
+    model's named loops) always kept when they are cycles of ``g``, even where the bounded
+    enumeration stops before reaching them (a model can have millions of loops).
     """
     sub = loop_subgraph(g)
     out = LoopList()
@@ -85,6 +87,11 @@ def find_loops(g: nx.DiGraph, length_bound: int | None = None,
     comps = sorted(nx.strongly_connected_components(sub), key=lambda c: sorted(c)[0])
     part = {n: i for i, c in enumerate(comps) for n in c}
     cycles, out.truncated = _cycles(sub, g, length_bound, max_loops)
+    extra = {_canonical(list(c), g) for c in include
+             if c and all(sub.has_edge(a, b) for a, b in zip(c, tuple(c[1:]) + tuple(c[:1])))}
+    extra -= set(cycles)
+    if extra:
+        cycles = sorted(set(cycles) | extra, key=lambda c: (len(c), c))
     if out.truncated:
         out.message = (f"loop enumeration stopped at max_loops={max_loops} loops"
                        f"{'' if length_bound is None else f' of at most {length_bound} variables'}; "

@@ -75,7 +75,7 @@ def analyse(model=None, scenario=None, length_bound: int | None = None,
     loops of ``model``, matched to the named loops of ``loops_toml`` (default:
     ``<model>.loops.toml`` beside the model file, when it exists).  Returns
     ``(Structure, run)``."""
-    from .naming import match_named_loops, named_loops_path
+    from .naming import match_named_loops, named_loops_path, read_named_loops
 
     model = as_model(model)
     g = causal_graph(model)
@@ -84,9 +84,10 @@ def analyse(model=None, scenario=None, length_bound: int | None = None,
     env = _env(ds)
     from .graph import loop_subgraph
     link_polarities(g, eq, env, ds.time.values, edges=list(loop_subgraph(g).edges))
-    loops = find_loops(g, length_bound=length_bound, max_loops=max_loops)
-    st = Structure(model, g, eq, loops)
     path = named_loops_path(model) if loops_toml is None else loops_toml
+    include = [n.variables for n in read_named_loops(path, model).loops] if path is not None else ()
+    loops = find_loops(g, length_bound=length_bound, max_loops=max_loops, include=include)
+    st = Structure(model, g, eq, loops)
     if path is not None and loops:
         st.named = match_named_loops(st, path)
     return st, ds
