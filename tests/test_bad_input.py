@@ -40,7 +40,7 @@ def test_out_of_bounds_names_the_range(model, tmp_path):
 
 
 def test_params_argument_is_checked_too(model):
-    with pytest.raises(ScenarioError, match=r"params\['contract length'\].*\[1, 30\]"):
+    with pytest.raises(ScenarioError, match=r"params\['contract length'\].*outside its range \[2, 20\]"):
         ambidex.simulate(model, params={"contract length": 0.0})
 
 

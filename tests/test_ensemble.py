@@ -257,7 +257,14 @@ def test_compiled_ensemble_agrees_with_the_pysd_backend_under_scipy(model, batch
         ref = ambidex.simulate(model, params=params, backend="pysd", method="DOP853",
                                rtol=1e-10, atol=1e-10, variables=names)
         assert ref.attrs["backend"] == "pysd"
+        tight = ambidex.simulate(model, params=params, method="dopri5", rtol=1e-10, atol=1e-10,
+                                 variables=names)
+        assert tight.attrs["backend"] == "compiled"
         for py in names:
             got, want = batch[py].values[i], ref[py].values[0]
             scale = np.max(np.abs(want))
-            assert np.max(np.abs(got - want)) <= 1e-4 * scale, (i, py)
+            # both tight: the two code paths agree to the integrators' tolerance
+            assert np.max(np.abs(tight[py].values[0] - want)) <= 1e-6 * scale, (i, py)
+            # the ensemble at its default rtol 1e-6: the MIN/MAX kinks of the v2 model cost
+            # accuracy there (1.5e-4 of scale measured on team capacity), hence 1e-3
+            assert np.max(np.abs(got - want)) <= 1e-3 * scale, (i, py)
