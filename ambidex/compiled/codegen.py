@@ -140,6 +140,20 @@ def save_plan(tr, outputs, requested) -> np.ndarray:
     return w
 
 
+def breakpoint_call(kind: str, a: list[str], prefix: str = "", inf: str = "np.inf") -> str:
+    """Source of the call giving the next breakpoint after ``tt`` of one STEP / RAMP / PULSE /
+    PULSE TRAIN site, its arguments ``a`` already rendered; ``prefix`` and ``inf`` adapt it to
+    the target language (numba: ``""``, ``"np.inf"``; the browser's JavaScript: ``"R."``,
+    ``"Infinity"``)."""
+    if kind == "step":
+        return f"{prefix}_bp_step(tt, DT, {a[1]})"
+    if kind == "ramp":
+        return f"{prefix}_bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else inf})"
+    if kind == "pulse":
+        return f"{prefix}_bp_pulse(tt, {a[0]}, {a[1]})"
+    return f"{prefix}_bp_pulse_train(tt, {', '.join(a)})"
+
+
 def generate(tr, layout) -> str:
     """Source text of the module for translator ``tr`` and index ``layout``."""
     params, states, initcs, outputs = (layout["params"], layout["states"],
@@ -255,15 +269,7 @@ def generate(tr, layout) -> str:
     body = run_body([a for _, args in tr.bp_sites for a in args])
     body.append("    bp = np.inf")
     for kind, args in tr.bp_sites:
-        a = [rrun(x) for x in args]
-        if kind == "step":
-            call = f"_bp_step(tt, DT, {a[1]})"
-        elif kind == "ramp":
-            call = f"_bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else 'np.inf'})"
-        elif kind == "pulse":
-            call = f"_bp_pulse(tt, {a[0]}, {a[1]})"
-        else:
-            call = f"_bp_pulse_train(tt, {', '.join(a)})"
+        call = breakpoint_call(kind, [rrun(x) for x in args])
         body.append(f"    bp = min(bp, {call})")
     lines += ["", "@_jit", "def _nbp(t, y, p, c, tt):", *body, "    return bp"]
     lines.append(KERNELS)

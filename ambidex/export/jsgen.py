@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 
-from ..compiled.codegen import topo
+from ..compiled.codegen import breakpoint_call, topo
 from ..compiled.ir import walk_refs
 from ..errors import ModelError
 
@@ -213,15 +213,7 @@ def generate_js(cm, outputs: list[str] | None = None) -> tuple[str, dict]:
     body = run_body([a for _, args in tr.bp_sites for a in args])
     body.append("  let bp = Infinity;")
     for kind, args in tr.bp_sites:
-        a = [rrun(x) for x in args]
-        if kind == "step":
-            call = f"R._bp_step(tt, DT, {a[1]})"
-        elif kind == "ramp":
-            call = f"R._bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else 'Infinity'})"
-        elif kind == "pulse":
-            call = f"R._bp_pulse(tt, {a[0]}, {a[1]})"
-        else:
-            call = f"R._bp_pulse_train(tt, {', '.join(a)})"
+        call = breakpoint_call(kind, [rrun(x) for x in args], prefix="R.", inf="Infinity")
         body.append(f"  bp = Math.min(bp, {call});")
     lines += ["function nbp(t, y, p, c, tt) {", *body, "  return bp;", "}"]
 
