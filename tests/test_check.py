@@ -342,6 +342,7 @@ def test_cli_check_exit_codes(tmp_path):
     res = runner.invoke(app, ["check", "--model", str(BROKEN / "valid.mdl")])
     assert res.exit_code == 0, res.output
     assert "PASSED" in res.output
+    assert "[/]" not in res.output and "[green]" not in res.output  # styles, not markup text
 
 
 def test_table_renders(dual_static):

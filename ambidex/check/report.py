@@ -149,6 +149,7 @@ class CheckReport:
         results (``show='all'`` lists every result)."""
         from rich.console import Group
         from rich.table import Table
+        from rich.text import Text  # styled cells: the consoles print with markup off
 
         style = {"pass": "green", "warn": "yellow", "fail": "bold red", "n/a": "dim"}
         summary = Table(title=f"SD model checks: {Path(self.model).name}")
@@ -156,7 +157,7 @@ class CheckReport:
             summary.add_column(c, justify="left" if c in ("check", "status") else "right")
         for cat, cnt in self.counts().items():
             st = self.status_of(cat)
-            summary.add_row(TITLES.get(cat, cat), f"[{style[st]}]{st}[/]",
+            summary.add_row(TITLES.get(cat, cat), Text(st, style=style[st]),
                             str(cnt["pass"]), str(cnt["warn"]), str(cnt["fail"]))
         rows = self.results if show == "all" else [r for r in self.results if r.status != "pass"]
         parts = [summary]
@@ -167,7 +168,7 @@ class CheckReport:
                 detail.add_column(c, overflow="fold")
             order = {"fail": 0, "warn": 1, "pass": 2}
             for r in sorted(rows, key=lambda r: order[r.status]):
-                detail.add_row(f"[{style[r.status]}]{r.status}[/]", r.test, r.subject, r.message)
+                detail.add_row(Text(r.status, style=style[r.status]), r.test, r.subject, r.message)
             parts.append(detail)
         return Group(*parts)
 
