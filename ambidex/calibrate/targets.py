@@ -53,8 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, ScenarioError
-from ..tomlio import read_toml
+from ..core.errors import ModelError, ScenarioError
+from ..core.tomlio import read_toml
 from .errors import CalibrationError
 from .units import declare_model_units, factor, product
 
@@ -453,10 +453,10 @@ def _resolve_var(model, name: str, where: str):
 def bind(targets: TargetSet, model, scenarios: dict | None = None) -> TargetSet:
     """Check names, times and units of ``targets`` against ``model``; return a bound copy.
 
-    ``scenarios`` maps scenario names to validated :class:`~ambidex.scenario.Scenario` objects
+    ``scenarios`` maps scenario names to validated :class:`~ambidex.core.scenario.Scenario` objects
     (built here when absent), used for the horizon of each target.
     """
-    from ..scenario import load_scenario, validate
+    from ..core.scenario import load_scenario, validate
 
     scenarios = scenarios if scenarios is not None else {}
     declare_model_units(model)

@@ -16,7 +16,7 @@ from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractLookup
 
-from ..errors import ModelError, UnsupportedFunctionError
+from ..core.errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
 from .vectors import VectorMixin, _bang_dims

@@ -110,7 +110,7 @@ def prepass(text: str, kind: str) -> str:
     Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
     not) are removed from the equation part, keeping the ``{UTF-8}`` header; macro definitions
     move to the top (PySD's splitter fails on a macro after a group header).  XMILE: graphical
-    functions as :func:`ambidex.xmile_prepass.graphical_functions` rewrites them.
+    functions as :func:`ambidex.core.xmile_prepass.graphical_functions` rewrites them.
     """
     if kind != "vensim":
         from .xmile_prepass import graphical_functions
