@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex import engines, solvers
+from ambidex import engines
+from ambidex.engines import solvers
 from ambidex.compiled.engine import CompiledModel
 from ambidex.core.errors import ScenarioError
 from ambidex.solve import solve

@@ -73,7 +73,7 @@ R._lookup_hold = (xs, ys, x) => {
 
 /* ------------------------------------------------------------------ interventions */
 /* ivs: [{index, kind: 'step'|'ramp'|'pulse', time, to, end, height, width}] folded in order
- * over the base value (ambidex.interventions.schedule). */
+ * over the base value (ambidex.core.interventions.schedule). */
 function schedule(p0, ivs) {
   if (!ivs || !ivs.length) return null;
   const bps = [];
