@@ -26,9 +26,9 @@ from .core.checks import run_problems
 from .core.grid import save_times
 from .core.samples import check_samples
 from .engines import ENGINES, Solver, get_engine
-from .errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
-from .model import Model, load_model
-from .scenario import METHODS, Scenario, load_scenario, validate
+from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
+from .core.model import Model, load_model
+from .core.scenario import METHODS, Scenario, load_scenario, validate
 
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
@@ -210,8 +210,8 @@ def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, ou
           on_failure: str = "raise", bounds: bool = True) -> xr.Dataset:
     """Run every scenario for every sample; return one Dataset with dims (scenario, sample, time).
 
-    ``model``: a :class:`~ambidex.model.Model` or a path (None: the default model).
-    ``scenarios``: names, paths or :class:`~ambidex.scenario.Scenario` objects (None: model
+    ``model``: a :class:`~ambidex.core.model.Model` or a path (None: the default model).
+    ``scenarios``: names, paths or :class:`~ambidex.core.scenario.Scenario` objects (None: model
     defaults); ``params`` (name -> value) override parameters in every scenario.  ``samples``:
     parameter name -> array (N,) (or a DataFrame / a Dataset with a ``sample`` dim), checked
     once against the parameter table; the samples win over the scenarios' overrides.

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import solvers
-from .backends.pysd_backend import PysdRunner
-from .scenario import Scenario, validate
+from .engines import solvers
+from .engines.pysd_backend import PysdRunner
+from .core.scenario import Scenario, validate
 
 
 def stock_influences(model, scenario: Scenario | None = None, t: float | None = None,

@@ -14,11 +14,15 @@ from ambidex.core.imports import PACKAGE_DIR, cycles, import_graph
 
 ENGINES = {"ambidex.engines", "ambidex.engines.base", "ambidex.engines.compiled",
            "ambidex.engines.pysd", "ambidex.compiled", "ambidex.compiled.engine",
-           "ambidex.backends", "ambidex.backends.pysd_backend", "ambidex.solvers"}
+           "ambidex.engines.pysd_backend", "ambidex.engines.solvers"}
 ABOVE_ENGINES = ("calibrate", "sensitivity", "loops", "check", "workshop", "cli", "report",
                  "summary", "export")
-CORE_MAY_IMPORT = {"ambidex.errors", "ambidex.tomlio", "ambidex.provenance", "ambidex.paths",
-                   "ambidex.model"}
+#: edges from the core to a layer above it, each deferred (inside a function) and each debt with
+#: its reason; the set shrinks as the one-solve-path work goes on (issue #13)
+CORE_DEBT = {
+    ("ambidex.core.model", "ambidex.compiled"): "Model.compiled() builds the compiled engine's model",
+    ("ambidex.core.model", "ambidex.engines.pysd_backend"): "Model.rhs() hands out PySD's RHS",
+}
 
 
 def test_the_reader_sees_a_cycle_when_there_is_one(tmp_path):
@@ -46,7 +50,7 @@ def test_core_imports_nothing_above_it():
     for mod in g:
         if mod.startswith("ambidex.core"):
             above = {t for t in g.successors(mod)
-                     if not t.startswith("ambidex.core") and t not in CORE_MAY_IMPORT}
+                     if not t.startswith("ambidex.core") and (mod, t) not in CORE_DEBT}
             assert not above, f"{mod} imports {sorted(above)}"
 
 

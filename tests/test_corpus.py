@@ -27,9 +27,6 @@ REL_TOL = 1e-3
 XFAIL = {
     "test/array_broadcast/array_broadcast.xmile": "XMILE array syntax (SUM over [*]) unparsed by PySD",
     "test/arrays1/arrays.stmx": "Stella array syntax (dimension index expressions) unparsed by PySD",
-    "test/modules2/modules2.xmile": "Stella modules unsupported",
-    "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
-    "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
     "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
     "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
     "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",

@@ -60,7 +60,7 @@ def test_names_resolve_in_any_spelling_and_unknown_names_suggest(model):
 
 
 def test_translation_is_cached_outside_the_model_folder(model):
-    from ambidex.translate import TRANSLATOR_VERSION, cache_key, cache_root
+    from ambidex.core.translate import TRANSLATOR_VERSION, cache_key, cache_root
 
     assert model.py_file.is_file()
     assert cache_root() in model.py_file.parents

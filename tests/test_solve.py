@@ -2,7 +2,7 @@
 
 The counting test instruments every integrator the package has (the compiled kernels' entry
 ``CompiledModel.run``, PySD's own ``Model.run``, the scipy/fixed-step integrators of
-``ambidex.solvers``) and fails if any analysis reaches one of them other than from inside an
+``ambidex.engines.solvers``) and fails if any analysis reaches one of them other than from inside an
 ``Engine.run`` called by ``solve``.
 """
 
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex import engines, solvers
+from ambidex import engines
+from ambidex.engines import solvers
 from ambidex.compiled.engine import CompiledModel
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 from ambidex.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]

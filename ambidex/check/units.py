@@ -14,7 +14,7 @@ import re
 
 import pint
 
-from ..model import normalise
+from ..core.model import normalise
 from ._common import abstract_elements, equations
 from .report import CheckResult
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, SolverError
+from ..core.errors import ModelError, SolverError
 from . import pytier
 from .cache import load_source
 from .codegen import generate, save_plan
@@ -55,7 +55,7 @@ class RunResult(dict):
 
 
 def _load_abstract(path):
-    from ..translate import abstract_model  # parsed once per file content, cached on disk
+    from ..core.translate import abstract_model  # parsed once per file content, cached on disk
 
     return abstract_model(path)
 
@@ -63,7 +63,7 @@ def _load_abstract(path):
 def compile_model(model) -> CompiledModel:
     """Compile a ``.mdl``/XMILE path or a PySD ``AbstractModel`` into a :class:`CompiledModel`.
 
-    Raises :class:`~ambidex.errors.UnsupportedFunctionError` naming the function and the
+    Raises :class:`~ambidex.core.errors.UnsupportedFunctionError` naming the function and the
     variable for anything the compiled backend does not support.
     """
     if isinstance(model, (str, os.PathLike)):

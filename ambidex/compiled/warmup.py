@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     model, method, lock = argv[:3]
     os.environ["AMBIDEX_TIERED"] = "0"
     try:
-        from ..model import load_model
+        from ..core.model import load_model
 
         load_model(model).compiled().run(n=1, method=method)
         return 0

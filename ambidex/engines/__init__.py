@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 from .base import Engine, RunResult, Solver
 
 #: name -> "module:Class" (imported on first use, so a missing optional engine costs nothing)

@@ -1,6 +1,6 @@
 """The engine protocol: what :func:`ambidex.solve` asks of every way of integrating a model.
 
-An engine is built for one :class:`~ambidex.model.Model` and runs N parameter sets at once::
+An engine is built for one :class:`~ambidex.core.model.Model` and runs N parameter sets at once::
 
     result = engine.run(P, times, outputs, solver, interventions=(), horizon=None)
 

@@ -1,7 +1,7 @@
 """The PySD + scipy engine behind the :class:`~ambidex.engines.base.Engine` protocol.
 
-PySD's own generated equations give the right-hand side (:class:`~ambidex.backends.pysd_backend.
-PysdRunner`); :mod:`ambidex.solvers` integrates it: fixed-step euler/rk4 (Vensim's semantics) or
+PySD's own generated equations give the right-hand side (:class:`~ambidex.engines.pysd_backend.
+PysdRunner`); :mod:`ambidex.engines.solvers` integrates it: fixed-step euler/rk4 (Vensim's semantics) or
 scipy's ``solve_ivp`` (LSODA, RK45, RK23, DOP853, Radau, BDF), restarted at every scheduled
 intervention.  Any model PySD translates runs here; one run at a time.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .. import solvers
-from ..backends.pysd_backend import DISCRETE, PysdRunner
-from ..errors import ModelError, ScenarioError, SolverError
-from ..interventions import breakpoints
-from ..scenario import Scenario
+from . import solvers
+from .pysd_backend import DISCRETE, PysdRunner
+from ..core.errors import ModelError, ScenarioError, SolverError
+from ..core.interventions import breakpoints
+from ..core.scenario import Scenario
 from .base import RunResult, Solver
 
 
