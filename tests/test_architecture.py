@@ -21,7 +21,6 @@ ABOVE_ENGINES = ("calibrate", "sensitivity", "loops", "check", "workshop", "cli"
 #: its reason; the set shrinks as the one-solve-path work goes on (issue #13)
 CORE_DEBT = {
     ("ambidex.core.model", "ambidex.compiled"): "Model.compiled() builds the compiled engine's model",
-    ("ambidex.core.model", "ambidex.engines.pysd_backend"): "Model.rhs() hands out PySD's RHS",
 }
 
 

@@ -92,21 +92,6 @@ class Model:
         """The :class:`~ambidex.core.parameters.ParameterTable` (built once)."""
         return ParameterTable(self.parameters.values())
 
-    def rhs(self, params: dict | None = None):
-        """The right-hand side ``f(t, y)`` with initial state ``y0`` and the state names.
-
-        Returns ``(f, y0, names)``: ``f(t, y)`` gives d(state)/dt (state units per time unit)
-        for time ``t`` and state vector ``y`` ordered as ``names`` (PySD's stateful objects, e.g.
-        ``_integ_team_capacity``), with ``params`` (name -> value) overriding the defaults.
-        """
-        from ..engines.pysd_backend import PysdRunner
-        from .scenario import Scenario, validate
-
-        sc = validate(Scenario(name="rhs", parameters=dict(params or {})), self)
-        runner = PysdRunner(self, sc, self.control["time_step"], self.control["saveper"])
-        names = [getattr(el, "py_name", "") for el in runner.elements]
-        return runner.rhs, runner.y0.copy(), names
-
     def new_pysd(self):
         """A fresh PySD model object (each run gets its own, so overrides never leak).
 
