@@ -78,6 +78,7 @@ class Model:
             from ..compiled import compile_model
 
             self._compiled = compile_model(self.abstract)
+            self._compiled.model_path = self.path  # for the background compile (pytier)
         return self._compiled
 
     @cached_property
