@@ -25,9 +25,6 @@ REL_TOL = 1e-3
 
 # model path (as in pairs.tsv) -> why it still fails
 XFAIL = {
-    "test/modules2/modules2.xmile": "Stella modules unsupported",
-    "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
-    "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
     # the model's folder has no data/ subfolder (data/a.csv ... data/g.csv are not in the corpus);
     # a data/ subfolder beside a model is found (test_a_model_finds_the_data_file_beside_it)
     "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/*.csv, which the corpus lacks",

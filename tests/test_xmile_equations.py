@@ -1,4 +1,4 @@
-"""Stella / XMILE array syntax PySD's grammar rejects (ambidex.xmile_equations), run on the
+"""Stella / XMILE array syntax PySD's grammar rejects (ambidex.core.xmile_equations), run on the
 compiled engine; every expected number is derived by hand from x = [3, 1, 2] over Region."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex.xmile_equations import ModelNames, parse_equation
+from ambidex.core.xmile_equations import ModelNames, parse_equation
 
 HEAD = """<?xml version="1.0" encoding="utf-8"?>
 <xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">

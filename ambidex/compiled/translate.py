@@ -16,9 +16,10 @@ from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractLookup
 
-from ..errors import ModelError, UnsupportedFunctionError
+from ..core.errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
+from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
@@ -92,7 +93,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope(StatefulMixin, VectorMixin):
+class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -386,6 +387,8 @@ class Scope(StatefulMixin, VectorMixin):
             return ("f", fname, a)
         if fname == "pi":
             return ("n", float(np.pi))
+        if fname in ("Xpulse", "Xpulse_train"):
+            return self.stella_pulse(fname, a)
         if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):
             f = "ramp" if fname == "Xramp" else fname
             tr.bp_sites.append((f, a))
