@@ -75,3 +75,25 @@ def test_one_solve_path_modules_are_small():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 n = node.end_lineno - node.lineno + 1
                 assert n <= 80, f"{Path(path).name}:{node.name} is {n} lines"
+
+
+def test_one_pint_registry():
+    """Units are read by one registry (core/units.py); a second ``UnitRegistry`` would give the
+    same unit string two meanings in one process."""
+    made = sorted(str(p.relative_to(PACKAGE_DIR)) for p in PACKAGE_DIR.rglob("*.py")
+                  if "UnitRegistry(" in p.read_text(encoding="utf-8"))
+    assert made == ["core/units.py"], made
+
+
+def test_the_registry_serves_calibration_and_the_unit_check_at_once():
+    from ambidex.calibrate.units import factor
+    from ambidex.check.units import UnitSystem
+    from ambidex.core.units import registry
+
+    us = UnitSystem()
+    assert us.ureg is registry()
+    # the check's Vensim reading: Month is Year/12, and a Month is not a Year
+    assert us.same(us.parse("EUR/Month"), 12 * us.parse("EUR/Year"))
+    assert not us.same(us.parse("Month"), us.parse("Year"))
+    # calibration's reading in the same registry: 1 EUR M/year = 1e6/12 EUR/Month
+    assert factor("EUR M/year", "EUR/Month", "test") == 1e6 / 12
