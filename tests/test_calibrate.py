@@ -14,7 +14,7 @@ import xarray as xr
 import ambidex
 from ambidex.calibrate import CalibrationError, CalibrationWarning, load_targets
 from ambidex.calibrate.diagnostics import theil
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 
 cal = importlib.import_module("ambidex.calibrate")  # the subpackage; ambidex.calibrate is the function
 
