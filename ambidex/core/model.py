@@ -239,8 +239,9 @@ def load_model(path: str | Path | None = None) -> Model:
         model.saved_method, model.saved_method_note = saved_method(src)
         try:
             flows = _flows_of(model.abstract)
-        except ModelError:  # PySD's parser failed too: its translate error says it best
-            raise exc from None
+        except ModelError as parse_exc:  # the parser failed too: PySD's translate error says
+            # it best, unless ambidex's XMILE parser named the equation it cannot read
+            raise (parse_exc if "cannot read the equation" in str(parse_exc) else exc) from None
         fill_from_compiled(model, str(exc), flows)
         return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)

@@ -82,7 +82,7 @@ TRANSLATOR_VERSION = "4"
 #: the pre-pass code itself is part of the key too, so an edited pre-pass never meets a stale cache
 _PREPASS_HASH = hashlib.sha256(b"".join(
     (Path(__file__).parent / f).read_bytes() for f in ("translate.py", "xmile_prepass.py", "xmile_modules.py",
-                                                       "xmile_builtins.py")
+                                                       "xmile_builtins.py", "xmile_equations.py")
 )).hexdigest()[:6]
 DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
 
@@ -256,7 +256,12 @@ def _parse(src: Path, kind: str):
             f = VensimFile(str(src))
         else:
             from pysd.translators.xmile.xmile_file import XmileFile
+
+            from .xmile_equations import fallback_parser
             f = XmileFile(str(src))
+            with fallback_parser():  # Stella / XMILE array syntax PySD's grammar rejects
+                f.parse()
+            return f.get_abstract_model()
         f.parse()
         return f.get_abstract_model()
     except Exception as exc:  # the translators' own parse errors
