@@ -113,28 +113,6 @@ def _wrote(paths, fmt: str) -> None:
     (say if fmt == "table" else note)(text)
 
 
-def _loop_scores(model, scens):
-    """(scenario name, Loops That Matter Dataset) of the first scenario without interventions
-    (the profile's default scenario when present) for the report; None for a model whose loop
-    scores cannot be computed."""
-    from .core.profile import load_profile
-    from .loops.ltm import analyse, dominance
-
-    default = load_profile(model).default_scenario
-    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
-    if not pick:
-        return None
-    try:
-        st, run_ = analyse(model, pick[0])
-        lds = dominance(st, run_)
-    except Exception as exc:  # loop scores need scalar models; the report still gets written
-        note(f"note: loop dominance left out of the report: {exc}")
-        return None
-    if lds.sizes.get("loop", 0) == 0:
-        return None
-    return pick[0].name, lds
-
-
 @app.command()
 def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all (with --model: the model profile's default scenario, else the model's own defaults)."),
         model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
@@ -148,6 +126,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         check_format(fmt)
         check_out_dir(out_dir)
         from .core.model import load_model
+        from .loop_summary import report_loop_scores
         from .report import build_report
         from .core.results import atomic_path
         from .simulate import simulate
@@ -161,7 +140,8 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         html = None
         if report:
             edges = stock_influences(m, t=None)
-            html = build_report(ds, m, edges, loop_scores=_loop_scores(m, scens) if loops else None)
+            scores = report_loop_scores(m, scens, on_skip=note) if loops else None
+            html = build_report(ds, m, edges, loop_scores=scores)
         # write both to temporary files first; rename only when both are complete
         nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
         with atomic_path(nc_target) as tmp_nc:

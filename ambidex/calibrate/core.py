@@ -89,10 +89,18 @@ class CalibrationResult:
     @property
     def n_data(self) -> int:
         """Informative data points: every target element, except parameter targets on
-        parameters that are not free (they are constants of the fit)."""
+        parameters that are not free (they are constants of the fit) and range targets (one-sided
+        or two-sided constraints with no penalty inside: they bound the fit, they are not
+        observations; see :attr:`n_constraints`)."""
         p = self.problem
         free = {f.py for f in p.free}
-        return int(sum(t.n for t in p.targets if t.kind != "parameter" or t.py in free))
+        return int(sum(t.n for t in p.targets if t.kind != "range" and (
+            t.kind != "parameter" or t.py in free)))
+
+    @property
+    def n_constraints(self) -> int:
+        """Range targets: constraints the fit must respect, not counted as data."""
+        return sum(t.kind == "range" for t in self.problem.targets)
 
     @property
     def dof(self) -> int:
@@ -159,7 +167,8 @@ class CalibrationResult:
     def summary(self) -> str:
         lines = [f"calibration against {self.problem.targets.name} by {self.method}: "
                  f"chi² {self.cost:.4g} with {self.dof} degrees of freedom ({self.n_data} data, "
-                 f"{self.problem.k} free parameters; {self.message}); {self.problem.n_evals} "
+                 + (f"{self.n_constraints} constraints, " if self.n_constraints else "")
+                 + f"{self.problem.k} free parameters; {self.message}); {self.problem.n_evals} "
                  f"runs, {self.wall_time:.1f} s"]
         for n in self.parameters:
             lo, hi = self.intervals[n]
