@@ -128,7 +128,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         from .core.model import load_model
         from .loop_summary import report_loop_scores
         from .report import build_report
-        from .core.results import atomic_path
+        from .core.results import atomic_path, to_netcdf
         from .simulate import simulate
         from .structure import stock_influences
         from .summary import summary_table
@@ -145,7 +145,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         # write both to temporary files first; rename only when both are complete
         nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
         with atomic_path(nc_target) as tmp_nc:
-            ds.to_netcdf(tmp_nc, engine="h5netcdf")
+            to_netcdf(ds, tmp_nc)
             if html is not None:
                 with atomic_path(html_target) as tmp_html:
                     tmp_html.write_text(html, encoding="utf-8")
