@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex.errors import ModelError
-from ambidex.xmile_modules import flatten_modules
+from ambidex.core.errors import ModelError
+from ambidex.core.xmile_modules import flatten_modules
 
 HEAD = """<?xml version="1.0" encoding="utf-8"?>
 <xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import ModelError, ScenarioError
+from ..core.errors import ModelError, ScenarioError
 from .errors import CalibrationError
 from .targetset import TargetSet
 from .units import declare_model_units, factor, product
@@ -24,10 +24,10 @@ def _resolve_var(model, name: str, where: str):
 def bind(targets: TargetSet, model, scenarios: dict | None = None) -> TargetSet:
     """Check names, times and units of ``targets`` against ``model``; return a bound copy.
 
-    ``scenarios`` maps scenario names to validated :class:`~ambidex.scenario.Scenario` objects
+    ``scenarios`` maps scenario names to validated :class:`~ambidex.core.scenario.Scenario` objects
     (built here when absent), used for the horizon of each target.
     """
-    from ..scenario import load_scenario, validate
+    from ..core.scenario import load_scenario, validate
 
     scenarios = scenarios if scenarios is not None else {}
     declare_model_units(model)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ModelError, ScenarioError
+from ..core.errors import ModelError, ScenarioError
 from .errors import CalibrationError
 from .binding import bind
 from .targets import TargetSet, load_targets

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from ..provenance import stamp
+from ..core.provenance import stamp
 
 
 def to_dataset(result) -> xr.Dataset:

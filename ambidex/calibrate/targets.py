@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..tomlio import read_toml
+from ..core.tomlio import read_toml
 from .errors import CalibrationError
 from .target_spec import nonempty, number, parse_target
 from .targetset import KEYS, KINDS, PRIOR_KEYS, TOP_KEYS, Prior, Target, TargetSet

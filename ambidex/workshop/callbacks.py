@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 import numpy as np
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
-from ..errors import AmbidexError
-from ..scenario import scenario_from_dict
+from ..core.errors import AmbidexError
+from ..core.scenario import scenario_from_dict
 from ..structure import stock_influences
 from . import export, figures, guard, room, runs
 from .charts import lever_label
