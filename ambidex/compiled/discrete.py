@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..errors import UnsupportedFunctionError
+from ..core.errors import UnsupportedFunctionError
 from .ir import InitEvaluator
 
 SMALL_VENSIM = 1e-6
