@@ -29,7 +29,7 @@ from .cli_output import (
     show_warning,
     warn,
 )
-from .errors import AmbidexError
+from .core.errors import AmbidexError
 
 
 class _App(typer.Typer):
@@ -81,12 +81,12 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def _scenario_paths(names, directory):
-    from .scenario import list_scenarios, load_scenario
+    from .core.scenario import list_scenarios, load_scenario
     if names:
         return [load_scenario(n, directory) for n in names]
     paths = list_scenarios(directory)
     if not paths:
-        from .errors import ScenarioError
+        from .core.errors import ScenarioError
         raise ScenarioError(f"no scenario files (*.toml) found in '{directory or 'scenarios'}'")
     return [load_scenario(p) for p in paths]
 
@@ -95,7 +95,7 @@ def _model_scenarios(m):
     """``run --model M`` without scenario names: the default scenario of M's profile, else M's
     own defaults (the shipped scenarios belong to the dual model)."""
     from .core.profile import load_profile
-    from .scenario import Scenario, load_scenario
+    from .core.scenario import Scenario, load_scenario
 
     default = load_profile(m).default_scenario
     if default:
@@ -113,28 +113,6 @@ def _wrote(paths, fmt: str) -> None:
     (say if fmt == "table" else note)(text)
 
 
-def _loop_scores(model, scens):
-    """(scenario name, Loops That Matter Dataset) of the first scenario without interventions
-    (the profile's default scenario when present) for the report; None for a model whose loop
-    scores cannot be computed."""
-    from .core.profile import load_profile
-    from .loops.ltm import analyse, dominance
-
-    default = load_profile(model).default_scenario
-    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
-    if not pick:
-        return None
-    try:
-        st, run_ = analyse(model, pick[0])
-        lds = dominance(st, run_)
-    except Exception as exc:  # loop scores need scalar models; the report still gets written
-        note(f"note: loop dominance left out of the report: {exc}")
-        return None
-    if lds.sizes.get("loop", 0) == 0:
-        return None
-    return pick[0].name, lds
-
-
 @app.command()
 def run(names: list[str] | None = typer.Argument(None, help="Scenario names or TOML paths; default: all (with --model: the model profile's default scenario, else the model's own defaults)."),
         model: Path | None = ModelOpt, scenarios_dir: Path | None = DirOpt,
@@ -147,9 +125,10 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .model import load_model
+        from .core.model import load_model
+        from .loop_summary import report_loop_scores
         from .report import build_report
-        from .results import atomic_path
+        from .core.results import atomic_path
         from .simulate import simulate
         from .structure import stock_influences
         from .summary import summary_table
@@ -161,7 +140,8 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         html = None
         if report:
             edges = stock_influences(m, t=None)
-            html = build_report(ds, m, edges, loop_scores=_loop_scores(m, scens) if loops else None)
+            scores = report_loop_scores(m, scens, on_skip=note) if loops else None
+            html = build_report(ds, m, edges, loop_scores=scores)
         # write both to temporary files first; rename only when both are complete
         nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
         with atomic_path(nc_target) as tmp_nc:
@@ -178,7 +158,7 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
 @app.command(name="list")
 def list_cmd(scenarios_dir: Path | None = DirOpt, fmt: str = FormatOpt):
     """List the scenarios with the seed passage each represents."""
-    from .scenario import list_scenarios, load_scenario
+    from .core.scenario import list_scenarios, load_scenario
     try:
         check_format(fmt)
         rows = [[s.name, s.source] for s in (load_scenario(p) for p in list_scenarios(scenarios_dir))]
@@ -196,9 +176,9 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .model import load_model
+        from .core.model import load_model
         from .report import build_report, difference_figure
-        from .results import write_text
+        from .core.results import write_text
         from .simulate import simulate
         from .summary import compare_table
 
@@ -220,7 +200,7 @@ def params(model: Path | None = ModelOpt, fmt: str = FormatOpt):
     """Print the parameter table: name, unit, default, range, source."""
     try:
         check_format(fmt)
-        from .model import load_model
+        from .core.model import load_model
         m = load_model(model)
     except AmbidexError as exc:
         fail(exc)
@@ -251,7 +231,7 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
         check_out_dir(out_dir)
         from .calibrate.core import calibrate as run_calibration
         from .calibrate.errors import CalibrationWarning
-        from .model import load_model
+        from .core.model import load_model
 
         with warnings.catch_warnings():  # listed once below, from the result
             warnings.simplefilter("ignore", CalibrationWarning)
@@ -287,7 +267,7 @@ def loops(scenario: str | None = typer.Argument(None, help="Scenario (name or pa
         check_format(fmt)
         check_out_dir(out_dir)
         from .loops import dominance_windows, write_loops_report
-        from .model import load_model
+        from .core.model import load_model
 
         m = load_model(model)
         sc = _scenario_paths([scenario], scenarios_dir)[0] if scenario else None
@@ -346,15 +326,15 @@ def check_cmd(model: Path | None = ModelOpt,
         if json_out is not None:
             check_out_file(json_out, "--json")
         if model is not None:
-            from .translate import model_file
+            from .core.translate import model_file
             model_file(model)
         if checks_file is not None and not checks_file.is_file():
-            from .errors import ScenarioError
+            from .core.errors import ScenarioError
             raise ScenarioError(f"--checks file not found: '{checks_file}'")
         from .check import run_checks
         report = run_checks(model, checks_file)
         if json_out is not None:
-            from .results import write_text
+            from .core.results import write_text
             write_text(report.to_json(), json_out)  # atomic; creates the folder
     except AmbidexError as exc:
         fail(exc)

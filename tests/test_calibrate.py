@@ -14,7 +14,7 @@ import xarray as xr
 import ambidex
 from ambidex.calibrate import CalibrationError, CalibrationWarning, load_targets
 from ambidex.calibrate.diagnostics import theil
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 
 cal = importlib.import_module("ambidex.calibrate")  # the subpackage; ambidex.calibrate is the function
 
@@ -324,16 +324,41 @@ value = 35
 units = "%"
 se = 5
 source = "test"
+[targets.revenue_growth]
+kind = "value"
+variable = "total revenue"
+since = 2010.0
+time = 2020.0
+value = 0
+units = "EUR M/year"
+se = 1
+source = "test"
+[targets.revenue_falls]
+kind = "range"
+variable = "total revenue"
+since = 2010.0
+time = 2020.0
+between = [-1e3, 0]
+units = "EUR M/year"
+se = 1
+source = "test"
 """)
     prob = cal.Problem(model, p, free=["target markup"])
     vals = prob.values_from(prob.x0[None], prob.simulate(prob.x0[None]))
     ds = ambidex.ensemble(model, scenario="baseline_dual",
-                          variables=["collaboration share of revenue"], rtol=1e-8, atol=1e-8)
+                          variables=["collaboration share of revenue", "total revenue"],
+                          rtol=1e-8, atol=1e-8)
     assert vals[0][0, 0] == pytest.approx(float(ds.collaboration_share_of_revenue.sel(time=2021)[0]),
                                           rel=1e-6)
     assert vals[2][0, 0] == pytest.approx(35.0)
     R = prob.residuals(prob.x0[None])[0]
     assert R[1] == 0.0 and R[2] == pytest.approx(0.0)
+    # a change since a time: y(2020) - y(2010), independent of the levels
+    rev = ds.total_revenue.isel(sample=0) / 1e6
+    growth = float(rev.sel(time=2020) - rev.sel(time=2010))
+    assert growth > 0  # the baseline grows, so the 'falls' range is missed by exactly that much
+    assert vals[3][0, 0] == pytest.approx(growth, rel=1e-6)
+    assert R[3] == pytest.approx(growth) and R[4] == pytest.approx(growth)
 
 
 # ------------------------------------------------------------------------------ bad input
@@ -359,6 +384,7 @@ source = "test"
     (('kind = "value"', 'kind = "mode"'), "targets.rev.kind", "not one of"),
     (("SOURCE", ""), "targets.rev.source", "needs a source"),
     (('se = 1.0', 'se = -1.0'), "targets.rev.se", "must be > 0"),
+    (("time = 2021.0", "time = 2021.0\nsince = 2021.0"), "targets.rev.since", "must be before"),
     (('scenario = "baseline_dual"', 'scenario = "no_such"'), "targets.rev.scenario", "not found"),
 ])
 def test_bad_target_file(model, tmp_path, edit, key, words):

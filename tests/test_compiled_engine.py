@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ambidex.compiled import compile_model
-from ambidex.errors import ModelError, UnsupportedFunctionError
+from ambidex.core.errors import ModelError, UnsupportedFunctionError
 
 SUITE = Path(__file__).resolve().parent / "data" / "sdxorg-test-models"  # shipped (MIT), tests/data/README.md
 TEACUP = SUITE / "samples" / "teacup" / "teacup.mdl"

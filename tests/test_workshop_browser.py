@@ -313,7 +313,7 @@ def test_game_to_the_end_score_and_replay_keep_the_path(open_page, model):
     p.wait_for_function("() => { const d = document.getElementById('live-roa').data.find(d => d.meta.run === 'game path');"
                         " return d && d.x[d.x.length - 1] === 2004; }")
     x, y = pg.series("total_revenue" if False else "collaboration_revenue", run="game path")
-    sc = ambidex.scenario.scenario_from_dict({
+    sc = ambidex.core.scenario.scenario_from_dict({
         "source": "direct", "parameters": {},
         "interventions": [
             {"parameter": "intended exploration share", "kind": "step", "time": 2000.0, "to": 0.4},

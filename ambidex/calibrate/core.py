@@ -141,7 +141,7 @@ class CalibrationResult:
         """Write ``calibration_<targets>.nc``, ``.html``, the evidence ledger
         ``ledger_<targets>.csv`` and one ``<scenario>_calibrated.toml`` per scenario into
         ``out_dir`` (each atomically); return the paths."""
-        from ..results import write_netcdf, write_text
+        from ..core.results import write_netcdf, write_text
 
         out_dir = Path(out_dir)
         stem = f"calibration_{self.problem.targets.name}"
@@ -202,7 +202,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
-    ``model``: a :class:`~ambidex.model.Model` or path (default: the dual model); ``targets``: a
+    ``model``: a :class:`~ambidex.core.model.Model` or path (default: the dual model); ``targets``: a
     TOML path, a name in ``scenarios/data/`` or a :class:`TargetSet`; ``free``: parameter names
     (default: the file's ``free`` list); ``bounds``: ``{name: (lo, hi)}`` overriding the
     parameter table (and the file's ``[bounds]``); ``method``: ``"least_squares"`` (bounded TRF,
@@ -225,7 +225,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
             return calibrate(**{**args, "cluster": client})
-    from ..model import Model, load_model
+    from ..core.model import Model, load_model
     from .targets import TargetSet, load_targets
 
     t_start = time.perf_counter()
@@ -363,8 +363,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 def _lift_history(model, targets):
     """(model, pre-validated scenarios, Lifted or None): a single targets scenario with step
     interventions runs on a derived model with the steps as constants (:mod:`.lift`)."""
-    from ..errors import ScenarioError
-    from ..scenario import load_scenario, validate
+    from ..core.errors import ScenarioError
+    from ..core.scenario import load_scenario, validate
     from .lift import lift
 
     if len(targets.scenarios) != 1:

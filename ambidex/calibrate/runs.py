@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..errors import AmbidexError, SolverError
+from ..core.errors import AmbidexError, SolverError
 
 METHOD = "LSODA"
 
@@ -20,7 +20,7 @@ METHOD = "LSODA"
 def run_each(model, X: np.ndarray, free: list, scenario, variables: list[str],
              times: np.ndarray, rtol: float = 1e-8, atol: float = 1e-8) -> xr.Dataset:
     """Run ``scenario`` once per row of ``X`` (columns = ``free``) on the PySD backend."""
-    from ..scenario import validate
+    from ..core.scenario import validate
     from ..simulate import simulate
 
     X = np.atleast_2d(X)

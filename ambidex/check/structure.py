@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import normalise
+from ..core.model import normalise
 from ._common import CONTROL, abstract_elements, equations, euler_run
 from .report import CheckResult
 from .units import render

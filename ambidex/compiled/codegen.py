@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..core.errors import ModelError
 from . import _rt
 from .exprtext import _OPS, _num, chain_args, render_chain  # noqa: F401  (shared with ir)
 from .ir import Slot, walk_refs

@@ -163,7 +163,7 @@ class InitEvaluator:
         if getattr(s, "pending", None) and hasattr(self, "ensure"):
             self.ensure(s)
         if s in self.active:
-            from ..errors import ModelError
+            from ..core.errors import ModelError
             raise ModelError(f"circular initialisation involving '{s.name}'")
         self.active.add(s)
         try:

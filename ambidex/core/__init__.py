@@ -3,6 +3,6 @@
 ``parameters`` (the :class:`ParameterTable`), ``grid`` (save times), ``checks`` (NaN and
 negative-stock checks on a block of runs), ``assembly`` (result Dataset and the one provenance
 schema), ``profile`` (what is specific to a model, read from ``NAME.profile.toml``).  The model
-object itself lives in :mod:`ambidex.model`, scenarios in :mod:`ambidex.scenario`, errors in
-:mod:`ambidex.errors`, TOML in :mod:`ambidex.tomlio` (see docs/reference/architecture.md).
+object itself lives in :mod:`ambidex.core.model`, scenarios in :mod:`ambidex.core.scenario`, errors in
+:mod:`ambidex.core.errors`, TOML in :mod:`ambidex.core.tomlio` (see docs/reference/architecture.md).
 """

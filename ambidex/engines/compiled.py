@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled.engine import RPREC, STATUS
-from ..errors import ModelError, ScenarioError
+from ..core.errors import ModelError, ScenarioError
 from .base import RunResult, Solver
 
 
 class CompiledEngine:
     """Batched runs of ``model.compiled()``; construction raises
-    :class:`~ambidex.errors.UnsupportedFunctionError` naming what the compiler lacks."""
+    :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what the compiler lacks."""
 
     name = "compiled"
     methods = ("euler", "rk4", "dopri5")
@@ -132,6 +132,6 @@ def _keys(model, res_names: tuple, names: tuple) -> list[str]:
 
 
 def _norm(name: str) -> str:
-    from ..model import normalise
+    from ..core.model import normalise
 
     return normalise(name)

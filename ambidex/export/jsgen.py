@@ -18,7 +18,7 @@ import math
 
 from ..compiled.codegen import breakpoint_call, topo
 from ..compiled.ir import walk_refs
-from ..errors import ModelError
+from ..core.errors import ModelError
 
 _F1 = {"abs": "Math.abs", "exp": "Math.exp", "sqrt": "R._sqrt", "ln": "R._ln", "sin": "Math.sin",
        "cos": "Math.cos", "tan": "Math.tan", "arcsin": "R._asin", "arccos": "R._acos",

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..compiled.codegen import chain_args, render_chain
 from ..compiled.ir import SMALL_VENSIM, InitEvaluator, _fn, _lookup
-from ..errors import ModelError
+from ..core.errors import ModelError
 
 
 def _safe(f):

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 from .analysis import analyze
 from .evaluate import evaluate
 from .methods import sample
@@ -48,7 +48,7 @@ def _resolve_relative(value: str | None, spec: Spec) -> str | None:
 
 
 def _model_of(model, spec: Spec):
-    from ..model import Model, load_model
+    from ..core.model import Model, load_model
 
     if isinstance(model, Model):
         return model
@@ -76,7 +76,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     chunks of samples as Dask tasks (identical results).  ``out``: a folder to write
     ``sensitivity.nc`` and (``report``) ``sensitivity.html`` into.
     """
-    from ..model import Model
+    from ..core.model import Model
 
     if spec is None:
         raise ScenarioError("sensitivity: no spec given (a TOML path or a dict)")
@@ -91,7 +91,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     spec = load_spec(spec, model)
     if len({o.every for o in spec.trajectory_outputs}) > 1:
         raise ScenarioError(f"{spec.label}: trajectory outputs must share one 'every'")
-    from ..provenance import stamp
+    from ..core.provenance import stamp
     from .model_eval import _MODELS, ModelEvaluator
 
     _MODELS.setdefault(str(Path(model.path).resolve()), model)
@@ -152,7 +152,7 @@ def _spec_json(spec: Spec) -> dict:
 
 def write_results(ds, out, report: bool = True, model=None) -> dict:
     """Write ``OUT/sensitivity_NAME.nc`` (and ``.html``), NAME the spec's; return the paths."""
-    from ..results import write_netcdf, write_text
+    from ..core.results import write_netcdf, write_text
 
     out = Path(out)
     stem = f"sensitivity_{ds.attrs.get('spec_name') or 'results'}"

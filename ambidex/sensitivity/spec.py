@@ -22,7 +22,7 @@ shape, or a dict in SALib's ``problem`` form (``num_vars``, ``names``, ``bounds`
     start = 2017.0
     end = 2021.0
 
-Every mistake is a :class:`~ambidex.errors.ScenarioError` naming the file and the key.
+Every mistake is a :class:`~ambidex.core.errors.ScenarioError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import ModelError, ScenarioError
-from ..tomlio import read_toml
+from ..core.errors import ModelError, ScenarioError
+from ..core.tomlio import read_toml
 
 METHODS = ("sobol", "morris", "fast", "delta", "pawn")
 DISTRIBUTIONS = ("uniform", "normal", "triangular", "lognormal")

@@ -9,8 +9,8 @@ import json
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, no_update
 
-from ..errors import AmbidexError
-from ..scenario import scenario_from_dict
+from ..core.errors import AmbidexError
+from ..core.scenario import scenario_from_dict
 from ..structure import stock_influences
 from . import central, export, guard, runs, tabs
 from .central import BAD, ERR, OK

@@ -7,7 +7,7 @@ import json
 
 from dash import dcc, html
 
-from ..scenario import list_scenarios, load_scenario
+from ..core.scenario import list_scenarios, load_scenario
 from .charts import lever_label
 from .state import MAX_SNAPSHOTS, lever_groups
 

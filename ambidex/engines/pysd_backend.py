@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..errors import ModelError
-from ..interventions import schedule
+from ..core.errors import ModelError
+from ..core.interventions import schedule
 
 if TYPE_CHECKING:  # type hints only
-    from ..model import Model
-    from ..scenario import Scenario
+    from ..core.model import Model
+    from ..core.scenario import Scenario
 
 DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
