@@ -226,15 +226,24 @@ def test_arrow_keys_redraw_from_the_page_then_tell_the_server_once(open_page, mo
     _, before = pg.series("roa")
     thumb = p.locator('.lever[data-py="selectivity"] [role=slider]')
     thumb.focus()
-    # three presses in quick succession: each redraws at once from the model in the page ...
-    for k in range(3):
-        _, prev = pg.series("roa")
-        p.keyboard.press("ArrowRight")
-        pg.wait_change("roa", prev, timeout=5000)
-    assert p.evaluate("window.AMBIDEX.commits || 0") == 0  # ... before any request is sent
-    # ... and once the lever rests, one request tells the server the resting value
+    # one press: the chart changes while the server's state still holds the old value
+    p.keyboard.press("ArrowRight")
+    server_then = p.wait_for_function(
+        """(y0) => { const d = document.getElementById('live-roa').data.find(d => d.meta.run === 'current');
+            return Array.from(d.y).some((y, i) => y !== y0[i])
+                && JSON.parse(sessionStorage.getItem('state')).levers.selectivity; }""",
+        arg=list(before), timeout=5000, polling="raf").json_value()
+    assert server_then == 0.3
     p.wait_for_function("() => JSON.parse(sessionStorage.getItem('state')).levers.selectivity > 0.3")
     assert p.evaluate("window.AMBIDEX.commits") == 1
+    # two more presses in a row: both drawn, one request once the lever rests
+    _, prev = pg.series("roa")
+    p.evaluate("""async () => { const t = document.querySelector('.lever[data-py="selectivity"] [role=slider]');
+        for (let k = 0; k < 2; k++) {  // one frame apart
+          t.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+          await new Promise(requestAnimationFrame); } }""")
+    pg.wait_change("roa", prev, timeout=5000)
+    p.wait_for_function("() => window.AMBIDEX.commits === 2 && !window.AMBIDEX.pending()")
     value = p.evaluate("JSON.parse(sessionStorage.getItem('state')).levers.selectivity")
     step = next(s["step"] for g in ws.lever_groups(model).values() for s in g if s["py"] == "selectivity")
     assert value == pytest.approx(0.3 + 3 * step)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
-from ..errors import AmbidexError
+from ..core.errors import AmbidexError
 from . import guard, room
 from .state import (
     WorkshopError,

@@ -261,5 +261,7 @@ function share(n, state) {
   return url;
 }
 
+window.AMBIDEX = window.AMBIDEX || {};
+window.AMBIDEX.pending = () => local.size;  // lever moves the server has not answered yet
 window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {liveState, syncLevers, compare, presenter, share}});
 })();

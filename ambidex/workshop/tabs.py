@@ -9,8 +9,8 @@ import json
 import numpy as np
 from dash import Input, Output, html, no_update
 
-from ..errors import AmbidexError
-from ..scenario import scenario_from_dict
+from ..core.errors import AmbidexError
+from ..core.scenario import scenario_from_dict
 from ..structure import stock_influences
 from . import figures, guard, room, runs
 from .charts import lever_label
