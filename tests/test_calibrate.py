@@ -204,17 +204,6 @@ def test_case_firm_differential_evolution(model):
     assert abs(tt.loc["collaboration_share", "fitted"] / 100 - 2 / 3) < 0.05
 
 
-def test_basque_cases_file(model):
-    ts = load_targets(DATA / "basque_cases.toml")
-    assert ts.scenarios == [f"basque_case_{c}" for c in "abcd"]
-    with pytest.warns(CalibrationWarning):  # attention drift ends at its bound 0
-        res = ambidex.calibrate(model, ts)
-    tt = res.targets_table
-    for case, explore in zip("abcd", (93, 72.5, 72, 67)):
-        assert tt.loc[f"case_{case}_exploration", "fitted"] == pytest.approx(explore, abs=1)
-        assert tt.loc[f"case_{case}_exploitation", "fitted"] == pytest.approx(100 - explore, abs=1)
-
-
 def test_unidentified_parameter_warns(model, tmp_path):
     p = _write(tmp_path, """
 source = "test"

@@ -263,7 +263,15 @@ class CompiledModel:
         return idx
 
     def time_grid(self):
-        """PySD's Euler grid (time accumulated step by step) and its save flags."""
+        """PySD's Euler grid (time accumulated step by step) and its save flags, built once per
+        model (callers must not write to them; not flagged read-only, since numba would
+        compile a read-only signature of every kernel anew)."""
+        grid = self.__dict__.get("_grid")
+        if grid is None:
+            grid = self.__dict__["_grid"] = self._time_grid()
+        return grid
+
+    def _time_grid(self):
         t0, tf, dt, sp = self.initial_time, self.final_time, self.time_step, self.saveper
         times = [t0]
         t = t0
