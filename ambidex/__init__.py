@@ -27,7 +27,7 @@ import sys
 import types
 import warnings
 
-from .errors import AmbidexError, ModelError, ScenarioError, SolverError
+from .core.errors import AmbidexError, ModelError, ScenarioError, SolverError
 
 __version__ = "0.1.0"
 
@@ -37,13 +37,13 @@ warnings.filterwarnings("ignore", message="No encoding specified or detected", c
 
 # public name -> (module, attribute)
 _LAZY = {
-    "Model": ("ambidex.model", "Model"),
-    "Parameter": ("ambidex.model", "Parameter"),
-    "Variable": ("ambidex.model", "Variable"),
-    "load_model": ("ambidex.model", "load_model"),
-    "Scenario": ("ambidex.scenario", "Scenario"),
-    "load_scenario": ("ambidex.scenario", "load_scenario"),
-    "list_scenarios": ("ambidex.scenario", "list_scenarios"),
+    "Model": ("ambidex.core.model", "Model"),
+    "Parameter": ("ambidex.core.model", "Parameter"),
+    "Variable": ("ambidex.core.model", "Variable"),
+    "load_model": ("ambidex.core.model", "load_model"),
+    "Scenario": ("ambidex.core.scenario", "Scenario"),
+    "load_scenario": ("ambidex.core.scenario", "load_scenario"),
+    "list_scenarios": ("ambidex.core.scenario", "list_scenarios"),
     "simulate": ("ambidex.simulate", "simulate"),
     "ensemble": ("ambidex.ensemble", "ensemble"),
     "solve": ("ambidex.solve", "solve"),

@@ -29,7 +29,7 @@ from .cli_output import (
     show_warning,
     warn,
 )
-from .errors import AmbidexError
+from .core.errors import AmbidexError
 
 
 class _App(typer.Typer):
@@ -80,29 +80,6 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     prints what a bug report needs."""
 
 
-def _scenario_paths(names, directory):
-    from .scenario import list_scenarios, load_scenario
-    if names:
-        return [load_scenario(n, directory) for n in names]
-    paths = list_scenarios(directory)
-    if not paths:
-        from .errors import ScenarioError
-        raise ScenarioError(f"no scenario files (*.toml) found in '{directory or 'scenarios'}'")
-    return [load_scenario(p) for p in paths]
-
-
-def _model_scenarios(m):
-    """``run --model M`` without scenario names: the default scenario of M's profile, else M's
-    own defaults (the shipped scenarios belong to the dual model)."""
-    from .core.profile import load_profile
-    from .scenario import Scenario, load_scenario
-
-    default = load_profile(m).default_scenario
-    if default:
-        return [load_scenario(default)]
-    return [Scenario(name="default", source=f"{m.path.name}: the model's own defaults")]
-
-
 def _progress(fmt: str) -> bool:
     """Progress bars only for a person watching: table output and a terminal on stderr."""
     return fmt == "table" and sys.stderr.isatty()
@@ -111,28 +88,6 @@ def _progress(fmt: str) -> bool:
 def _wrote(paths, fmt: str) -> None:
     text = "wrote " + ", ".join(str(p) for p in paths)
     (say if fmt == "table" else note)(text)
-
-
-def _loop_scores(model, scens):
-    """(scenario name, Loops That Matter Dataset) of the first scenario without interventions
-    (the profile's default scenario when present) for the report; None for a model whose loop
-    scores cannot be computed."""
-    from .core.profile import load_profile
-    from .loops.ltm import analyse, dominance
-
-    default = load_profile(model).default_scenario
-    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
-    if not pick:
-        return None
-    try:
-        st, run_ = analyse(model, pick[0])
-        lds = dominance(st, run_)
-    except Exception as exc:  # loop scores need scalar models; the report still gets written
-        note(f"note: loop dominance left out of the report: {exc}")
-        return None
-    if lds.sizes.get("loop", 0) == 0:
-        return None
-    return pick[0].name, lds
 
 
 @app.command()
@@ -147,38 +102,21 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .model import load_model
-        from .report import build_report
-        from .results import atomic_path
-        from .simulate import simulate
-        from .structure import stock_influences
+        from .runner import run_scenarios
         from .summary import summary_table
 
-        m = load_model(model)
-        scens = (_model_scenarios(m) if model is not None and not names and scenarios_dir is None
-                 else _scenario_paths(names, scenarios_dir))
-        ds = simulate(m, scens, method=method)
-        html = None
-        if report:
-            edges = stock_influences(m, t=None)
-            html = build_report(ds, m, edges, loop_scores=_loop_scores(m, scens) if loops else None)
-        # write both to temporary files first; rename only when both are complete
-        nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
-        with atomic_path(nc_target) as tmp_nc:
-            ds.to_netcdf(tmp_nc, engine="h5netcdf")
-            if html is not None:
-                with atomic_path(html_target) as tmp_html:
-                    tmp_html.write_text(html, encoding="utf-8")
+        ds, written = run_scenarios(model, names, scenarios_dir, method, out_dir, report, loops,
+                                    on_note=note)
     except AmbidexError as exc:
         fail(exc)
     emit_frame(summary_table(ds), "Final year per scenario (columns from the model's profile)", fmt)
-    _wrote([nc_target] + ([html_target] if report else []), fmt)
+    _wrote(written, fmt)
 
 
 @app.command(name="list")
 def list_cmd(scenarios_dir: Path | None = DirOpt, fmt: str = FormatOpt):
     """List the scenarios with the seed passage each represents."""
-    from .scenario import list_scenarios, load_scenario
+    from .core.scenario import list_scenarios, load_scenario
     try:
         check_format(fmt)
         rows = [[s.name, s.source] for s in (load_scenario(p) for p in list_scenarios(scenarios_dir))]
@@ -196,22 +134,12 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .model import load_model
-        from .report import build_report, difference_figure
-        from .results import write_text
-        from .simulate import simulate
-        from .summary import compare_table
+        from .runner import compare_scenarios
 
-        m = load_model(model)
-        sa, sb = _scenario_paths([a, b], scenarios_dir)
-        ds = simulate(m, [sa, sb], method=method)
-        df = compare_table(ds, sa.name, sb.name)
-        html = build_report(ds, m, title=f"{sa.name} vs {sb.name}",
-                            extra_figures=[difference_figure(ds, sa.name, sb.name)])
-        target = write_text(html, out_dir / f"compare_{sa.name}_{sb.name}.html")
+        df, (na, nb), target = compare_scenarios(a, b, model, scenarios_dir, method, out_dir)
     except AmbidexError as exc:
         fail(exc)
-    emit_frame(df.set_index("time"), f"{sb.name} − {sa.name}", fmt)
+    emit_frame(df.set_index("time"), f"{nb} − {na}", fmt)
     _wrote([target], fmt)
 
 
@@ -220,7 +148,7 @@ def params(model: Path | None = ModelOpt, fmt: str = FormatOpt):
     """Print the parameter table: name, unit, default, range, source."""
     try:
         check_format(fmt)
-        from .model import load_model
+        from .core.model import load_model
         m = load_model(model)
     except AmbidexError as exc:
         fail(exc)
@@ -251,7 +179,7 @@ def calibrate(targets: Path = typer.Argument(..., help="Targets TOML (e.g. scena
         check_out_dir(out_dir)
         from .calibrate.core import calibrate as run_calibration
         from .calibrate.errors import CalibrationWarning
-        from .model import load_model
+        from .core.model import load_model
 
         with warnings.catch_warnings():  # listed once below, from the result
             warnings.simplefilter("ignore", CalibrationWarning)
@@ -287,10 +215,11 @@ def loops(scenario: str | None = typer.Argument(None, help="Scenario (name or pa
         check_format(fmt)
         check_out_dir(out_dir)
         from .loops import dominance_windows, write_loops_report
-        from .model import load_model
+        from .runner import scenario_list
+        from .core.model import load_model
 
         m = load_model(model)
-        sc = _scenario_paths([scenario], scenarios_dir)[0] if scenario else None
+        sc = scenario_list([scenario], scenarios_dir)[0] if scenario else None
         target, ds, _ = write_loops_report(m, sc, out_dir, length_bound=length_bound, max_loops=max_loops)
         windows = dominance_windows(ds, period)
     except AmbidexError as exc:
@@ -346,15 +275,15 @@ def check_cmd(model: Path | None = ModelOpt,
         if json_out is not None:
             check_out_file(json_out, "--json")
         if model is not None:
-            from .translate import model_file
+            from .core.translate import model_file
             model_file(model)
         if checks_file is not None and not checks_file.is_file():
-            from .errors import ScenarioError
+            from .core.errors import ScenarioError
             raise ScenarioError(f"--checks file not found: '{checks_file}'")
         from .check import run_checks
         report = run_checks(model, checks_file)
         if json_out is not None:
-            from .results import write_text
+            from .core.results import write_text
             write_text(report.to_json(), json_out)  # atomic; creates the folder
     except AmbidexError as exc:
         fail(exc)

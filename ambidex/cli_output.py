@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from .errors import OutputError
+from .core.errors import OutputError
 
 FORMATS = ("table", "csv", "json")
 

@@ -37,7 +37,7 @@ def report() -> list[tuple[str, str]]:
     """(label, value) rows: ambidex, Python, platform, library versions, caches, Chromium."""
     import ambidex
 
-    from .paths import DEPRECATED_ENV, ENV, cache_base
+    from .core.paths import DEPRECATED_ENV, ENV, cache_base
 
     pkg_dir = Path(ambidex.__file__).parent
     default_model = pkg_dir.parent / "sd_models" / "dual_business_model.mdl"

@@ -28,9 +28,9 @@ import xarray as xr
 from .core.assembly import provenance, variable_attrs
 from .core.grid import save_times
 from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
-from .errors import ModelError, ScenarioError
-from .model import Model, load_model
-from .scenario import Scenario, load_scenario, validate
+from .core.errors import ModelError, ScenarioError
+from .core.model import Model, load_model
+from .core.scenario import Scenario, load_scenario, validate
 from .solve import plan, run_plan
 
 METHODS = ("euler", "rk4", "dopri5")
@@ -137,7 +137,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     by its Python name, with ``units``/``description``/``long_name`` attrs; the sample values as
     coordinates on ``sample`` (Python names); a boolean ``failed`` (sample) -- a failed run (NaN/
     inf, step-size collapse, too many steps, a physical stock below 0) has NaN outputs and does
-    not affect the others; attrs from :func:`ambidex.provenance.stamp` plus ``method``, ``rtol``,
+    not affect the others; attrs from :func:`ambidex.core.provenance.stamp` plus ``method``, ``rtol``,
     ``atol``, ``scenario``, ``n_failed`` and ``failure_messages`` (one line per failed sample,
     naming its index).
     """

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from .core.errors import ModelError
 
 CONTROLS = {"initial_time", "final_time", "time_step", "saveper", "time", "dt"}
 
@@ -196,7 +196,7 @@ def against(model, reference: str | Path, method: str | None = None, **simulate_
     error}), ``missing`` (reference series we have no output for), ``worst`` (name, error) and
     ``dataset`` (our run).
     """
-    from .model import Model, load_model
+    from .core.model import Model, load_model
     from .simulate import simulate
 
     model = model if isinstance(model, Model) else load_model(model)

@@ -142,23 +142,24 @@ def structure_figure(edges, model):
     g.add_nodes_from(s.name for s in model.stocks if s.name in feeding)
     g.add_edges_from((e.source, e.target) for e in edges.itertuples() if e.source in g and e.target in g)
     pos = nx.kamada_kawai_layout(g.to_undirected()) if len(g) > 1 else {n: (0.0, 0.0) for n in g}
-    fig = go.Figure()
     strength = edges.strength.abs()
     top = strength.max() if len(strength) else 1.0
-    for _, e in edges.iterrows():
+    anns = []  # set once: plotly re-validates every annotation on each add_annotation
+    for e in edges.itertuples():
         if e.source not in pos or e.target not in pos:
             continue
         (x0, y0), (x1, y1) = pos[e.source], pos[e.target]
         width = 0.8 + 3.0 * (abs(e.strength) / top) ** 0.25
-        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width,
-                           standoff=14, startstandoff=14,
-                           arrowcolor="#2ca02c" if e.sign > 0 else "#d62728", opacity=0.55,
-                           hovertext=f"{e.source} → {e.target} ({'+' if e.sign > 0 else '−'})")
+        anns.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                         showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width,
+                         standoff=14, startstandoff=14,
+                         arrowcolor="#2ca02c" if e.sign > 0 else "#d62728", opacity=0.55,
+                         hovertext=f"{e.source} → {e.target} ({'+' if e.sign > 0 else '−'})"))
     for n, (x, y) in pos.items():
-        fig.add_annotation(x=x, y=y, text=html.escape(n), showarrow=False, bgcolor="#fff7d6",
-                           bordercolor="#555", borderwidth=1, borderpad=3,
-                           hovertext=model.variables[model.resolve(n)].sector)
+        anns.append(dict(x=x, y=y, text=html.escape(n), showarrow=False, bgcolor="#fff7d6",
+                         bordercolor="#555", borderwidth=1, borderpad=3,
+                         hovertext=model.variables[model.resolve(n)].sector))
+    fig = go.Figure(layout={"annotations": anns})
     fig.update_layout(
         title="Feedback structure between stocks, measured from the equations (green +, red −; "
               "width = strength)",

@@ -81,17 +81,18 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Fi
     lo, span = arr.min(axis=0), np.ptp(arr, axis=0)
     span[span == 0] = 1
     pos = {n: (np.asarray(p) - lo) / span for n, p in pos.items()}
-    fig = go.Figure()
+    anns = []  # set once at the end: plotly re-validates all of them on each add_annotation
     for a, b, d in g.edges(data=True):
         k = d["loops"][0]
         colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2.2,
-                           arrowcolor=colour, standoff=16, startstandoff=16, opacity=0.85, text="")
+        anns.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                         showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2.2,
+                         arrowcolor=colour, standoff=16, startstandoff=16, opacity=0.85, text=""))
         mx, my = x0 + 0.72 * (x1 - x0), y0 + 0.72 * (y1 - y0)  # the sign near the arrow head
-        fig.add_annotation(x=mx, y=my, text="+" if d["sign"] > 0 else "−", showarrow=False,
-                           font={"size": 15, "color": colour}, bgcolor="rgba(255,255,255,0.85)")
+        anns.append(dict(x=mx, y=my, text="+" if d["sign"] > 0 else "−", showarrow=False,
+                         font={"size": 15, "color": colour}, bgcolor="rgba(255,255,255,0.85)"))
+    fig = go.Figure()
     for k, (lp, cyc) in enumerate(zip(loops, cycles)):
         c = np.mean([pos[v] for v in cyc], axis=0)
         if len(cyc) == 2:  # the middle of two boxes: step aside, perpendicular to the link
@@ -106,11 +107,13 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Fi
                                  marker={"color": colour, "size": 1, "symbol": "square"}))
     for n, (x, y) in pos.items():
         stock = g.nodes[n]["stock"]
-        fig.add_annotation(x=x, y=y, text=html.escape(n), showarrow=False,
-                           font={"size": 12 if stock else 11, "color": "#111" if stock else "#333"},
-                           bgcolor="#fff7d6" if stock else "#ffffff", bordercolor="#555" if stock else "#bbb",
-                           borderwidth=1.5 if stock else 1, borderpad=3)
+        anns.append(dict(x=x, y=y, text=html.escape(n), showarrow=False,
+                         font={"size": 12 if stock else 11, "color": "#111" if stock else "#333"},
+                         bgcolor="#fff7d6" if stock else "#ffffff",
+                         bordercolor="#555" if stock else "#bbb",
+                         borderwidth=1.5 if stock else 1, borderpad=3))
     fig.update_layout(
+        annotations=anns,
         title="The named feedback loops (yellow boxes: stocks; + same direction, − opposite)",
         xaxis={"visible": False, "range": [-0.08, 1.08]}, yaxis={"visible": False, "range": [-0.06, 1.06]},
         height=820, template="plotly_white", hovermode="closest",
@@ -120,30 +123,28 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Fi
     return fig
 
 
-def _named_rows(lds):
-    ids = [str(x) for x in lds["named_id"].values] if "named_id" in lds.coords else [""] * lds.sizes["loop"]
-    names = [str(x) for x in lds["name"].values] if "name" in lds.coords else [""] * lds.sizes["loop"]
-    return ids, names
-
-
 def dominance_figure(lds, loops: list[dict], scenario: str) -> go.Figure:
     """Relative loop scores of the named loops over time (one line each, labelled with its id
-    and name) and the rest summed as 'unnamed loops'."""
+    and name) and the rest summed as 'unnamed loops'.  ``lds``: a Loops That Matter Dataset
+    or its :func:`~ambidex.loop_summary.summarise` summary."""
+    from .loop_summary import summarise
+
+    lds = summarise(lds)
     t = lds["time"].values
     rel = lds["relative_score"].values
-    ids, names = _named_rows(lds)
+    ids = [str(x) for x in lds["named_id"].values]
+    names = [str(x) for x in lds["name"].values]
     colour_of = {lp["id"]: LOOP_PALETTE[k % len(LOOP_PALETTE)] for k, lp in enumerate(loops)}
     label_of = {lp["id"]: f"{lp['id']} {lp['name']}" for lp in loops}
     fig = go.Figure()
-    named = [i for i, x in enumerate(ids) if x]
-    for i in sorted(named, key=lambda i: ids[i]):
+    for i in sorted(range(len(ids)), key=lambda i: ids[i]):
         fig.add_trace(go.Scatter(x=t, y=rel[i], mode="lines", name=label_of.get(ids[i], names[i] or ids[i]),
                                  line={"color": colour_of.get(ids[i]), "width": 2.5,
                                        "dash": "solid" if ids[i].startswith("R") else "dot"}))
-    rest = [i for i in range(rel.shape[0]) if i not in named]
-    if rest:
-        fig.add_trace(go.Scatter(x=t, y=rel[rest].sum(axis=0), mode="lines",
-                                 name=f"{len(rest)} unnamed loops together",
+    n_rest = int(lds.attrs["unnamed_count"])
+    if n_rest:
+        fig.add_trace(go.Scatter(x=t, y=lds["unnamed_sum"].values, mode="lines",
+                                 name=f"{n_rest} unnamed loops together",
                                  line={"color": "#aaaaaa", "width": 1.5, "dash": "dash"}))
     fig.update_layout(
         title=f"Which loop drives the change, scenario {scenario} (Loops That Matter)",
@@ -155,10 +156,15 @@ def dominance_figure(lds, loops: list[dict], scenario: str) -> go.Figure:
 
 
 def dominance_sentences(lds, loops: list[dict], periods: int = 4) -> list[str]:
-    """One sentence per period: the named loop with the largest mean |relative score|."""
+    """One sentence per period: the named loop with the largest mean |relative score|
+    (``lds`` as for :func:`dominance_figure`)."""
+    from .loop_summary import summarise
+
+    lds = summarise(lds)
     t = lds["time"].values
     rel = lds["relative_score"].values
-    ids, _ = _named_rows(lds)
+    total = lds["abs_total"].values
+    ids = [str(x) for x in lds["named_id"].values]
     by_id = {lp["id"]: lp for lp in loops}
     named = [i for i, x in enumerate(ids) if x in by_id]
     if not named or len(t) < 2:
@@ -170,7 +176,7 @@ def dominance_sentences(lds, loops: list[dict], periods: int = 4) -> list[str]:
         m = np.abs(rel[named][:, sel]).mean(axis=1)
         j = named[int(np.argmax(m))]
         lp = by_id[ids[j]]
-        share = float(m.max() / max(np.abs(rel[:, sel]).sum(axis=0).mean(), 1e-12))
+        share = float(m.max() / max(total[sel].mean(), 1e-12))
         out.append(f"{a:.0f}–{b:.0f}: {lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], '')}) "
                    f"explains most of the change among the named loops"
                    + (f" (about {share:.0%} of all loop activity)" if math.isfinite(share) else "") + ".")

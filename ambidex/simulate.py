@@ -2,7 +2,7 @@
 
 ``simulate(model, scenarios, params, method)`` returns one ``xarray.Dataset`` with dims
 ``scenario`` and ``time`` (``solve``'s result without its one-sample ``sample`` dim); a failed
-run raises :class:`~ambidex.errors.SolverError` naming the scenario, the variable and the time.
+run raises :class:`~ambidex.core.errors.SolverError` naming the scenario, the variable and the time.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from .core import assembly
 from .core.checks import run_problems
 from .core.grid import save_times
 from .core.samples import check_samples
-from .engines import ENGINES, Solver, get_engine
-from .errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
-from .model import Model, load_model
-from .scenario import METHODS, Scenario, load_scenario, validate
+from .engines import ENGINES, Solver, StatePoint, get_engine
+from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
+from .core.model import Model, load_model
+from .core.scenario import METHODS, Scenario, load_scenario, validate
 
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
@@ -210,8 +210,8 @@ def solve(model=None, scenarios=None, samples=None, solver=None, saveat=None, ou
           on_failure: str = "raise", bounds: bool = True) -> xr.Dataset:
     """Run every scenario for every sample; return one Dataset with dims (scenario, sample, time).
 
-    ``model``: a :class:`~ambidex.model.Model` or a path (None: the default model).
-    ``scenarios``: names, paths or :class:`~ambidex.scenario.Scenario` objects (None: model
+    ``model``: a :class:`~ambidex.core.model.Model` or a path (None: the default model).
+    ``scenarios``: names, paths or :class:`~ambidex.core.scenario.Scenario` objects (None: model
     defaults); ``params`` (name -> value) override parameters in every scenario.  ``samples``:
     parameter name -> array (N,) (or a DataFrame / a Dataset with a ``sample`` dim), checked
     once against the parameter table; the samples win over the scenarios' overrides.
@@ -303,6 +303,26 @@ def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outp
     return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
                     failed if on_failure != "raise" else None, messages, per_run,
                     _stack_subscripted(model, subs, [t for _, t in blocks], times))
+
+
+def state_at(model=None, scenario=None, t: float | None = None, solver="euler",
+             engine: str = "pysd", params: dict | None = None) -> StatePoint:
+    """One run's full state at time ``t`` (None: the start; model time unit) and its
+    right-hand side there, as a :class:`~ambidex.engines.base.StatePoint`: the way structure
+    analyses (stock-to-stock influence, Jacobians) evaluate a model without integrating it
+    themselves.  ``scenario``: a name, path or Scenario (None: model defaults); ``solver`` as
+    for :func:`solve` (default euler at the model's TIME STEP, PySD's own semantics).  Only
+    engines with a ``state_at`` method can do this (the pysd one); another is a ScenarioError.
+    """
+    model = as_model(model)
+    (sc,) = [validate(s, model, params) for s in as_scenarios(scenario)]
+    p = plan(model, sc, _solver_dict(solver), engine, None)
+    eng = get_engine(p.engine, model)
+    if not hasattr(eng, "state_at"):
+        raise ScenarioError(f"engine {p.engine!r} cannot hand out a run's state; use "
+                            "engine='pysd'")
+    row = model.table.matrix(base=sc.parameters, n=1)[0]
+    return eng.state_at(row, t, p.solver, interventions=sc.interventions, horizon=sc.horizon)
 
 
 def _outputs(model: Model, outputs) -> list[str]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests exercise the compiled kernels themselves: no interpreted first tier (ambidex.compiled.
+# pytier; tests/test_pytier.py turns it on) and never a detached background compile.
+os.environ.setdefault("AMBIDEX_TIERED", "0")
+os.environ.setdefault("AMBIDEX_BACKGROUND_COMPILE", "0")
 
 import ambidex
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ambidex
-from ambidex.backends.pysd_backend import PysdRunner
-from ambidex.scenario import Scenario, validate
+from ambidex.engines.pysd_backend import PysdRunner
+from ambidex.core.scenario import Scenario, validate
 
 
 def _runner(model, params=None):
@@ -129,7 +129,7 @@ characteristic time = 10
 
 def test_pulse_is_never_stepped_over_by_adaptive_solvers(model):
     """A quarter-year pulse of fixed overhead must cost exactly its area in cumulative profit."""
-    sc = ambidex.scenario.scenario_from_dict({
+    sc = ambidex.core.scenario.scenario_from_dict({
         "source": "test", "interventions": [{"parameter": "fixed overhead", "kind": "pulse",
                                             "time": 2010.1, "width": 0.25, "height": 4e6}]})
     for method in ["LSODA", "RK45"]:

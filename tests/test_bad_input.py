@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import ambidex
 from ambidex.cli import app
-from ambidex.errors import ModelError, ScenarioError, SolverError
+from ambidex.core.errors import ModelError, ScenarioError, SolverError
 
 
 def scen(tmp_path, text, name="bad.toml"):
@@ -153,7 +153,7 @@ def test_cli_bad_input_exits_nonzero_and_writes_nothing(tmp_path):
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch, model):
-    from ambidex.results import write_netcdf
+    from ambidex.core.results import write_netcdf
 
     ds = ambidex.simulate(model, variables=["total_revenue"])
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ambidex import translate
+from ambidex.core import translate
 from ambidex.loops import causal_graph, find_loops
 from ambidex.loops.cycles import Loop
 from ambidex.loops.ltm import _products, dominant

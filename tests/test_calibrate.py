@@ -14,7 +14,7 @@ import xarray as xr
 import ambidex
 from ambidex.calibrate import CalibrationError, CalibrationWarning, load_targets
 from ambidex.calibrate.diagnostics import theil
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 
 cal = importlib.import_module("ambidex.calibrate")  # the subpackage; ambidex.calibrate is the function
 
@@ -204,17 +204,6 @@ def test_case_firm_differential_evolution(model):
     assert abs(tt.loc["collaboration_share", "fitted"] / 100 - 2 / 3) < 0.05
 
 
-def test_basque_cases_file(model):
-    ts = load_targets(DATA / "basque_cases.toml")
-    assert ts.scenarios == [f"basque_case_{c}" for c in "abcd"]
-    with pytest.warns(CalibrationWarning):  # attention drift ends at its bound 0
-        res = ambidex.calibrate(model, ts)
-    tt = res.targets_table
-    for case, explore in zip("abcd", (93, 72.5, 72, 67)):
-        assert tt.loc[f"case_{case}_exploration", "fitted"] == pytest.approx(explore, abs=1)
-        assert tt.loc[f"case_{case}_exploitation", "fitted"] == pytest.approx(100 - explore, abs=1)
-
-
 def test_unidentified_parameter_warns(model, tmp_path):
     p = _write(tmp_path, """
 source = "test"
@@ -324,16 +313,41 @@ value = 35
 units = "%"
 se = 5
 source = "test"
+[targets.revenue_growth]
+kind = "value"
+variable = "total revenue"
+since = 2010.0
+time = 2020.0
+value = 0
+units = "EUR M/year"
+se = 1
+source = "test"
+[targets.revenue_falls]
+kind = "range"
+variable = "total revenue"
+since = 2010.0
+time = 2020.0
+between = [-1e3, 0]
+units = "EUR M/year"
+se = 1
+source = "test"
 """)
     prob = cal.Problem(model, p, free=["target markup"])
     vals = prob.values_from(prob.x0[None], prob.simulate(prob.x0[None]))
     ds = ambidex.ensemble(model, scenario="baseline_dual",
-                          variables=["collaboration share of revenue"], rtol=1e-8, atol=1e-8)
+                          variables=["collaboration share of revenue", "total revenue"],
+                          rtol=1e-8, atol=1e-8)
     assert vals[0][0, 0] == pytest.approx(float(ds.collaboration_share_of_revenue.sel(time=2021)[0]),
                                           rel=1e-6)
     assert vals[2][0, 0] == pytest.approx(35.0)
     R = prob.residuals(prob.x0[None])[0]
     assert R[1] == 0.0 and R[2] == pytest.approx(0.0)
+    # a change since a time: y(2020) - y(2010), independent of the levels
+    rev = ds.total_revenue.isel(sample=0) / 1e6
+    growth = float(rev.sel(time=2020) - rev.sel(time=2010))
+    assert growth > 0  # the baseline grows, so the 'falls' range is missed by exactly that much
+    assert vals[3][0, 0] == pytest.approx(growth, rel=1e-6)
+    assert R[3] == pytest.approx(growth) and R[4] == pytest.approx(growth)
 
 
 # ------------------------------------------------------------------------------ bad input
@@ -359,6 +373,7 @@ source = "test"
     (('kind = "value"', 'kind = "mode"'), "targets.rev.kind", "not one of"),
     (("SOURCE", ""), "targets.rev.source", "needs a source"),
     (('se = 1.0', 'se = -1.0'), "targets.rev.se", "must be > 0"),
+    (("time = 2021.0", "time = 2021.0\nsince = 2021.0"), "targets.rev.since", "must be before"),
     (('scenario = "baseline_dual"', 'scenario = "no_such"'), "targets.rev.scenario", "not found"),
 ])
 def test_bad_target_file(model, tmp_path, edit, key, words):

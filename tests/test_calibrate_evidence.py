@@ -443,7 +443,7 @@ source = "synthetic"
     assert lifted.cost < 1e-6
     # the PySD path (runs.run_each) gives the same residuals at the same parameters
     from ambidex.calibrate.runs import run_each
-    from ambidex.scenario import load_scenario, validate
+    from ambidex.core.scenario import load_scenario, validate
 
     prob = lifted.problem
     sc = validate(load_scenario(d / "step.toml"), m)

@@ -15,7 +15,7 @@ import ambidex
 from ambidex.calibrate import CalibrationWarning, load_targets
 from ambidex.calibrate.ledger import calibrated_ledger, shares
 from ambidex.calibrate.lift import lift
-from ambidex.scenario import load_scenario, validate
+from ambidex.core.scenario import load_scenario, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "scenarios" / "data" / "case_firm_history.toml"
@@ -85,7 +85,7 @@ def load_scenario_text(text, model):
     """A scenario from TOML text, validated against ``model``."""
     import tomllib
 
-    from ambidex.scenario import scenario_from_dict
+    from ambidex.core.scenario import scenario_from_dict
 
     return validate(scenario_from_dict(tomllib.loads(text)), model)
 

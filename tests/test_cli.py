@@ -17,7 +17,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from ambidex.cli import app
-from ambidex.scenario import list_scenarios as ambidex_list_scenarios
+from ambidex.core.scenario import list_scenarios as ambidex_list_scenarios
 
 
 def test_run_subset_writes_netcdf_and_report_and_prints_table(tmp_path):
@@ -92,7 +92,7 @@ def test_out_that_is_a_file_is_refused_before_computing(cmd, tmp_path, monkeypat
     afile = tmp_path / "results"
     afile.write_text("keep me")
     # nothing may be computed: a simulate/translate call would fail the test
-    monkeypatch.setattr("ambidex.model.load_model", lambda *a, **k: pytest.fail("computed"))
+    monkeypatch.setattr("ambidex.core.model.load_model", lambda *a, **k: pytest.fail("computed"))
     one_error(invoke(*cmd, "--out", afile), "--out", str(afile), "is a file, not a folder")
     assert afile.read_text() == "keep me" and sorted(tmp_path.iterdir()) == [afile]
 
@@ -193,7 +193,7 @@ def test_help_and_list_do_not_import_heavy_libraries(args):
 def test_method_help_names_every_method_and_the_real_default():
     import typer.main
 
-    from ambidex.scenario import METHODS
+    from ambidex.core.scenario import METHODS
     r = invoke("run", "--help")
     text = " ".join(r.output.split())
     assert "dopri5 (default" in text and "LSODA (default)" not in text
@@ -206,7 +206,7 @@ def test_method_help_names_every_method_and_the_real_default():
 
 def test_one_cache_setting_for_translations_and_compiled_code(tmp_path, monkeypatch):
     from ambidex.compiled.cache import cache_dir
-    from ambidex.translate import cache_root
+    from ambidex.core.translate import cache_root
     monkeypatch.setenv("AMBIDEX_CACHE", str(tmp_path / "c"))
     monkeypatch.delenv("AMBIDEX_CACHE_DIR", raising=False)
     assert cache_root() == tmp_path / "c" and cache_dir() == tmp_path / "c" / "compiled"
@@ -223,7 +223,7 @@ def test_piped_tables_are_not_cut_and_csv_json_are_complete():
     import csv
     import io
 
-    from ambidex.scenario import list_scenarios, load_scenario
+    from ambidex.core.scenario import list_scenarios, load_scenario
     sources = [load_scenario(p).source for p in list_scenarios()]
     longest = max(sources, key=len)
     r = invoke("list")  # not a terminal: full width

@@ -25,14 +25,9 @@ REL_TOL = 1e-3
 
 # model path (as in pairs.tsv) -> why it still fails
 XFAIL = {
-    "test/array_broadcast/array_broadcast.xmile": "XMILE array syntax (SUM over [*]) unparsed by PySD",
-    "test/arrays1/arrays.stmx": "Stella array syntax (dimension index expressions) unparsed by PySD",
-    "test/modules2/modules2.xmile": "Stella modules unsupported",
-    "test/modules_hares_and_foxes/modules_hares_and_foxes.stmx": "Stella modules unsupported",
-    "test/modules_with_complex_idents/modules_with_complex_idents.stmx": "Stella modules unsupported",
-    "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/a.csv, which the corpus lacks",
-    "test/subscript_index_name_values/model.stmx": "Stella array syntax unparsed by PySD",
-    "test/vector_computed_operand/vector_computed_operand.xmile": "XMILE array functions unparsed by PySD",
+    # the model's folder has no data/ subfolder (data/a.csv ... data/g.csv are not in the corpus);
+    # a data/ subfolder beside a model is found (test_a_model_finds_the_data_file_beside_it)
+    "test/sdeverywhere/models/directconst/directconst.mdl": "reads data/*.csv, which the corpus lacks",
 }
 
 
@@ -65,16 +60,20 @@ def test_published_model_matches_its_reference(model, reference):
         f"{k}={v:.2e}" for k, v in sorted(bad.items(), key=lambda kv: -kv[1])[:5])
 
 
-def test_a_model_finds_the_data_file_beside_it(tmp_path):
-    """GET DIRECT CONSTANTS reads a CSV next to the model (the translation cache used to hold a
-    lone copy of the model file, so the CSV was never found); inline {comments} are dropped."""
+@pytest.mark.parametrize("where", ["c.csv", "data/c.csv"])
+def test_a_model_finds_the_data_file_beside_it(tmp_path, where):
+    """GET DIRECT CONSTANTS reads a CSV next to the model or in a folder beside it (the
+    translation cache used to hold a lone copy of the model file, so the CSV was never found);
+    inline {comments} are dropped."""
     import numpy as np
 
     import ambidex
 
-    (tmp_path / "c.csv").write_text("1.5,2.5\n")
+    (tmp_path / where).parent.mkdir(exist_ok=True)
+    (tmp_path / where).write_text("1.5,2.5\n")
     (tmp_path / "m.mdl").write_text(
-        "{UTF-8}\nDimA: A1, A2 ~~|\nc[DimA] = GET DIRECT CONSTANTS('c.csv', ',', 'A1') ~ u ~|\n"
+        "{UTF-8}\nDimA: A1, A2 ~~|\n"
+        f"c[DimA] = GET DIRECT CONSTANTS('{where}', ',', 'A1') ~ u ~|\n"
         "y[DimA] = c[DimA] * 2 {twice the constant} ~ u ~|\n"
         "INITIAL TIME = 0 ~ Year ~|\nFINAL TIME = 1 ~ Year ~|\nTIME STEP = 1 ~ Year ~|\n"
         "SAVEPER = 1 ~ Year ~|\n")

@@ -9,7 +9,7 @@ import xarray as xr
 
 import ambidex
 from ambidex.ensemble import bytes_per_run, default_variables, ensemble
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 
 N = 70  # >= 64: the engine's parallel batch path
 

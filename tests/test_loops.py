@@ -222,7 +222,7 @@ def test_agrees_with_pysimlin(which, write_mdl):
     # failure here, not a skip, so the cross-check can never pass silently
     import simlin
 
-    from ambidex.model import normalise
+    from ambidex.core.model import normalise
     path = BASS if which == "bass" else write_mdl(TWO_STOCK, name="oscillator.mdl", final=20, step=0.125)
     ds = loop_dominance(path)
     run = simlin.load(str(path)).run(analyze_loops=True)

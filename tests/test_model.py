@@ -60,7 +60,7 @@ def test_names_resolve_in_any_spelling_and_unknown_names_suggest(model):
 
 
 def test_translation_is_cached_outside_the_model_folder(model):
-    from ambidex.translate import TRANSLATOR_VERSION, cache_key, cache_root
+    from ambidex.core.translate import TRANSLATOR_VERSION, cache_key, cache_root
 
     assert model.py_file.is_file()
     assert cache_root() in model.py_file.parents
@@ -70,10 +70,15 @@ def test_translation_is_cached_outside_the_model_folder(model):
 
 
 def test_rhs_is_exposed_and_matches_the_flows(model):
-    f, y0, names = model.rhs()
-    dy = f(model.control["initial_time"], y0)
+    from ambidex.solve import state_at
+
+    point = state_at(model)
+    y0, names = point.y, list(point.names)
+    dy = point.rhs(y0)
+    assert point.t == model.control["initial_time"]
     assert len(dy) == len(y0) == len(names)
     i = names.index("_integ_team_capacity")
+    assert point.stocks["team_capacity"] == slice(i, i + 1)
     # d(Team Capacity)/dt = hiring - attrition at the initial state, computed by hand:
     # hiring = MIN(5, (30 - 15) / 1) * MIN(1, Cash / desired cash); attrition = 15 * 0.08
     import ambidex

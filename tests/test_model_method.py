@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import ambidex
-from ambidex.translate import saved_method
+from ambidex.core.translate import saved_method
 
 GROWTH = """
 Stock = INTEG(rate, 1)

@@ -19,7 +19,7 @@ import ambidex
 from ambidex.cli import app
 from ambidex.core.profile import load_profile
 from ambidex.ensemble import default_variables
-from ambidex.errors import ModelError
+from ambidex.core.errors import ModelError
 from ambidex.report import build_report
 from ambidex.workshop import figures, runs
 from ambidex.workshop import state as ws

@@ -131,7 +131,7 @@ def test_readme_python_blocks_run(clone_dir, monkeypatch):
 
 
 def test_readme_scenario_toml_is_a_valid_scenario(model):
-    from ambidex.scenario import scenario_from_dict, validate
+    from ambidex.core.scenario import scenario_from_dict, validate
     (text,) = blocks("toml")
     sc = validate(scenario_from_dict(tomllib.loads(text)), model)
     assert sc.interventions and sc.horizon[1] == 2035.0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 
 sa = importlib.import_module("ambidex.sensitivity")  # the subpackage; ambidex.sensitivity is the function
 

@@ -81,7 +81,7 @@ def _max_rel(model, js: dict, ds) -> tuple[float, int]:
     for name, ys in js["v"].items():
         try:
             py = model.resolve(name)
-        except ambidex.errors.ModelError:  # control variables and subscripted elements
+        except ambidex.core.errors.ModelError:  # control variables and subscripted elements
             continue
         if py not in ds:
             continue

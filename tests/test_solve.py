@@ -2,7 +2,7 @@
 
 The counting test instruments every integrator the package has (the compiled kernels' entry
 ``CompiledModel.run``, PySD's own ``Model.run``, the scipy/fixed-step integrators of
-``ambidex.solvers``) and fails if any analysis reaches one of them other than from inside an
+``ambidex.engines.solvers``) and fails if any analysis reaches one of them other than from inside an
 ``Engine.run`` called by ``solve``.
 """
 
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import ambidex
-from ambidex import engines, solvers
+from ambidex import engines
+from ambidex.engines import solvers
 from ambidex.compiled.engine import CompiledModel
-from ambidex.errors import ScenarioError
+from ambidex.core.errors import ScenarioError
 from ambidex.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +78,8 @@ def counting(monkeypatch):
     """Counts Engine.run calls; records any integrator call made outside one."""
     state = {"inside": 0, "engine_runs": 0, "bypass": []}
 
-    def wrap_engine(cls):
-        orig = cls.run
+    def wrap_engine(cls, name):
+        orig = getattr(cls, name)
 
         def run(self, *a, **k):
             state["inside"] += 1
@@ -87,7 +88,7 @@ def counting(monkeypatch):
                 return orig(self, *a, **k)
             finally:
                 state["inside"] -= 1
-        monkeypatch.setattr(cls, "run", run)
+        monkeypatch.setattr(cls, name, run)
 
     def guard(owner, name, label):
         orig = getattr(owner, name)
@@ -99,7 +100,10 @@ def counting(monkeypatch):
         monkeypatch.setattr(owner, name, f)
 
     for name in engines.ENGINES:
-        wrap_engine(engines.engine_class(name))
+        cls = engines.engine_class(name)
+        for method in ("run", "state_at"):  # state_at: structure analyses (solve.state_at)
+            if hasattr(cls, method):
+                wrap_engine(cls, method)
     import pysd.py_backend.model as pysd_model
     guard(CompiledModel, "run", "CompiledModel.run")
     guard(pysd_model.Model, "run", "pysd Model.run")
@@ -118,7 +122,7 @@ def _small_sensitivity():
 
 
 @pytest.mark.parametrize("analysis", ["simulate", "ensemble", "loops", "check", "sensitivity",
-                                      "calibrate"])
+                                      "calibrate", "structure"])
 def test_every_analysis_reaches_engines_only_through_solve(analysis, counting, model, write_mdl):
     if analysis == "simulate":
         ambidex.simulate(model, variables=["cash"])
@@ -148,9 +152,79 @@ residence time = 4
 """))
     elif analysis == "sensitivity":
         ambidex.sensitivity(model, _small_sensitivity())
+    elif analysis == "structure":
+        from ambidex.structure import stock_influences
+
+        assert len(stock_influences(model, t=2005.0)) > 0
     else:
         with warnings.catch_warnings():  # identifiability warnings are not this test's topic
             warnings.simplefilter("ignore")
             ambidex.calibrate(model, "case_firm", seed=0, n_starts=1, profile=False)
     assert counting["bypass"] == [], f"{analysis} drove an integrator outside solve"
     assert counting["engine_runs"] >= 1, f"{analysis} never reached an engine"
+
+
+# ------------------------------------------------------------------ structure through solve
+TWO_STOCKS = """
+X = INTEG(k1 * Y - k2 * X, 10)
+	~	widget
+	~	first stock
+	|
+Y = INTEG(-k3 * X, 5)
+	~	widget
+	~	second stock
+	|
+k1 = 0.5
+	~	1/Year
+	~	gain of X from Y
+	|
+k2 = 0.1
+	~	1/Year
+	~	decay of X
+	|
+k3 = 0.2
+	~	1/Year
+	~	drain of Y by X
+	|
+"""
+
+
+def test_stock_influences_match_the_hand_derived_jacobian(write_mdl):
+    """dX/dt = k1 Y - k2 X, dY/dt = -k3 X: the Jacobian is [[-k2, k1], [-k3, 0]].  Strength =
+    d(net flow of target)/d(source) x |source| / max(|target|, |target's net flow|)."""
+    from ambidex.structure import stock_influences
+
+    m = ambidex.load_model(write_mdl(TWO_STOCKS, step=1.0, saveper=1.0))
+    edges = stock_influences(m).set_index(["source", "target"])
+    # at t = 0: X = 10, Y = 5, dX/dt = 1.5, dY/dt = -2
+    assert dict(edges["sign"]) == {("X", "X"): -1, ("Y", "X"): 1, ("X", "Y"): -1}
+    assert edges.loc[("X", "X"), "strength"] == pytest.approx(-0.1 * 10 / 10, rel=1e-6)
+    assert edges.loc[("Y", "X"), "strength"] == pytest.approx(0.5 * 5 / 10, rel=1e-6)
+    assert edges.loc[("X", "Y"), "strength"] == pytest.approx(-0.2 * 10 / 5, rel=1e-6)
+    # at t = 1 after one Euler step of 1 year: X = 11.5, Y = 3, dX/dt = 0.35, dY/dt = -2.3
+    later = stock_influences(m, t=1.0).set_index(["source", "target"])
+    assert later.loc[("X", "Y"), "strength"] == pytest.approx(-0.2 * 11.5 / 3, rel=1e-6)
+    assert later.loc[("Y", "X"), "strength"] == pytest.approx(0.5 * 3 / 11.5, rel=1e-6)
+
+
+# ------------------------------------------------------------------ one IR per model
+def test_the_model_builds_one_ir_that_the_engine_and_loop_scores_share(monkeypatch):
+    """The compiled engine and the loop scores read ``Model.ir``; a loop-dominance analysis on a
+    fresh model translates the AbstractModel into slots once, and adds no slot to it."""
+    from ambidex.compiled import translate as ctr
+    from ambidex.loops.equations import Equations
+
+    built = []
+    orig = ctr.Translator.__init__
+
+    def counting(self, *a, **k):
+        built.append(1)
+        orig(self, *a, **k)
+    monkeypatch.setattr(ctr.Translator, "__init__", counting)
+    m = ambidex.load_model(BASS)
+    dom = ambidex.loop_dominance(m)
+    assert len(built) == 1
+    n_slots = len(m.ir.slots)
+    assert m.compiled()._tr is m.ir and Equations(m).tr is m.ir
+    assert len(m.ir.slots) == n_slots and len(built) == 1
+    assert dom.sizes["loop"] > 0

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import ambidex
-from ambidex.results import write_netcdf
+from ambidex.core.results import write_netcdf
 
 BODY = """
 Region: North, South ~~|

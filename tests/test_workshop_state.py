@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import ambidex
 from ambidex.cli import app as cli
-from ambidex.scenario import scenario_from_dict
+from ambidex.core.scenario import scenario_from_dict
 from ambidex.workshop import export, runs
 from ambidex.workshop import state as ws
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ambidex  # noqa: E402
-from ambidex.model import normalise  # noqa: E402
+from ambidex.core.model import normalise  # noqa: E402
 
 MDL = ROOT / "sd_models" / "dual_business_model.mdl"
 LOOPS = ROOT / "sd_models" / "dual_business_model.loops.toml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ import pandas as pd
 from . import diagnostics as dg
 from . import estimators as est
 from . import holdout as ho
-from . import profiles as pl
+from . import steps as st
 from .errors import CalibrationError, CalibrationWarning
 from .objective import Problem
 
@@ -89,10 +88,18 @@ class CalibrationResult:
     @property
     def n_data(self) -> int:
         """Informative data points: every target element, except parameter targets on
-        parameters that are not free (they are constants of the fit)."""
+        parameters that are not free (they are constants of the fit) and range targets (one-sided
+        or two-sided constraints with no penalty inside: they bound the fit, they are not
+        observations; see :attr:`n_constraints`)."""
         p = self.problem
         free = {f.py for f in p.free}
-        return int(sum(t.n for t in p.targets if t.kind != "parameter" or t.py in free))
+        return int(sum(t.n for t in p.targets if t.kind != "range" and (
+            t.kind != "parameter" or t.py in free)))
+
+    @property
+    def n_constraints(self) -> int:
+        """Range targets: constraints the fit must respect, not counted as data."""
+        return sum(t.kind == "range" for t in self.problem.targets)
 
     @property
     def dof(self) -> int:
@@ -141,7 +148,7 @@ class CalibrationResult:
         """Write ``calibration_<targets>.nc``, ``.html``, the evidence ledger
         ``ledger_<targets>.csv`` and one ``<scenario>_calibrated.toml`` per scenario into
         ``out_dir`` (each atomically); return the paths."""
-        from ..results import write_netcdf, write_text
+        from ..core.results import write_netcdf, write_text
 
         out_dir = Path(out_dir)
         stem = f"calibration_{self.problem.targets.name}"
@@ -159,7 +166,8 @@ class CalibrationResult:
     def summary(self) -> str:
         lines = [f"calibration against {self.problem.targets.name} by {self.method}: "
                  f"chi² {self.cost:.4g} with {self.dof} degrees of freedom ({self.n_data} data, "
-                 f"{self.problem.k} free parameters; {self.message}); {self.problem.n_evals} "
+                 + (f"{self.n_constraints} constraints, " if self.n_constraints else "")
+                 + f"{self.problem.k} free parameters; {self.message}); {self.problem.n_evals} "
                  f"runs, {self.wall_time:.1f} s"]
         for n in self.parameters:
             lo, hi = self.intervals[n]
@@ -202,7 +210,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
-    ``model``: a :class:`~ambidex.model.Model` or path (default: the dual model); ``targets``: a
+    ``model``: a :class:`~ambidex.core.model.Model` or path (default: the dual model); ``targets``: a
     TOML path, a name in ``scenarios/data/`` or a :class:`TargetSet`; ``free``: parameter names
     (default: the file's ``free`` list); ``bounds``: ``{name: (lo, hi)}`` overriding the
     parameter table (and the file's ``[bounds]``); ``method``: ``"least_squares"`` (bounded TRF,
@@ -225,7 +233,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
             return calibrate(**{**args, "cluster": client})
-    from ..model import Model, load_model
+    from ..core.model import Model, load_model
     from .targets import TargetSet, load_targets
 
     t_start = time.perf_counter()
@@ -243,60 +251,13 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     model, pre, lifted = _lift_history(model, targets)
     problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
                       atol=atol, scenarios=pre, cluster=cluster)
-    info: dict = {}
-    if method == "least_squares":
-        fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,
-                                spread=spread, progress=progress)
-    elif method == "differential_evolution":
-        fit = est.differential_evolution(problem, seed=seed, popsize=popsize, maxiter=maxiter,
-                                         progress=progress)
-        info.update(fit.extra)
-    else:
-        ls = est.least_squares(problem, n_starts=min(n_starts, 2), n_candidates=n_candidates,
-                               seed=seed, spread=spread, progress=progress)
-        J = problem.jacobian(ls.x)
-        cov0, _ = dg.covariance(problem, J, ls.cost)
-        fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                       thin=thin, seed=seed, progress=progress, max_steps=max_steps)
-        info.update({k: v for k, v in fit.extra.items() if k != "chain"})
-        info["acceptance_fraction"] = fit.acceptance
-        info["least_squares_cost"] = ls.cost
-        info["least_squares_x"] = ls.x
+    fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
+                          n_candidates=n_candidates, spread=spread, popsize=popsize,
+                          maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
+                          thin=thin, max_steps=max_steps, progress=progress)
     x = fit.x
     names = problem.names
-    J = problem.jacobian(x)
-    cov, singular = dg.covariance(problem, J, fit.cost)
-    msgs = []
-    if fit.samples is not None:
-        S = fit.samples
-        ests = {n: float(np.median(S[:, j])) for j, n in enumerate(names)}
-        ses = {n: float(np.std(S[:, j], ddof=1)) for j, n in enumerate(names)}
-        ivs = {n: (float(np.quantile(S[:, j], 0.025)), float(np.quantile(S[:, j], 0.975)))
-               for j, n in enumerate(names)}
-        cov = np.cov(S.T).reshape(problem.k, problem.k)
-        corr = dg.correlation(cov)
-        x_rep = np.array([ests[n] for n in names])
-        tau = fit.autocorr
-        finite = tau is not None and np.isfinite(tau).any()
-        info["max_autocorr_time"] = float(np.nanmax(tau)) if finite else float("nan")
-        info["autocorr_times"] = ", ".join(f"{n}: {t:.1f}" for n, t in zip(names, tau)) \
-            if finite else ""
-        if fit.acceptance is not None and not (0.1 <= fit.acceptance <= 0.9):
-            msgs.append(f"MCMC acceptance fraction {fit.acceptance:.2f} is outside [0.1, 0.9]; "
-                        "the chain may not have mixed")
-        if not fit.extra.get("converged"):
-            msgs.append(f"MCMC did not converge: {fit.message.split('; ', 1)[-1]}; the posterior "
-                        "summaries are not reliable — run more steps (max_steps) or fix "
-                        "unidentified parameters")
-    else:
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        ests = {n: float(x[j]) for j, n in enumerate(names)}
-        ses = {n: float(sd[j]) for j, n in enumerate(names)}
-        ivs = {n: (float(max(x[j] - dg.Z95 * sd[j], problem.lower[j])),
-                   float(min(x[j] + dg.Z95 * sd[j], problem.upper[j])))
-               for j, n in enumerate(names)}  # clipped to the bounds
-        corr = dg.correlation(cov)
-        x_rep = x
+    ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)
     # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
     # if inside the bounds; else the best sample)
     x_fit = x_rep if problem.inside(x_rep[None])[0] else x
@@ -305,50 +266,22 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     values = problem.values_from(x_fit[None, :], runs)
     table = dg.target_table(problem, values)
     trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
-    rng = np.random.default_rng(seed + 1)
-    draws = None
-    if fit.samples is not None:
-        S = fit.samples
-        draws = S[rng.choice(S.shape[0], size=min(n_bands, S.shape[0]), replace=False)]
-    elif n_bands > 1 and not singular and np.all(np.isfinite(cov)):
-        try:
-            draws = rng.multivariate_normal(x, cov, size=n_bands, method="eigh")
-            draws = draws[problem.inside(draws)]
-        except (np.linalg.LinAlgError, ValueError):
-            draws = None
+    draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
     qs = tuple(float(q) for q in band_quantiles)
     bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
     prof = None
     if profile:
-        x_opt = info.get("least_squares_x", x)
-        c_opt = info.get("least_squares_cost", fit.cost)
-        se_ls = np.sqrt(np.clip(np.diag(dg.covariance(problem, problem.jacobian(x_opt), c_opt)[0]),
-                                0, None)) if fit.samples is not None else \
-            np.array([ses[n] for n in names])
-        prof = pl.profiles(problem, np.asarray(x_opt, float), float(c_opt), se_ls)
-        msgs = [m for q, f in zip(prof, problem.free) if (m := q.message(f.units))] + msgs
+        prof, pmsgs = st.profiles(problem, fit, info, ses)
+        msgs = pmsgs + msgs
     msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
-    if singular and not any("not identified" in m for m in msgs):
-        msgs.append("the Jacobian at the optimum is singular: some combination of "
-                    f"{', '.join(names)} is not identified by the targets")
-    for j, n in enumerate(names):
-        span = problem.upper[j] - problem.lower[j]
-        if min(x[j] - problem.lower[j], problem.upper[j] - x[j]) <= 1e-6 * span:
-            msgs.append(f"parameter '{n}' ended at a bound ({x[j]:.6g}); its interval is not "
-                        "reliable — widen the bounds if the data allow")
+    msgs += st.bound_messages(problem, x, singular, msgs)
     hold = None
     if held is not None:
         pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
                        atol=atol, scenarios=problem.scenarios)
         hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
         problem.n_evals += pred.n_evals
-        if not math.isfinite(hold["z"]):
-            msgs.append(f"held-out target '{hold['target']}' has no finite prediction interval: "
-                        "without it the free parameters are not identified")
-        elif not hold["consistent"]:
-            msgs.append(f"held-out target '{hold['target']}' is not predicted by the others: "
-                        f"datum {hold['datum']:.4g} vs prediction {hold['prediction']:.4g} "
-                        f"(z = {hold['z']:+.2f})")
+        msgs += st.hold_out_messages(hold)
     info.pop("least_squares_x", None)
     for m in msgs:
         warnings.warn(m, CalibrationWarning, stacklevel=2)
@@ -363,8 +296,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 def _lift_history(model, targets):
     """(model, pre-validated scenarios, Lifted or None): a single targets scenario with step
     interventions runs on a derived model with the steps as constants (:mod:`.lift`)."""
-    from ..errors import ScenarioError
-    from ..scenario import load_scenario, validate
+    from ..core.errors import ScenarioError
+    from ..core.scenario import load_scenario, validate
     from .lift import lift
 
     if len(targets.scenarios) != 1:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 
 
 class CalibrationError(ScenarioError):
     """A targets file, a data file or a calibration request is wrong.
 
-    A :class:`~ambidex.errors.ScenarioError` (hence an :class:`~ambidex.errors.AmbidexError`):
+    A :class:`~ambidex.core.errors.ScenarioError` (hence an :class:`~ambidex.core.errors.AmbidexError`):
     the message names the file and the key (``case_firm.toml: targets.roa.units: ...``).
     """
 

@@ -92,7 +92,7 @@ def ledger(model, result=None, targets=None, scenarios: dict | None = None,
     with ``scenarios`` ({name: validated Scenario}; default: the targets' own) and
     ``estimates`` ({parameter: value} of the fitted parameters; default: the scenario values).
     """
-    from ..scenario import load_scenario, validate
+    from ..core.scenario import load_scenario, validate
     from .targets import TargetSet, load_targets
 
     if result is not None:
@@ -168,7 +168,7 @@ def shares(df: pd.DataFrame) -> dict:
 
 def to_csv(df: pd.DataFrame, path) -> None:
     """Write the ledger as CSV (UTF-8) atomically."""
-    from ..results import write_text
+    from ..core.results import write_text
 
     write_text(df.reset_index().to_csv(index=False), path)
 
@@ -195,8 +195,8 @@ def calibrated_ledger(targets_path, scenario_path, model=None) -> pd.DataFrame:
     A targets scenario with step interventions is lifted (:mod:`.lift`) exactly as the
     calibration did, so ``switch time`` and the post-switch levels appear as parameters.
     """
-    from ..model import load_model
-    from ..scenario import load_scenario, validate
+    from ..core.model import load_model
+    from ..core.scenario import load_scenario, validate
     from .lift import lift
     from .targets import load_targets
 

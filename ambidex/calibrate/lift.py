@@ -21,7 +21,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..model import normalise
+from ..core.model import normalise
 
 SWITCH = "switch time"
 
@@ -67,7 +67,7 @@ def _block(name: str, value: float, units: str, doc: str) -> str:
 def lift(model, scenario):
     """Return a :class:`Lifted` for a validated ``scenario`` with step interventions at one
     time, or None when there is nothing to lift or it cannot be lifted."""
-    from ..model import load_model
+    from ..core.model import load_model
 
     ivs = list(scenario.interventions)
     if not ivs or model.path.suffix.lower() != ".mdl":

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ModelError, ScenarioError
+from ..core.errors import ModelError, ScenarioError
 from .errors import CalibrationError
-from .targets import TargetSet, bind, load_targets
+from .binding import bind
+from .targets import TargetSet, load_targets
 
 FAIL_RESIDUAL = 1e3  # per element, for runs that fail (least squares / DE need finite values)
 
@@ -172,6 +173,8 @@ class Problem:
                 W = np.array([_interp_row(times, x) for x in t.times])
             elif t.time is not None:
                 W = _interp_row(times, t.time)[None, :]
+                if t.since is not None:  # a change: y(time) - y(since)
+                    W = W - _interp_row(times, t.since)[None, :]
             else:
                 W = _integral_row(times, t.start, t.end)[None, :]
                 if t.kind in ("mean", "range"):

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from ..provenance import stamp
+from ..core.provenance import stamp
 
 
 def to_dataset(result) -> xr.Dataset:
@@ -133,21 +133,22 @@ def _target_figure(result, t, values_band):
         with np.errstate(divide="ignore", invalid="ignore"):
             y = y / traj[t.py_den]
     band = result.bands.get(sc, {})
-    if t.kind != "ratio" and t.py in band and t.kind != "sum":
+    level = t.kind != "sum" and t.since is None  # a sum or a change is not the trajectory's level
+    if t.kind != "ratio" and t.py in band and level:
         q = band[t.py] * scale
         fig.add_trace(go.Scatter(x=p.times, y=q[-1], line=dict(width=0), showlegend=False,
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=p.times, y=q[0], fill="tonexty", line=dict(width=0),
                                  fillcolor="rgba(31,119,180,0.2)",
                                  name=f"band {result.band_quantiles[0]:g}-{result.band_quantiles[-1]:g}"))
-    if t.kind != "sum":
+    if level:
         fig.add_trace(go.Scatter(x=p.times, y=y * scale, name="model", line=dict(color="#1f77b4")))
     err = dict(type="data", array=np.broadcast_to(t.sigma, (t.n,)).tolist()) if t.se is not None else None
     if t.kind == "series":
         fig.add_trace(go.Scatter(x=t.times, y=t.data, mode="markers", name="data", error_y=err,
                                  marker=dict(color="#d62728")))
     elif t.kind == "range":
-        x0, x1 = (t.time, t.time) if t.time is not None else (t.start, t.end)
+        x0, x1 = (t.since or t.time, t.time) if t.time is not None else (t.start, t.end)
         fig.add_shape(type="rect", x0=x0 - (0.1 if x0 == x1 else 0), x1=x1 + (0.1 if x0 == x1 else 0),
                       y0=t.data[0], y1=t.data[1], fillcolor="rgba(214,39,40,0.2)", line_width=1)
         fig.add_trace(go.Scatter(x=[(x0 + x1) / 2], y=[result.targets_table.loc[t.key, "fitted"]],
@@ -160,7 +161,7 @@ def _target_figure(result, t, values_band):
         fig.add_trace(go.Scatter(x=[x], y=[result.targets_table.loc[t.key, "fitted"]],
                                  mode="markers", name=f"model ({t.kind})",
                                  marker=dict(symbol="x", size=10, color="#1f77b4")))
-    ylab = t.units + (" (trajectory not shown for a sum)" if t.kind == "sum" else "")
+    ylab = t.units + ("" if level else " (trajectory not shown for a sum or a change)")
     fig.update_layout(title=f"{t.key} [{sc}]: {t.describe()}", xaxis_title="time",
                       yaxis_title=ylab, height=360)
     return fig

@@ -1,8 +1,9 @@
 """Units of targets and model variables with pint.
 
 Data units ("EUR M/year", "%", "t/year") are converted to the model's units (Vensim strings such
-as 'EUR/Year', '1/Year', 'Dmnl', 't/(Year*product)') by one registry that knows the model's
-dimensions: ``Dmnl`` (dimensionless), ``EUR``, ``FTE``, ``customer``, ``project``, ``product``,
+as 'EUR/Year', '1/Year', 'Dmnl', 't/(Year*product)') by the one registry of ambidex
+(:func:`ambidex.core.units.registry`), which knows the model's dimensions: ``Dmnl``
+(dimensionless), ``EUR``, ``FTE``, ``customer``, ``project``, ``product``,
 ``KU``, ``t`` (tonne), and ``%`` / ``percent`` / ``pp``.
 
 Any other unit a model declares is treated as Vensim treats it, as a symbol of its own:
@@ -14,47 +15,14 @@ micro-nit) its own base dimension, so ``widgets/Year`` and ``thousand widget/Mon
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from ..core.units import registry
 from .errors import CalibrationError
 
-_DEFS = [
-    "EUR = [currency] = euro",
-    "USD = [currency_usd]",
-    "FTE = [staff]",
-    "customer = [customer] = customers",
-    "project = [project] = projects",
-    "product = [product] = products",
-    "KU = [knowledge]",
-    "Dmnl = [] = dmnl",
-    "fraction = [] ",
-    "Year = year = Years = years",
-    "Quarter = 0.25 * year = Quarters",
-    "Month = month",
-    "Week = week",
-    "Day = day",
-    "Hour = hour = Hours",
-    "Minute = minute = Minutes",
-    "Second = second = Seconds",
-]
 _SCALES = {"k": "1e3", "thousand": "1e3", "M": "1e6", "m": "1e6", "mn": "1e6", "million": "1e6",
            "bn": "1e9", "billion": "1e9"}
 _MONEY = re.compile(r"\b(EUR|USD)\s+(k|thousand|M|m|mn|million|bn|billion)\b")
 _MONEY_PRE = re.compile(r"\b(k|M|m|mn|bn)\s*(EUR|USD)\b")
-
-
-@lru_cache(maxsize=1)
-def registry():
-    """The shared pint registry with the model's units defined."""
-    import pint
-
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    for d in _DEFS:
-        try:
-            ureg.define(d)
-        except Exception:  # already defined in a pint version: keep pint's
-            pass
-    return ureg
 
 
 _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")

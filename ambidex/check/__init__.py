@@ -49,8 +49,8 @@ def run_checks(model=None, checks_file=None, only=None, skip=None, tolerance: fl
     integration tests.  A model that cannot be loaded gives a report with one failure (and the
     undefined names, when that is why).
     """
-    from ..errors import AmbidexError
-    from ..model import DEFAULT_MODEL, Model, load_model
+    from ..core.errors import AmbidexError
+    from ..core.model import DEFAULT_MODEL, Model, load_model
 
     t0 = time.perf_counter()
     cats = [c for c in CATEGORIES if (only is None or c in set(only)) and c not in set(skip or ())]

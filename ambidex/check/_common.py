@@ -6,8 +6,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ..model import normalise
-from ..translate import SUFFIXES
+from ..core.model import normalise
+from ..core.translate import SUFFIXES
 
 # PySD's names for the built-in control/time references
 TIME_REFS = {"time"}
@@ -31,9 +31,9 @@ def _abstract(path: str, sha: str):
 
 def abstract_elements(model) -> dict:
     """normalised element name -> PySD AbstractElement (every section); ``model`` may be a
-    :class:`~ambidex.model.Model` or a path (for models PySD cannot translate)."""
+    :class:`~ambidex.core.model.Model` or a path (for models PySD cannot translate)."""
     if isinstance(model, (str, Path)):
-        from ..translate import file_sha256
+        from ..core.translate import file_sha256
 
         am = _abstract(str(Path(model).resolve()), file_sha256(Path(model)))
     else:

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ModelError, UnsupportedFunctionError
+from ..core.errors import ModelError, UnsupportedFunctionError
 from .report import CheckResult
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import AmbidexError
+from ..core.errors import AmbidexError
 from .report import CheckResult
 
 

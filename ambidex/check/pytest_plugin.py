@@ -22,7 +22,7 @@ from . import default_checks_file, run_checks
 
 
 def _key(model, checks_file, kwargs):
-    from ..translate import file_sha256
+    from ..core.translate import file_sha256
 
     p = Path(getattr(model, "path", model)) if model is not None else None
     sha = file_sha256(p) if p is not None and p.is_file() else None

@@ -14,7 +14,7 @@ Schema (``<model>.checks.toml``)::
     sector = "Boundary element"                      # the model sector it covers
     source = "Sterman 2000 ch. 21: ..."              # why it must hold
     scenario = { parameters = { "target team size" = 0.0 } }   # an ambidex scenario dict:
-    #   parameters, interventions (step / ramp / pulse), horizon -- see ambidex.scenario
+    #   parameters, interventions (step / ramp / pulse), horizon -- see ambidex.core.scenario
     baseline = { parameters = { } }                  # optional; default: model defaults
 
     [[check.expect]]               # one or more assertions
@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AmbidexError
-from ..tomlio import read_toml
+from ..core.errors import AmbidexError
+from ..core.tomlio import read_toml
 from .report import CheckResult
 
 COMPARES = ("lower", "higher", "equal", "not_lower", "not_higher")
@@ -94,7 +94,7 @@ def load_checks(path) -> tuple[dict, list[dict]]:
 
 
 def _scenario(d: dict | None, name: str, label: str):
-    from ..scenario import scenario_from_dict
+    from ..core.scenario import scenario_from_dict
 
     d = dict(d or {})
     d.setdefault("name", name)

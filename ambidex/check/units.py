@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-import pint
-
-from ..model import normalise
+from ..core.model import normalise
+from ..core.units import define_once, registry
 from ._common import abstract_elements, equations
 from .report import CheckResult
 
@@ -32,10 +31,12 @@ ANY = "<number>"  # a bare number: adopts whatever units the context needs
 
 
 class UnitSystem:
-    """A pint registry with the model's units; unknown names become new base units."""
+    """The model's units in the one registry (:mod:`ambidex.core.units`), each name a symbol of
+    its own as in Vensim (defined as ``u_<name>``, apart from pint's meanings); unknown names
+    become new base units."""
 
     def __init__(self):
-        self.ureg = pint.UnitRegistry(None)
+        self.ureg = registry()
         self._known: dict[str, str] = {}
         for u in BASE_UNITS:
             self._define_base(u)
@@ -48,13 +49,13 @@ class UnitSystem:
 
     def _define_base(self, token: str) -> None:
         safe = self._safe(token)
-        self.ureg.define(f"{safe} = [{safe}]")
+        define_once(safe, f"{safe} = [{safe}]")
         self._known[token] = safe
 
     def _define_alias(self, token: str, definition: str) -> None:
         expr = self._translate(definition)
         safe = self._safe(token)
-        self.ureg.define(f"{safe} = {expr}")
+        define_once(safe, f"{safe} = {expr}")
         self._known[token] = safe
 
     def _translate(self, text: str) -> str:

@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..paths import compiled_dir
+from ..core.paths import compiled_dir
 
 
 def cache_dir() -> Path:
-    """``$AMBIDEX_CACHE/compiled`` (see :mod:`ambidex.paths`)."""
+    """``$AMBIDEX_CACHE/compiled`` (see :mod:`ambidex.core.paths`)."""
     return compiled_dir()
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, SolverError
+from ..core.errors import ModelError, SolverError
+from . import pytier
 from .cache import load_source
 from .codegen import generate, save_plan
 from .translate import Translator, clean
@@ -53,7 +55,7 @@ class RunResult(dict):
 
 
 def _load_abstract(path):
-    from ..translate import abstract_model  # parsed once per file content, cached on disk
+    from ..core.translate import abstract_model  # parsed once per file content, cached on disk
 
     return abstract_model(path)
 
@@ -61,7 +63,7 @@ def _load_abstract(path):
 def compile_model(model) -> CompiledModel:
     """Compile a ``.mdl``/XMILE path or a PySD ``AbstractModel`` into a :class:`CompiledModel`.
 
-    Raises :class:`~ambidex.errors.UnsupportedFunctionError` naming the function and the
+    Raises :class:`~ambidex.core.errors.UnsupportedFunctionError` naming the function and the
     variable for anything the compiled backend does not support.
     """
     if isinstance(model, (str, os.PathLike)):
@@ -71,7 +73,10 @@ def compile_model(model) -> CompiledModel:
         am = model
         name = Path(str(getattr(am, "original_path", "model"))).name
     tr = Translator(am, name)
-    return CompiledModel(tr)
+    cm = CompiledModel(tr)
+    path = model if isinstance(model, (str, os.PathLike)) else getattr(am, "original_path", None)
+    cm.model_path = Path(path) if path is not None else None
+    return cm
 
 
 def _subscripted_layout(scope) -> dict:
@@ -149,12 +154,26 @@ class CompiledModel:
             for key in (s.name, self._py_elem(s), s.name.lower()):
                 self._param_index.setdefault(key, i)
         self.structural_params = [s.name for s in params if s.structural]
+        #: functions whose states step once per TIME STEP (DELAY FIXED, SAMPLE IF TRUE, ...):
+        #: methods 'euler' and 'rk4' only
+        self.stepped_functions = dict(tr.stepped)
         self._tr = tr
         self._layout = {"params": params, "states": states, "initcs": initcs,
                         "outputs": outputs}
         self._plans: dict = {}
         self.source = generate(tr, self._layout)  # one module for every choice of outputs
         self._mod = load_source(self.source)
+        self.model_path = None  # the model file, for the background compile (compile_model)
+        self._py = None  # the interpreted module (pytier), built on first need
+        self._tier_s = 0.0  # seconds interpreted so far in this process
+        self._background: set = set()
+
+    def stepped_reason(self) -> str:
+        """Why method 'dopri5' cannot run this model (its once-per-TIME-STEP functions)."""
+        fns = ", ".join(f"{f} (in '{v}')" for f, v in self.stepped_functions.items())
+        verb = "it steps" if len(self.stepped_functions) == 1 else "they step"
+        return (f"model '{self.model_name}' uses {fns}; {verb} once per TIME STEP, so method "
+                "'dopri5' cannot run it; use method 'euler' or 'rk4'")
 
     def _plan(self, out_idx) -> np.ndarray:
         """The save plan ``w`` (see :func:`~ambidex.compiled.codegen.save_plan`) for the
@@ -254,7 +273,15 @@ class CompiledModel:
         return idx
 
     def time_grid(self):
-        """PySD's Euler grid (time accumulated step by step) and its save flags."""
+        """PySD's Euler grid (time accumulated step by step) and its save flags, built once per
+        model (callers must not write to them; not flagged read-only, since numba would
+        compile a read-only signature of every kernel anew)."""
+        grid = self.__dict__.get("_grid")
+        if grid is None:
+            grid = self.__dict__["_grid"] = self._time_grid()
+        return grid
+
+    def _time_grid(self):
         t0, tf, dt, sp = self.initial_time, self.final_time, self.time_step, self.saveper
         times = [t0]
         t = t0
@@ -268,6 +295,32 @@ class CompiledModel:
         return times, save
 
     # ------------------------------------------------------------------ run
+    def _serial(self, name, method, P, args, out, tail, status, ftime, nfev) -> None:
+        """Run the rows of ``P`` one by one through kernel ``name`` (``fn(P[r], *args,
+        out[r], *tail)``): the numba kernel, or its interpreted twin (:mod:`.pytier`, bitwise
+        the same results) while no machine code exists for it, for a few runs and at most
+        ``pytier.BUDGET_S`` seconds per process; a background process compiles it meanwhile."""
+        fn = getattr(self._mod, name)
+        slow = None
+        if (len(P) <= pytier.MAX_RUNS and pytier.enabled() and self._tier_s < pytier.BUDGET_S
+                and not pytier.cached_on_disk(fn)):
+            if self._py is None:
+                self._py = pytier.interpreted(self.source)
+            slow = getattr(self._py, name)
+            if name not in self._background:
+                self._background.add(name)
+                pytier.start_background_compile(Path(self._mod.__file__), name,
+                                                self.model_path, method)
+        for r in range(len(P)):
+            got = None
+            if slow is not None:
+                t = time.perf_counter()
+                got = pytier.call(slow, P[r], *args, out[r], *tail)
+                self._tier_s += time.perf_counter() - t
+            if got is None:
+                got = fn(P[r], *args, out[r], *tail)
+            status[r], ftime[r], nfev[r] = got
+
     def run(self, params=None, n=None, method="euler", t_eval=None, rtol=1e-6, atol=1e-9,
             return_vars=None, max_steps=200_000, hmax=None, parallel=None) -> RunResult:
         """Run N parameter sets at once; returns ``{name: array (N, T)}`` (a RunResult).
@@ -281,6 +334,8 @@ class CompiledModel:
         """
         if method not in METHODS:
             raise ModelError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
+        if method == "dopri5" and self.stepped_functions:
+            raise ModelError(self.stepped_reason())
         P = np.ascontiguousarray(self.param_matrix(params, n))
         N = P.shape[0]
         # each output once, in the order first asked for
@@ -323,18 +378,15 @@ class CompiledModel:
             if par:
                 m._batch_dopri_p(P, *args, out, status, ftime, nfev, w)
             else:
-                for r in range(N):
-                    status[r], ftime[r], nfev[r] = m._dopri1(P[r], *args, out[r], w)
+                self._serial("_dopri1", method, P, args, out, (w,), status, ftime, nfev)
             tout = te
         else:
             if par:
                 fn = m._batch_euler_p if method == "euler" else m._batch_rk4_p
                 fn(P, times, sel, out, status, ftime, nfev, self.time_step, w)
             else:
-                fn = m._euler1 if method == "euler" else m._rk41
-                for r in range(N):
-                    status[r], ftime[r], nfev[r] = fn(P[r], times, sel, out[r],
-                                                      self.time_step, w)
+                self._serial("_euler1" if method == "euler" else "_rk41", method, P,
+                             (times, sel), out, (self.time_step, w), status, ftime, nfev)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()
         for j, i in enumerate(out_idx):

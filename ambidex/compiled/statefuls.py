@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UnsupportedFunctionError
+from ..core.errors import UnsupportedFunctionError
 from .ir import InitEvaluator
 
 

@@ -16,10 +16,12 @@ from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractLookup
 
-from ..errors import ModelError, UnsupportedFunctionError
+from ..core.errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
-from .vectors import VectorMixin, _bang_dims
+from .discrete import DiscreteMixin
+from .timefns import TimeFunctionMixin
+from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 
 CONTROLS = ("initial_time", "time_step", "final_time", "saveper")
 MATH1 = {"abs", "exp", "sqrt", "ln", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
@@ -29,8 +31,7 @@ MATH2 = {"min", "max", "power", "log", "zidz", "quantum", "modulo"}
 LOOKUP_MODES = {"lookup_forward": "hold_forward", "lookup_backward": "hold_backward",
                 "lookup_extrapolate": "extrapolate"}
 UNSUPPORTED_STRUCT = {
-    ae.DelayFixedStructure: "DELAY FIXED",
-    ae.ForecastStructure: "FORECAST", ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
+    ae.ForecastStructure: "FORECAST",
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
     ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
 }
@@ -92,7 +93,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope(StatefulMixin, VectorMixin):
+class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -288,6 +289,10 @@ class Scope(StatefulMixin, VectorMixin):
             return self.delay(node, ctx)
         if isinstance(node, ae.TrendStructure):
             return self.trend(node, ctx)
+        if isinstance(node, ae.DelayFixedStructure):
+            return self.delay_fixed(node, ctx)
+        if isinstance(node, ae.SampleIfTrueStructure):
+            return self.sample_if_true(node, ctx)
         if isinstance(node, ae.InlineLookupsStructure):
             return ("lk", tr.new_table(node.lookups), self.expr(node.argument, ctx))
         if isinstance(node, (ae.GetLookupsStructure, ae.GetDataStructure,
@@ -319,6 +324,8 @@ class Scope(StatefulMixin, VectorMixin):
             if info.is_lookup:
                 raise UnsupportedFunctionError("LOOKUP used as a value", ctx.slot.var,
                                                self.tr.model_name)
+            if node.subscripts and not all(isinstance(s, str) for s in node.subscripts.subscripts):
+                return self.dynamic_reference(node, info, ctx)  # a position computed at run time
             return ("r", self.slot_for(info, node.subscripts, ctx))
         # subscript range or element used as a value: its position in the main range
         rng = self.range_clean.get(name)
@@ -349,12 +356,8 @@ class Scope(StatefulMixin, VectorMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
-        if fname == "vector_elm_map" and isinstance(args[0], ae.ReferenceStructure):
-            return self.vector_elm_map(args[0], self.expr(args[1], ctx), ctx)
-        if fname == "vector_sort_order" and isinstance(args[0], ae.ReferenceStructure):
-            return self.vector_sort_order(args[0], args[1], ctx)
-        if fname == "vector_select":
-            return self.vector_select(args, ctx)
+        if fname in VECTOR_FUNCTIONS:
+            return self.vector_call(fname, args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
             dims = []
             _bang_dims(args[0], dims)
@@ -370,6 +373,8 @@ class Scope(StatefulMixin, VectorMixin):
             for it in items[1:]:
                 res = ("f", "min" if fname == "vmin" else "max", [res, it])
             return res
+        if fname in ("npv", "sinteg", "delay_material"):
+            return getattr(self, fname)(args, ctx)
         if fname == "elmcount":
             rng = self.range_clean.get(getattr(args[0], "reference", ""))
             if rng is None:
@@ -388,6 +393,8 @@ class Scope(StatefulMixin, VectorMixin):
             return ("f", fname, a)
         if fname == "pi":
             return ("n", float(np.pi))
+        if fname in ("Xpulse", "Xpulse_train"):
+            return self.stella_pulse(fname, a)
         if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):
             f = "ramp" if fname == "Xramp" else fname
             tr.bp_sites.append((f, a))
@@ -402,6 +409,7 @@ class Translator:
         self.slots: list[Slot] = []
         self.tables: list[Table] = []
         self.bp_sites: list = []
+        self.stepped: dict[str, str] = {}  # once-per-TIME-STEP function -> first variable
         self.n_macro = 0
         mains = [s for s in am.sections if s.type == "main"]
         if not mains:

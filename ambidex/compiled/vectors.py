@@ -1,8 +1,11 @@
 """Vensim's VECTOR functions on the expanded model (mixed into the translator's Scope).
 
-VECTOR ELM MAP picks an element at a run-time offset, VECTOR SORT ORDER ranks a vector, VECTOR
-SELECT aggregates the selected elements; each becomes a chain of IF THEN ELSE / MIN / MAX over
-the vector's element slots, so the compiled kernels need nothing new.
+VECTOR ELM MAP picks an element at a run-time offset, VECTOR SORT ORDER and VECTOR RANK (Stella's
+RANK) order a vector, VECTOR SELECT aggregates the selected elements, and a subscript computed at
+run time (Stella's ``x[INT(TIME MOD 5) + 1]``) picks an element by its 1-based position; each
+becomes a chain of IF THEN ELSE / MIN / MAX over the vector's element slots, so the compiled
+kernels need nothing new.  The vector may be a variable (``h[DimA]``) or an expression over a
+range (``base[Region] + boost[Region]``, XMILE), evaluated once per element of that range.
 """
 
 from __future__ import annotations
@@ -29,7 +32,124 @@ def _bang_dims(node, out: list):
             _bang_dims(x, out)
 
 
+def _bang(node, rng: str):
+    """``node`` with the subscript ``rng`` written ``rng!`` (iterated, not bound)."""
+    if isinstance(node, ae.SubscriptsReferenceStructure):
+        return ae.SubscriptsReferenceStructure(
+            tuple(s + "!" if s == rng else s for s in node.subscripts))
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return dataclasses.replace(node, **{f.name: _bang(getattr(node, f.name), rng)
+                                            for f in dataclasses.fields(node) if f.init})
+    if isinstance(node, (list, tuple)):
+        return type(node)(_bang(x, rng) for x in node)
+    return node
+
+
+def _first_range(node, ranges):
+    """The last subscript of the first subscripted reference in ``node`` that is a range."""
+    if isinstance(node, ae.ReferenceStructure) and node.subscripts is not None:
+        subs = [s for s in node.subscripts.subscripts if isinstance(s, str)]
+        if subs and subs[-1].rstrip("!") in ranges:
+            return subs[-1].rstrip("!")
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            r = _first_range(getattr(node, f.name), ranges)
+            if r:
+                return r
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            r = _first_range(x, ranges)
+            if r:
+                return r
+    return None
+
+
+def _flag(cond):
+    return ("ite", cond, ("n", 1.0), ("n", 0.0))
+
+
+def _total(terms):
+    return ("ar", ("+",) * (len(terms) - 1), terms) if len(terms) > 1 else \
+        (terms[0] if terms else ("n", 0.0))
+
+
+#: the functions :meth:`VectorMixin.vector_call` takes (Stella's RANK is VECTOR RANK)
+VECTOR_FUNCTIONS = ("vector_elm_map", "vector_sort_order", "vector_rank", "rank",
+                    "vector_select")
+
+
 class VectorMixin:
+    def vector_call(self, fname, args, ctx):
+        """IR of one of :data:`VECTOR_FUNCTIONS` called with PySD's ``args``."""
+        if fname == "vector_elm_map":
+            offset = self.expr(args[1], ctx)
+            if isinstance(args[0], ae.ReferenceStructure) and args[0].reference in self.elements:
+                return self.vector_elm_map(args[0], offset, ctx)
+            return self.computed_elm_map(args[0], offset, ctx)
+        if fname == "vector_sort_order":
+            return self.vector_sort_order(args[0], args[1], ctx)
+        if fname == "vector_select":
+            return self.vector_select(args, ctx)
+        return self.vector_rank(args, ctx)
+
+    def dynamic_reference(self, node, info, ctx):
+        """``x[..., expr, ...]``: the element at the 1-based position ``INTEGER(expr)`` of
+        that dimension, chosen at run time (NaN outside the dimension)."""
+        subs = list(node.subscripts.subscripts)
+        k = next(i for i, s in enumerate(subs) if not isinstance(s, str))
+        if k >= len(info.dims) or info.dims[k] not in self.ranges:
+            raise ctx.err(f"'{info.name}' has no dimension at subscript position {k + 1}")
+        pos = self._hidden_aux(("f", "integer", [self.expr(subs[k], ctx)]), ctx, "position")
+        value = ("n", float("nan"))
+        elems = self.ranges[info.dims[k]]
+        for j in range(len(elems) - 1, -1, -1):
+            ref = ae.ReferenceStructure(node.reference, ae.SubscriptsReferenceStructure(
+                tuple(subs[:k]) + (elems[j],) + tuple(subs[k + 1:])))
+            value = ("ite", ("ar", ("==",), [pos, ("n", float(j + 1))]),
+                     self.reference(ref, ctx), value)
+        return value
+
+    def _computed_vector(self, operand, ctx, what):
+        """``(range, values, position of this element)`` of a vector given as an expression
+        over one range (each value a hidden aux)."""
+        rng = _first_range(operand, self.ranges)
+        if rng is None:
+            raise ctx.err(f"{what} needs a vector over a subscript range")
+        elems = self.ranges[rng]
+        banged = _bang(operand, rng)
+        vals = [self._hidden_aux(self.expr(banged, ctx.with_bindings([(rng + "!", e)])),
+                                 ctx, "vector") for e in elems]
+        bound = next((e for n, e in ctx.bindings if n == rng), None)
+        return rng, vals, (elems.index(bound) if bound in elems else None)
+
+    def _ranks(self, vals, asc):
+        """1-based rank of each value (ties in index order) as IR."""
+        out = []
+        for j, vj in enumerate(vals):
+            terms = [_flag(("ar", ("<" if asc else ">",), [vm, vj]))
+                     for m, vm in enumerate(vals) if m != j]
+            terms += [_flag(("ar", ("==",), [vm, vj])) for vm in vals[:j]]
+            out.append(("ar", ("+",), [_total(terms), ("n", 1.0)]))
+        return out
+
+    def vector_rank(self, args, ctx):
+        """VECTOR RANK(vec, direction) / Stella RANK: this element's 1-based rank in ascending
+        (direction 1) or descending (0) order."""
+        _, vals, i = self._computed_vector(args[0], ctx, "VECTOR RANK")
+        asc = self._constant(args[1], ctx, "VECTOR RANK direction") > 0 if len(args) > 1 else True
+        if i is None:
+            raise ctx.err("VECTOR RANK must be computed for each element of its range")
+        return self._ranks(vals, asc)[i]
+
+    def computed_elm_map(self, operand, offset, ctx):
+        """VECTOR ELM MAP over an expression: its element at the 0-based ``offset`` from the
+        first element of the range (NaN outside)."""
+        _, vals, _ = self._computed_vector(operand, ctx, "VECTOR ELM MAP")
+        value = ("n", float("nan"))
+        for k in range(len(vals) - 1, -1, -1):
+            value = ("ite", ("ar", ("==",), [offset, ("n", float(k))]), vals[k], value)
+        return value
+
     def vector_elm_map(self, ref, offset, ctx):
         """VECTOR ELM MAP(vec[start], offset): the element of ``vec`` ``offset`` places after
         ``start`` in Vensim's flat (row-major) order over vec's ranges, chosen at run time."""
@@ -62,33 +182,29 @@ class VectorMixin:
             raise ctx.err(f"{what} must be a constant, got {v}")
         return v
 
-    def vector_sort_order(self, ref, direction, ctx):
+    def vector_sort_order(self, operand, direction, ctx):
         """VECTOR SORT ORDER(vec[range], direction): for this element's position i, the
         0-based index of the vector's i-th element in ascending (direction 1) or descending
         (0) order, ties in index order; computed at run time from ranks."""
-        info = self.elements.get(ref.reference)
-        subs = list(ref.subscripts.subscripts) if ref.subscripts else list(info.dims)
-        rng = subs[-1].rstrip("!")
-        if info is None or rng not in self.ranges:
-            raise ctx.err("VECTOR SORT ORDER needs a vector over a subscript range")
-        elems = self.ranges[rng]
-        i = elems.index(self.resolve_range(rng, ctx))
         asc = self._constant(direction, ctx, "VECTOR SORT ORDER direction") > 0
-        vals = [self.expr(ae.ReferenceStructure(ref.reference, ae.SubscriptsReferenceStructure(
-            tuple(subs[:-1]) + (e,))), ctx) for e in elems]
-        vals = [self._hidden_aux(v, ctx, "sort_value") for v in vals]
-
-        def flag(cond):
-            return ("ite", cond, ("n", 1.0), ("n", 0.0))
-
+        info = self.elements.get(getattr(operand, "reference", None))
+        if info is not None and not info.is_lookup:
+            subs = list(operand.subscripts.subscripts) if operand.subscripts else list(info.dims)
+            rng = subs[-1].rstrip("!")
+            if rng not in self.ranges:
+                raise ctx.err("VECTOR SORT ORDER needs a vector over a subscript range")
+            elems = self.ranges[rng]
+            i = elems.index(self.resolve_range(rng, ctx))
+            vals = [self._hidden_aux(self.expr(ae.ReferenceStructure(
+                operand.reference, ae.SubscriptsReferenceStructure(tuple(subs[:-1]) + (e,))),
+                ctx), ctx, "sort_value") for e in elems]
+        else:
+            _, vals, i = self._computed_vector(operand, ctx, "VECTOR SORT ORDER")
+            if i is None:
+                raise ctx.err("VECTOR SORT ORDER must be computed for each element of its range")
         result = ("n", 0.0)
-        for j, vj in enumerate(vals):
-            terms = [flag(("ar", ("<" if asc else ">",), [vm, vj])) for m, vm in enumerate(vals)
-                     if m != j]
-            terms += [flag(("ar", ("==",), [vm, vj])) for vm in vals[:j]]
-            rank = ("ar", ("+",) * (len(terms) - 1), terms) if len(terms) > 1 else \
-                (terms[0] if terms else ("n", 0.0))
-            hit = ("ar", ("==",), [rank, ("n", float(i))])
+        for j, rank in enumerate(self._ranks(vals, asc)):
+            hit = ("ar", ("==",), [rank, ("n", float(i + 1))])
             result = ("ar", ("+",), [result, ("ite", hit, ("n", float(j)), ("n", 0.0))])
         return result
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..provenance import stamp
+from .provenance import stamp
 
 
 def variable_attrs(model, py: str) -> dict:
@@ -33,7 +33,7 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
             subscripted: dict | None = None) -> xr.Dataset:
     """The result Dataset: ``values`` (S, N, V, T) in ``names`` order (py names).
 
-    ``scenarios`` are validated :class:`~ambidex.scenario.Scenario` objects (coordinate
+    ``scenarios`` are validated :class:`~ambidex.core.scenario.Scenario` objects (coordinate
     ``scenario`` with ``scenario_source``/``scenario_file`` beside it); ``samples`` py name ->
     array (N,) become coordinates on ``sample``; ``failed`` (S, N) a boolean data variable.
     ``sample_dim=False`` (N = 1 only) leaves the ``sample`` dim out (dims scenario, time).

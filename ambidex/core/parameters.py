@@ -41,7 +41,7 @@ def outside(lower: float | None, upper: float | None, values) -> np.ndarray:
 class ParameterTable:
     """The overridable constants of a model, in one fixed order (the matrix's columns).
 
-    Built once per model from its :class:`~ambidex.model.Parameter` records.  ``names`` are
+    Built once per model from its :class:`~ambidex.core.model.Parameter` records.  ``names`` are
     Python names, ``defaults``/``lower``/``upper`` float arrays aligned with them (missing bounds
     are -inf/+inf), ``units`` and ``docs`` lists; ``index[py_name]`` the column.
     """

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ModelError
-from ..tomlio import read_toml
+from .errors import ModelError
+from .tomlio import read_toml
 
 TOP_KEYS = {"name", "default_scenario", "loops_file", "checks_file", "key_outputs",
             "integration_outputs", "summary", "report", "workshop", "workshop_extra", "sectors"}
@@ -116,7 +116,7 @@ def dataset_profile(ds) -> dict:
     Returns {"summary": [(label, py, scale)], "report": [(py, scale, unit)], "workshop":
     [(py, scale, unit, title[, label])], "sectors": {...}, "default_scenario": str | None}.
     """
-    from ..model import normalise
+    from .model import normalise
 
     data = _read_cached(str(ds.attrs.get("model_path", "")))
     names = {normalise(v): v for v in ds.data_vars}

@@ -1,5 +1,5 @@
 """The records a model is made of: :class:`Variable`, :class:`Parameter`, :class:`Stock`
-(re-exported by :mod:`ambidex.model`, where they are documented for users), and the names of
+(re-exported by :mod:`ambidex.core.model`, where they are documented for users), and the names of
 the simulation control values."""
 
 from __future__ import annotations

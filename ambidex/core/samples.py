@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from ..errors import ModelError, ScenarioError
+from .errors import ModelError, ScenarioError
 
 
 def _column(name, values) -> np.ndarray:

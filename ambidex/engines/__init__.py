@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..errors import ScenarioError
-from .base import Engine, RunResult, Solver
+from ..core.errors import ScenarioError
+from .base import Engine, RunResult, Solver, StatePoint
 
 #: name -> "module:Class" (imported on first use, so a missing optional engine costs nothing)
 ENGINES: dict[str, str] = {
@@ -49,5 +49,5 @@ def get_engine(name: str, model) -> Engine:
     return eng
 
 
-__all__ = ["Engine", "RunResult", "Solver", "ENGINES", "register_engine", "engine_class",
+__all__ = ["Engine", "RunResult", "Solver", "StatePoint", "ENGINES", "register_engine", "engine_class",
            "get_engine"]

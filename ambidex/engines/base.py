@@ -1,6 +1,6 @@
 """The engine protocol: what :func:`ambidex.solve` asks of every way of integrating a model.
 
-An engine is built for one :class:`~ambidex.model.Model` and runs N parameter sets at once::
+An engine is built for one :class:`~ambidex.core.model.Model` and runs N parameter sets at once::
 
     result = engine.run(P, times, outputs, solver, interventions=(), horizon=None)
 
@@ -14,6 +14,7 @@ sample cannot spoil an ensemble; :func:`ambidex.solve` decides whether to raise 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -62,6 +63,23 @@ class RunResult:
         return self.status != 0
 
 
+@dataclass
+class StatePoint:
+    """One run's full state at one time and its right-hand side there (for structure analysis).
+
+    ``t`` model time; ``y`` (S,) every differential state the engine keeps (stocks and the
+    internal states of delays and smooths; stock units); ``names`` (S,) the state each entry
+    belongs to (PySD's stateful names, ``_integ_<stock>`` for a stock); ``stocks`` stock py
+    name -> slice of ``y``; ``rhs(y)`` d(state)/dt at ``t`` for any state ``y`` (stock units
+    per time unit), everything else (parameters, scenario) held as the run had it."""
+
+    t: float
+    y: np.ndarray
+    names: tuple[str, ...]
+    stocks: dict[str, slice]
+    rhs: Callable[[np.ndarray], np.ndarray]
+
+
 @runtime_checkable
 class Engine(Protocol):
     """One way of integrating a model (see the module docstring)."""
@@ -75,3 +93,8 @@ class Engine(Protocol):
     def run(self, P: np.ndarray, times: np.ndarray, outputs, solver: Solver,
             interventions=(), horizon=None) -> RunResult:
         """Run every row of ``P``; see the module docstring."""
+
+
+#: engines that can also hand out a run's state and right-hand side at a time (the pysd one):
+#: ``state_at(p, t, solver, interventions=(), horizon=None) -> StatePoint`` for one parameter
+#: row ``p`` (P,); :func:`ambidex.solve.state_at` is the one caller

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled.engine import RPREC, STATUS
-from ..errors import ModelError, ScenarioError
+from ..core.errors import ModelError, ScenarioError
 from .base import RunResult, Solver
 
 
 class CompiledEngine:
     """Batched runs of ``model.compiled()``; construction raises
-    :class:`~ambidex.errors.UnsupportedFunctionError` naming what the compiler lacks."""
+    :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what the compiler lacks."""
 
     name = "compiled"
     methods = ("euler", "rk4", "dopri5")
@@ -32,6 +32,8 @@ class CompiledEngine:
         if solver.method not in self.methods:
             return (f"the compiled engine has methods {', '.join(self.methods)}, not "
                     f"{solver.method!r}")
+        if solver.method == "dopri5" and self.cm.stepped_functions:
+            return self.cm.stepped_reason()
         if scenario.interventions:
             return "scheduled interventions run on engine 'pysd' only"
         if scenario.horizon != (c["initial_time"], c["final_time"]):
@@ -132,6 +134,6 @@ def _keys(model, res_names: tuple, names: tuple) -> list[str]:
 
 
 def _norm(name: str) -> str:
-    from ..model import normalise
+    from ..core.model import normalise
 
     return normalise(name)

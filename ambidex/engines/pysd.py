@@ -1,7 +1,7 @@
 """The PySD + scipy engine behind the :class:`~ambidex.engines.base.Engine` protocol.
 
-PySD's own generated equations give the right-hand side (:class:`~ambidex.backends.pysd_backend.
-PysdRunner`); :mod:`ambidex.solvers` integrates it: fixed-step euler/rk4 (Vensim's semantics) or
+PySD's own generated equations give the right-hand side (:class:`~ambidex.engines.pysd_backend.
+PysdRunner`); :mod:`ambidex.engines.solvers` integrates it: fixed-step euler/rk4 (Vensim's semantics) or
 scipy's ``solve_ivp`` (LSODA, RK45, RK23, DOP853, Radau, BDF), restarted at every scheduled
 intervention.  Any model PySD translates runs here; one run at a time.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .. import solvers
-from ..backends.pysd_backend import DISCRETE, PysdRunner
-from ..errors import ModelError, ScenarioError, SolverError
-from ..interventions import breakpoints
-from ..scenario import Scenario
-from .base import RunResult, Solver
+from . import solvers
+from .pysd_backend import DISCRETE, PysdRunner
+from ..core.errors import ModelError, ScenarioError, SolverError
+from ..core.interventions import breakpoints
+from ..core.scenario import Scenario
+from .base import RunResult, Solver, StatePoint
 
 
 class PysdEngine:
@@ -60,6 +60,43 @@ class PysdEngine:
                 runs.append(None)
         block, names, subs = _collect(model, runs, asked, outputs is not None, len(times))
         return RunResult(block, tuple(names), times, status, msgs, subscripted=subs)
+
+    def state_at(self, p, t, solver: Solver, interventions=(), horizon=None) -> StatePoint:
+        """The full state of the run with parameter row ``p`` at time ``t`` (None: the start;
+        model time unit) and its right-hand side there.  Fixed-step methods stop on the time-step
+        grid (``t`` rounded up to it, as PySD's own run sees it); adaptive ones at ``t``."""
+        model, tab = self.model, self.model.table
+        c = model.control
+        t0, t1 = horizon or (c["initial_time"], c["final_time"])
+        dt = solver.time_step or c["time_step"]
+        over = {py: float(p[j]) for j, py in enumerate(tab.names) if p[j] != tab.defaults[j]}
+        sc = Scenario(name="state", parameters=over, interventions=tuple(interventions),
+                      horizon=(t0, t1))
+        runner = PysdRunner(model, sc, dt, c["saveper"])
+        y, tt = runner.y0.copy(), t0
+        if t is not None and t > t0 + dt * 1e-5:
+            if solver.method in solvers.FIXED:
+                tt = t0 + int(np.ceil((t - t0) / dt - 1e-5)) * dt
+                y = solvers.fixed_step(
+                    runner.rhs, runner.y0, t0, tt, dt, np.array([tt]), solver.method,
+                    on_step=lambda t, y, k, advance: advance and runner.advance(t, y))[0]
+            else:
+                tt = float(t)
+                max_step = solver.max_step or (dt if model.uses_time_functions else None)
+                y = solvers.adaptive(runner.rhs, runner.y0, t0, tt, np.array([tt]),
+                                     "RK45" if solver.method == "dopri5" else solver.method,
+                                     solver.rtol, solver.atol, max_step=max_step,
+                                     breakpoints=breakpoints(sc.interventions, t0, tt))[0]
+        names = tuple(getattr(el, "py_name", "") or "" for el, k in
+                      zip(runner.elements, runner.sizes) for _ in range(k))
+        stocks = {}
+        for s in model.stocks:
+            try:
+                stocks[s.py_name] = runner.state_slice(s.py_name)
+            except KeyError:
+                continue
+        return StatePoint(float(tt), np.asarray(y, dtype=float), names, stocks,
+                          lambda y, tt=float(tt): runner.rhs(tt, y))
 
     def _one(self, sc, times, names, solver: Solver, dt: float) -> list:
         """Per save time the outputs of one run (dicts; None where the run has none);

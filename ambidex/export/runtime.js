@@ -1,7 +1,7 @@
 /* ambidex model runtime for the browser: the scalar helpers of ambidex/compiled/_rt.py and the
  * Euler, RK4 and Dormand-Prince 5(4) kernels of ambidex/compiled/kernels.py, ported line by line
  * (same step control, same dense output), plus scheduled parameter interventions (step, ramp,
- * pulse as in ambidex/interventions.py) handled as breakpoints of the adaptive solver.
+ * pulse as in ambidex/core/interventions.py) handled as breakpoints of the adaptive solver.
  * No dependencies; defines window.AmbidexRuntime. */
 (function (root) {
 "use strict";
@@ -73,7 +73,7 @@ R._lookup_hold = (xs, ys, x) => {
 
 /* ------------------------------------------------------------------ interventions */
 /* ivs: [{index, kind: 'step'|'ramp'|'pulse', time, to, end, height, width}] folded in order
- * over the base value (ambidex.interventions.schedule). */
+ * over the base value (ambidex.core.interventions.schedule). */
 function schedule(p0, ivs) {
   if (!ivs || !ivs.length) return null;
   const bps = [];

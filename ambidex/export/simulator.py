@@ -19,8 +19,8 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ModelError
-from ..model import load_model
+from ..core.errors import ModelError
+from ..core.model import load_model
 from ..simulate import DEFAULT_ATOL, DEFAULT_RTOL, _save_times
 from .jsgen import generate_js
 
@@ -101,7 +101,7 @@ def _levers(model, cm) -> list[dict]:
 def _scenarios(model) -> list[dict]:
     """Scenario files that fit the model: {name, description, source, params, interventions}
     (model names), the comparison baseline of the page."""
-    from ..scenario import list_scenarios, load_scenario, validate
+    from ..core.scenario import list_scenarios, load_scenario, validate
 
     out = []
     try:

@@ -125,7 +125,7 @@ def _cycles(sub: nx.DiGraph, g: nx.DiGraph, length_bound, max_loops: int):
     import os
     import pickle
 
-    from ..translate import cache_root
+    from ..core.translate import cache_root
 
     stocks = sorted(n for n in sub if g.nodes[n].get("kind") == "stock")
     ident = repr((sorted(sub.edges), stocks, length_bound, max_loops, nx.__version__, 1))

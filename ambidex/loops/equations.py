@@ -17,7 +17,7 @@ import numpy as np
 
 from ..compiled.codegen import chain_args, render_chain
 from ..compiled.ir import SMALL_VENSIM, InitEvaluator, _fn, _lookup
-from ..errors import ModelError
+from ..core.errors import ModelError
 
 
 def _safe(f):
@@ -53,10 +53,8 @@ class Equations:
     """
 
     def __init__(self, model):
-        from ..compiled.translate import Translator
-
         self.model = model
-        self.tr = Translator(model.abstract, model.path.name)
+        self.tr = model.ir  # the model's one IR, shared with the compiled engine
         self.dt = self.tr.control_value("time_step")
         self.t0 = self.tr.control_value("initial_time")
         self.slots = {}

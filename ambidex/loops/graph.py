@@ -14,21 +14,21 @@ import dataclasses
 
 import networkx as nx
 
-from ..model import Model, load_model, normalise
+from ..core.model import Model, load_model, normalise
 
 #: fields of PySD's abstract structures that only set an initial value
 INIT_FIELDS = {"initial", "initial_trend"}
 
 
 def as_model(model) -> Model:
-    """A :class:`~ambidex.model.Model` from a model or a path (``None``: the dual model)."""
+    """A :class:`~ambidex.core.model.Model` from a model or a path (``None``: the dual model)."""
     return model if isinstance(model, Model) else load_model(model)
 
 
 def abstract_model(path):
     """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content, see
-    :func:`ambidex.translate.abstract_model`)."""
-    from ..translate import abstract_model as cached
+    :func:`ambidex.core.translate.abstract_model`)."""
+    from ..core.translate import abstract_model as cached
 
     return cached(path)
 

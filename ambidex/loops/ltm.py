@@ -32,7 +32,7 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 from .cycles import DEFAULT_MAX_LOOPS, LoopList, find_loops
 from .equations import Equations
 from .graph import as_model, causal_graph

@@ -12,8 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ModelError
-from ..model import normalise
+from ..core.errors import ModelError
+from ..core.model import normalise
 
 
 @dataclass

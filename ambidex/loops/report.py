@@ -90,7 +90,7 @@ def write_loops_report(model=None, scenario=None, out_dir="results", samples=Non
     partition."""
     from pathlib import Path
 
-    from ..results import write_text
+    from ..core.results import write_text
     from .cycles import DEFAULT_MAX_LOOPS
     from .figures import cld_figure, dominance_bands_figure, figures_html, relative_scores_figure
     from .ltm import analyse, dominance

@@ -7,12 +7,13 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 from .analysis import analyze
 from .evaluate import evaluate
 from .methods import sample
 from .progress import bar
-from .spec import Spec, load_spec
+from .spec import Spec
+from .spec_parse import load_spec
 
 DEFAULT_CHUNK = 1024
 
@@ -48,7 +49,7 @@ def _resolve_relative(value: str | None, spec: Spec) -> str | None:
 
 
 def _model_of(model, spec: Spec):
-    from ..model import Model, load_model
+    from ..core.model import Model, load_model
 
     if isinstance(model, Model):
         return model
@@ -76,7 +77,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     chunks of samples as Dask tasks (identical results).  ``out``: a folder to write
     ``sensitivity.nc`` and (``report``) ``sensitivity.html`` into.
     """
-    from ..model import Model
+    from ..core.model import Model
 
     if spec is None:
         raise ScenarioError("sensitivity: no spec given (a TOML path or a dict)")
@@ -91,7 +92,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     spec = load_spec(spec, model)
     if len({o.every for o in spec.trajectory_outputs}) > 1:
         raise ScenarioError(f"{spec.label}: trajectory outputs must share one 'every'")
-    from ..provenance import stamp
+    from ..core.provenance import stamp
     from .model_eval import _MODELS, ModelEvaluator
 
     _MODELS.setdefault(str(Path(model.path).resolve()), model)
@@ -115,18 +116,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
             Y = evaluate(evaluator, X, chunk_size=chunk, progress=upd)
     with bar(progress, "analysing") as upd:
         ds = analyze(spec, X, Y, times=evaluator.output_times(), progress=upd)
-    if spec.uncertainty is not None:
-        from .uncertainty import uncertainty_bands
-        mc = uncertainty_bands(evaluator, spec, progress=progress)
-        ds = ds.merge(mc)
-        ds.attrs.update(mc.attrs)
-    if spec.discovery is not None:
-        from .discovery import discover
-        disc = discover(spec, ds["X"].values,
-                        ds["Y"].sel(output=spec.discovery["output"]).values)
-        info = disc.attrs.pop("_discovery", {})
-        ds = ds.merge(disc)
-        ds.attrs.update({f"discovery_{k}": v for k, v in info.items()})
+    ds = _extras(ds, evaluator, spec, progress)
     attrs = dict(ds.attrs)
     ds.attrs = stamp(model, spec=json.dumps(_spec_json(spec), sort_keys=True, default=str),
                      spec_file=str(spec.path) if spec.path else "",
@@ -144,6 +134,24 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
     return ds
 
 
+def _extras(ds, evaluator, spec: Spec, progress: bool):
+    """``ds`` with the spec's optional parts merged in: Monte Carlo percentile bands
+    (``[uncertainty]``) and scenario discovery boxes (``[discovery]``)."""
+    if spec.uncertainty is not None:
+        from .uncertainty import uncertainty_bands
+        mc = uncertainty_bands(evaluator, spec, progress=progress)
+        ds = ds.merge(mc)
+        ds.attrs.update(mc.attrs)
+    if spec.discovery is not None:
+        from .discovery import discover
+        disc = discover(spec, ds["X"].values,
+                        ds["Y"].sel(output=spec.discovery["output"]).values)
+        info = disc.attrs.pop("_discovery", {})
+        ds = ds.merge(disc)
+        ds.attrs.update({f"discovery_{k}": v for k, v in info.items()})
+    return ds
+
+
 def _spec_json(spec: Spec) -> dict:
     d = asdict(replace(spec, path=None))
     d.pop("label", None)
@@ -152,7 +160,7 @@ def _spec_json(spec: Spec) -> dict:
 
 def write_results(ds, out, report: bool = True, model=None) -> dict:
     """Write ``OUT/sensitivity_NAME.nc`` (and ``.html``), NAME the spec's; return the paths."""
-    from ..results import write_netcdf, write_text
+    from ..core.results import write_netcdf, write_text
 
     out = Path(out)
     stem = f"sensitivity_{ds.attrs.get('spec_name') or 'results'}"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AmbidexError
+from ..core.errors import AmbidexError
 from .evaluate import as_dict, chunks
 
 

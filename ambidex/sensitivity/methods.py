@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..core.errors import ScenarioError
 
 #: per method: the per-parameter index variables it produces (besides S2)
 VARIABLES = {

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SolverError
+from ..core.errors import SolverError
 
 _MODELS: dict[str, object] = {}
 
 
 def cached_model(path):
     """The model at ``path``, loaded once per process."""
-    from ..model import load_model
+    from ..core.model import load_model
 
     key = str(Path(path).resolve())
     if key not in _MODELS:

@@ -12,7 +12,7 @@ path; shareable links and session files; exports.  Each browser tab keeps its ow
 
 from __future__ import annotations
 
-from ..model import load_model
+from ..core.model import load_model
 
 __all__ = ["create_app", "serve"]
 SCRIPT = "/_ambidex/workshop.js"

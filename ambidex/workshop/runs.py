@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import xarray as xr
 
-from ..scenario import scenario_from_dict
+from ..core.scenario import scenario_from_dict
 from ..simulate import simulate
 
 #: ``variables`` default of :func:`run`: the views' variables from the model's profile (its

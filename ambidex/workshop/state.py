@@ -26,8 +26,8 @@ import tomllib
 
 import tomli_w
 
-from ..errors import AmbidexError, ModelError, ScenarioError
-from ..scenario import load_scenario, scenario_from_dict, validate
+from ..core.errors import AmbidexError, ModelError, ScenarioError
+from ..core.scenario import load_scenario, scenario_from_dict, validate
 
 MAX_SNAPSHOTS = 4
 RESERVED_NAMES = ("current", "baseline")

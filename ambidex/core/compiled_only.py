@@ -3,7 +3,7 @@
 PySD turns a model file into an AbstractModel and then into Python; some published models parse
 but fail in the second step (subscripted constant lists, EXCEPT over subranges, mappings).  The
 compiled engine works from the AbstractModel alone, so such a model still loads: its
-:class:`~ambidex.model.Model` is filled from the compiled model and runs on
+:class:`~ambidex.core.model.Model` is filled from the compiled model and runs on
 ``backend="compiled"``; asking for the PySD backend names why it is not available.
 """
 
@@ -35,7 +35,7 @@ def fill_from_compiled(model, reason: str, flows: dict) -> None:
     a normalised stock name to its (inflows, outflows).  Raises the compiled engine's
     :class:`ModelError` when it cannot take the model either, with PySD's reason added.
     """
-    from .core.records import CONTROL_NAMES, Parameter, Stock, Variable
+    from .records import CONTROL_NAMES, Parameter, Stock, Variable
 
     try:
         cm = model.compiled()

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 #: the repository root (sd_models/, scenarios/ beside the package)
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 ENV = "AMBIDEX_CACHE"
 DEPRECATED_ENV = "AMBIDEX_CACHE_DIR"

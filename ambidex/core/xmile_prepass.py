@@ -11,6 +11,10 @@ Each graphical function gets a standalone ``<gf name="NAME gf[ ELEMENT]">`` twin
 as a lookup; ``LOOKUP(NAME[ELEMENT], x)`` becomes a call of that twin, an arrayed element's value
 becomes ``twin(eqn)`` (XMILE: the table applied to the equation), and a variable that is only a
 table becomes the table itself.
+
+The ``subscript`` attribute of an arrayed variable's ``<element>`` is written with the
+dimension's own element names, comma-separated without spaces (``"North, a"`` -> ``"North,A"``),
+as PySD splits it on commas and compares names verbatim.
 """
 
 from __future__ import annotations
@@ -26,19 +30,34 @@ def _ref(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().strip('"')).lower()
 
 
+def _element_subscripts(root, q: str) -> None:
+    """``<element subscript="North, a">`` -> ``"North,A"`` (the declared element names)."""
+    declared = {}
+    for d in root.iterfind(f"{q}dimensions/{q}dim"):
+        for e in d.findall(f"{q}elem"):
+            declared.setdefault(_ref(e.get("name") or ""), e.get("name"))
+    for el in root.iter(f"{q}element"):
+        sub = el.get("subscript")
+        if sub is not None:
+            el.set("subscript", ",".join(declared.get(_ref(s), s.strip()) for s in sub.split(",")))
+
+
 def graphical_functions(text: str) -> str:
     """The XMILE ``text`` with its graphical functions in the forms above (unchanged text when
     it has none or does not parse as XML)."""
-    if "<gf" not in text and "LOOKUP" not in text.upper():
+    if "<gf" not in text and "LOOKUP" not in text.upper() and "subscript=" not in text:
         return text
     from lxml import etree
 
-    try:
-        root = etree.fromstring(text.encode("utf-8"))
+    try:  # recovering, as PySD reads XMILE (Stella writes '--' inside comments)
+        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(recover=True))
     except etree.XMLSyntaxError:
+        return text
+    if root is None:
         return text
     ns = root.nsmap.get(None)
     q = f"{{{ns}}}" if ns else ""
+    _element_subscripts(root, q)
     twins: dict[tuple[str, str | None], str] = {}
     for var in list(root.iter(f"{q}aux", f"{q}flow")):
         name = var.get("name")

@@ -81,7 +81,8 @@ def saved_method(path: str | Path) -> tuple[str | None, str]:
 TRANSLATOR_VERSION = "4"
 #: the pre-pass code itself is part of the key too, so an edited pre-pass never meets a stale cache
 _PREPASS_HASH = hashlib.sha256(b"".join(
-    (Path(__file__).parent / f).read_bytes() for f in ("translate.py", "xmile_prepass.py")
+    (Path(__file__).parent / f).read_bytes() for f in ("translate.py", "xmile_prepass.py", "xmile_modules.py",
+                                                       "xmile_builtins.py", "xmile_equations.py")
 )).hexdigest()[:6]
 DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
 
@@ -109,13 +110,17 @@ def prepass(text: str, kind: str) -> str:
 
     Vensim: inline ``{comments}`` inside equations (Vensim ignores them, PySD's grammar does
     not) are removed from the equation part, keeping the ``{UTF-8}`` header; macro definitions
-    move to the top (PySD's splitter fails on a macro after a group header).  XMILE: graphical
-    functions as :func:`ambidex.xmile_prepass.graphical_functions` rewrites them.
+    move to the top (PySD's splitter fails on a macro after a group header).  XMILE: modules
+    flattened by :func:`ambidex.core.xmile_modules.flatten_modules`, Stella's ``PI`` and
+    ``MEAN(a, b)`` by :func:`ambidex.core.xmile_builtins.stella_builtins`, then graphical functions as
+    :func:`ambidex.core.xmile_prepass.graphical_functions` rewrites them.
     """
     if kind != "vensim":
+        from .xmile_builtins import stella_builtins
+        from .xmile_modules import flatten_modules
         from .xmile_prepass import graphical_functions
 
-        return graphical_functions(text)
+        return graphical_functions(stella_builtins(flatten_modules(text)))
     marker = text.find("\\\\\\---///")
     head, tail = (text, "") if marker < 0 else (text[:marker], text[marker:])
     utf8 = head.lstrip().startswith("{UTF-8}")
@@ -251,7 +256,12 @@ def _parse(src: Path, kind: str):
             f = VensimFile(str(src))
         else:
             from pysd.translators.xmile.xmile_file import XmileFile
+
+            from .xmile_equations import own_equation_parser
             f = XmileFile(str(src))
+            with own_equation_parser():  # Stella / XMILE array syntax PySD's grammar lacks
+                f.parse()
+            return f.get_abstract_model()
         f.parse()
         return f.get_abstract_model()
     except Exception as exc:  # the translators' own parse errors

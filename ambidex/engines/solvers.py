@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .errors import SolverError
+from ..core.errors import SolverError
 
 FIXED = ("euler", "rk4")
 ADAPTIVE = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")

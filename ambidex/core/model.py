@@ -1,7 +1,7 @@
 """The model object: a translated SD model with its variables, parameters and stocks.
 
 :func:`load_model` translates a Vensim (.mdl) or XMILE file through PySD (into the cache, see
-:mod:`ambidex.translate`) and reads from it everything the rest of the package needs: each
+:mod:`ambidex.core.translate`) and reads from it everything the rest of the package needs: each
 variable's units, documentation and range, the parameter table (name, unit, default, bounds, doc),
 the stocks with their inflows and outflows, and the simulation control values.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .core.parameters import ParameterTable
-from .core.records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
+from .parameters import ParameterTable
+from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .errors import ModelError
 from .paths import PACKAGE_ROOT
 from .translate import abstract_model, file_sha256, saved_method, translate
@@ -71,14 +71,27 @@ class Model:
     def compiled(self):
         """The batched compiled form of this model (:mod:`ambidex.compiled`), built once.
 
-        Raises :class:`~ambidex.errors.UnsupportedFunctionError` naming the function when the
+        Raises :class:`~ambidex.core.errors.UnsupportedFunctionError` naming the function when the
         model uses one the compiled backend lacks (``backend="pysd"`` runs it).
         """
         if self._compiled is None:
-            from .compiled import compile_model
+            from ..compiled.engine import CompiledModel
 
-            self._compiled = compile_model(self.abstract)
+            self._compiled = CompiledModel(self.ir)
+            self._compiled.model_path = self.path  # for the background compile (pytier)
         return self._compiled
+
+    @cached_property
+    def ir(self):
+        """The model's one intermediate representation, built once from :attr:`abstract`: an
+        expression tree per variable over numbered slots, and the lookup tables
+        (:class:`ambidex.compiled.translate.Translator`).  The compiled engine generates its
+        kernels from it and loop scores (:mod:`ambidex.loops.equations`) evaluate it; it is
+        complete when built (every slot translated), so neither reader adds to it.  Raises
+        :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what it cannot take."""
+        from ..compiled.translate import Translator  # the IR builder lives with the compiler
+
+        return Translator(self.abstract, self.path.name)
 
     @cached_property
     def abstract(self):
@@ -90,21 +103,6 @@ class Model:
     def table(self) -> ParameterTable:
         """The :class:`~ambidex.core.parameters.ParameterTable` (built once)."""
         return ParameterTable(self.parameters.values())
-
-    def rhs(self, params: dict | None = None):
-        """The right-hand side ``f(t, y)`` with initial state ``y0`` and the state names.
-
-        Returns ``(f, y0, names)``: ``f(t, y)`` gives d(state)/dt (state units per time unit)
-        for time ``t`` and state vector ``y`` ordered as ``names`` (PySD's stateful objects, e.g.
-        ``_integ_team_capacity``), with ``params`` (name -> value) overriding the defaults.
-        """
-        from .backends.pysd_backend import PysdRunner
-        from .scenario import Scenario, validate
-
-        sc = validate(Scenario(name="rhs", parameters=dict(params or {})), self)
-        runner = PysdRunner(self, sc, self.control["time_step"], self.control["saveper"])
-        names = [getattr(el, "py_name", "") for el in runner.elements]
-        return runner.rhs, runner.y0.copy(), names
 
     def new_pysd(self):
         """A fresh PySD model object (each run gets its own, so overrides never leak).
@@ -188,7 +186,7 @@ def _sectors_from_mdl(text: str) -> dict[str, str]:
 
 def parse_abstract(path: Path):
     """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content and cached,
-    see :func:`ambidex.translate.abstract_model`)."""
+    see :func:`ambidex.core.translate.abstract_model`)."""
     return abstract_model(path)
 
 
@@ -241,16 +239,40 @@ def load_model(path: str | Path | None = None) -> Model:
         model.saved_method, model.saved_method_note = saved_method(src)
         try:
             flows = _flows_of(model.abstract)
-        except ModelError:  # PySD's parser failed too: its translate error says it best
-            raise exc from None
+        except ModelError as parse_exc:  # the parser failed too: PySD's translate error says
+            # it best, unless ambidex's XMILE parser named the equation it cannot read
+            raise (parse_exc if "cannot read the equation" in str(parse_exc) else exc) from None
         fill_from_compiled(model, str(exc), flows)
         return model
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()
     doc = pm.doc
-    sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
     flows = _flows_of(model.abstract)
+    _read_variables(model, pm, src, flows)
+    for key, (ins, outs) in flows.items():
+        py = model._index.get(key)
+        if py is None:
+            continue
+        var = model.variables[py]
+        model.stocks.append(
+            Stock(name=var.name, py_name=py, inflows=ins, outflows=outs,
+                  physical=var.lower is not None and var.lower >= 0)
+        )
+    for c in CONTROL_NAMES:
+        model.control[c] = float(getattr(pm.components, c)())
+    time_rec = doc[doc["Py Name"] == "initial_time"]
+    model.time_units = str(time_rec["Units"].iloc[0]) if len(time_rec) else ""
+    source = py_file.read_text()
+    model.uses_time_functions = bool(re.search(r"\b(step|pulse|pulse_train|ramp)\(", source))
+    return model
+
+
+def _read_variables(model: Model, pm, src: Path, flows: dict) -> None:
+    """Fill ``model.variables`` and ``model.parameters`` from PySD's documentation table of the
+    loaded model ``pm`` (units, comment, limits, subscripts; a constant's value is its default)."""
+    doc = pm.doc
+    sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
     flow_names = {f for ins, outs in flows.values() for f in ins + outs}
     for rec in doc.to_dict("records"):
         py = rec["Py Name"]
@@ -291,19 +313,3 @@ def load_model(path: str | Path | None = None) -> Model:
                 name=var.name, py_name=py, units=var.units, default=value,
                 lower=lower, upper=upper, doc=var.doc, sector=var.sector,
             )
-    for key, (ins, outs) in flows.items():
-        py = model._index.get(key)
-        if py is None:
-            continue
-        var = model.variables[py]
-        model.stocks.append(
-            Stock(name=var.name, py_name=py, inflows=ins, outflows=outs,
-                  physical=var.lower is not None and var.lower >= 0)
-        )
-    for c in CONTROL_NAMES:
-        model.control[c] = float(getattr(pm.components, c)())
-    time_rec = doc[doc["Py Name"] == "initial_time"]
-    model.time_units = str(time_rec["Units"].iloc[0]) if len(time_rec) else ""
-    source = py_file.read_text()
-    model.uses_time_functions = bool(re.search(r"\b(step|pulse|pulse_train|ramp)\(", source))
-    return model

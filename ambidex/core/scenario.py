@@ -126,38 +126,7 @@ def scenario_from_dict(data: dict, path: Path | None = None, name: str | None = 
     if not isinstance(raw_ivs, list):
         raise ScenarioError(f"{label}: 'interventions' must be an array of tables ([[interventions]])")
     for i, iv in enumerate(raw_ivs):
-        where = f"{label}: interventions[{i}]"
-        if not isinstance(iv, dict):
-            raise ScenarioError(f"{where}: must be a table")
-        kind = iv.get("kind")
-        if kind not in KINDS:
-            raise ScenarioError(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
-        required, optional = IV_FIELDS[kind]
-        missing = required - set(iv)
-        if missing:
-            raise ScenarioError(f"{where}: {kind} needs key(s) {', '.join(sorted(missing))}")
-        extra = set(iv) - required - optional
-        if extra:
-            raise ScenarioError(
-                f"{where}: unknown key(s) {', '.join(sorted(extra))} for a {kind}; "
-                f"allowed: {', '.join(sorted(required | optional))}"
-            )
-        if not isinstance(iv["parameter"], str):
-            raise ScenarioError(f"{where}.parameter: must be a parameter name (string)")
-        if kind == "step":
-            ivs.append(Intervention(iv["parameter"], kind, _num(iv["time"], f"{where}.time"),
-                                    to=_num(iv["to"], f"{where}.to")))
-        elif kind == "ramp":
-            start, end = _num(iv["start"], f"{where}.start"), _num(iv["end"], f"{where}.end")
-            if end <= start:
-                raise ScenarioError(f"{where}: ramp end ({end:g}) must be after start ({start:g})")
-            ivs.append(Intervention(iv["parameter"], kind, start, end=end, to=_num(iv["to"], f"{where}.to")))
-        else:
-            width = _num(iv.get("width", 0.0), f"{where}.width")
-            if width < 0:
-                raise ScenarioError(f"{where}.width: must be >= 0 (0 means one TIME STEP)")
-            ivs.append(Intervention(iv["parameter"], kind, _num(iv["time"], f"{where}.time"),
-                                    height=_num(iv["height"], f"{where}.height"), width=width))
+        ivs.append(_intervention(iv, f"{label}: interventions[{i}]"))
     horizon = data.get("horizon", {})
     if not isinstance(horizon, dict) or set(horizon) - {"start", "end"}:
         raise ScenarioError(f"{label}: [horizon] allows only 'start' and 'end' (numbers)")
@@ -188,6 +157,40 @@ def scenario_from_dict(data: dict, path: Path | None = None, name: str | None = 
         solver=solver,
         path=path,
     )
+
+
+def _intervention(iv, where: str) -> Intervention:
+    """One ``[[interventions]]`` table checked and built; ScenarioError naming ``where``."""
+    if not isinstance(iv, dict):
+        raise ScenarioError(f"{where}: must be a table")
+    kind = iv.get("kind")
+    if kind not in KINDS:
+        raise ScenarioError(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    required, optional = IV_FIELDS[kind]
+    missing = required - set(iv)
+    if missing:
+        raise ScenarioError(f"{where}: {kind} needs key(s) {', '.join(sorted(missing))}")
+    extra = set(iv) - required - optional
+    if extra:
+        raise ScenarioError(
+            f"{where}: unknown key(s) {', '.join(sorted(extra))} for a {kind}; "
+            f"allowed: {', '.join(sorted(required | optional))}"
+        )
+    if not isinstance(iv["parameter"], str):
+        raise ScenarioError(f"{where}.parameter: must be a parameter name (string)")
+    if kind == "step":
+        return Intervention(iv["parameter"], kind, _num(iv["time"], f"{where}.time"),
+                            to=_num(iv["to"], f"{where}.to"))
+    if kind == "ramp":
+        start, end = _num(iv["start"], f"{where}.start"), _num(iv["end"], f"{where}.end")
+        if end <= start:
+            raise ScenarioError(f"{where}: ramp end ({end:g}) must be after start ({start:g})")
+        return Intervention(iv["parameter"], kind, start, end=end, to=_num(iv["to"], f"{where}.to"))
+    width = _num(iv.get("width", 0.0), f"{where}.width")
+    if width < 0:
+        raise ScenarioError(f"{where}.width: must be >= 0 (0 means one TIME STEP)")
+    return Intervention(iv["parameter"], kind, _num(iv["time"], f"{where}.time"),
+                        height=_num(iv["height"], f"{where}.height"), width=width)
 
 
 def validate(scenario: Scenario, model: Model, extra: dict | None = None) -> Scenario:

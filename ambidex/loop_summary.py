@@ -1,0 +1,134 @@
+"""The loop-dominance summary that the scenario report shows, cached on disk.
+
+The report of ``ambidex run`` shows the named loops' relative scores over time, the unnamed
+loops' sum and the share of all loop activity (:mod:`ambidex.report_loops`).  Computing them
+takes a Loops That Matter analysis (a PySD Euler run at every TIME STEP, the model's loops --
+12 k on the dual model -- and their scores: seconds), while the summary itself is a few
+kilobytes.  :func:`report_loop_scores` therefore keeps the summary in
+``<cache root>/loop_summaries/<key>.nc`` keyed by everything it depends on: the model file's
+bytes (sha256), the scenario's name, overrides, horizon and solver, the named-loops file's
+bytes, the source of the loop analysis and the PySD/networkx/numpy versions.  A change to any
+of them computes it afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+SUMMARY_VERSION = 1
+
+
+def summarise(lds):
+    """The part of a Loops That Matter Dataset (dims loop, time) that the report reads:
+    ``relative_score`` of the named loops (coords ``named_id``, ``name``), ``unnamed_sum`` (the
+    unnamed loops' relative scores summed, per time), ``abs_total`` (every loop's |relative
+    score| summed, per time; 1 per cycle partition with activity) and ``attrs['unnamed_count']``.
+    A summary passes through unchanged."""
+    import xarray as xr
+
+    if "unnamed_sum" in lds:
+        return lds
+    rel = lds["relative_score"].values
+    n = rel.shape[0]
+    ids = [str(x) for x in lds["named_id"].values] if "named_id" in lds.coords else [""] * n
+    names = [str(x) for x in lds["name"].values] if "name" in lds.coords else [""] * n
+    named = [i for i, x in enumerate(ids) if x]
+    rest = [i for i in range(n) if i not in set(named)]
+    t = lds["time"]
+    out = xr.Dataset(
+        {"relative_score": (("loop", "time"), rel[named].reshape(len(named), rel.shape[1])),
+         "unnamed_sum": ("time", rel[rest].sum(axis=0) if rest else np.zeros(rel.shape[1])),
+         "abs_total": ("time", np.abs(rel).sum(axis=0))},
+        coords={"time": t.values, "named_id": ("loop", [ids[i] for i in named]),
+                "name": ("loop", [names[i] for i in named])},
+        attrs={**{k: v for k, v in lds.attrs.items() if isinstance(v, (str, int, float))},
+               "unnamed_count": len(rest)})
+    out["time"].attrs = dict(t.attrs)
+    return out
+
+
+def _code_version() -> str:
+    """Hash of the loop analysis' own source and the libraries its numbers depend on."""
+    h = hashlib.sha256(str(SUMMARY_VERSION).encode())
+    pkg = Path(__file__).resolve().parent
+    for f in sorted((pkg / "loops").glob("*.py")) + [pkg / "loop_summary.py"]:
+        h.update(f.read_bytes())
+    for dist in ("pysd", "networkx", "numpy"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()
+
+
+def cache_key(model, scenario) -> str:
+    """The summary's cache key (see the module docstring)."""
+    loops_toml = Path(model.path).with_suffix(".loops.toml")
+    parts = [model.sha256, repr((scenario.name, sorted(scenario.parameters.items()),
+                                 scenario.interventions, scenario.horizon,
+                                 sorted(scenario.solver.items()))),
+             loops_toml.read_bytes().hex() if loops_toml.is_file() else "", _code_version()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _cached(path: Path):
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except Exception:  # absent or unreadable: compute
+        return None
+
+
+def _store(summary, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        summary.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except OSError:  # read-only cache: still correct, computed again next time
+        pass
+
+
+def pick_scenario(model, scens):
+    """The scenario whose loops the report shows: the profile's default scenario when it is
+    among ``scens``, else the first without interventions (None: all have some)."""
+    from .core.profile import load_profile
+
+    default = load_profile(model).default_scenario
+    pick = [s for s in scens if s.name == default] or [s for s in scens if not s.interventions]
+    return pick[0] if pick else None
+
+
+def report_loop_scores(model, scens, on_skip=None):
+    """``(scenario name, loop summary)`` for the report (see :func:`summarise`), from the disk
+    cache when present; None when no scenario qualifies or the model's loop scores cannot be
+    computed (``on_skip(message)`` is told why)."""
+    sc = pick_scenario(model, scens)
+    if sc is None:
+        return None
+    from .core.translate import cache_root
+
+    path = cache_root() / "loop_summaries" / f"{cache_key(model, sc)}.nc"
+    summary = _cached(path)
+    if summary is None:
+        from .loops.ltm import analyse, dominance
+
+        try:
+            st, run_ = analyse(model, sc)
+            lds = dominance(st, run_)
+        except Exception as exc:  # loop scores need scalar models; the report still gets written
+            if on_skip is not None:
+                on_skip(f"note: loop dominance left out of the report: {exc}")
+            return None
+        if lds.sizes.get("loop", 0) == 0:
+            return None
+        summary = summarise(lds)
+        _store(summary, path)
+    return sc.name, summary
