@@ -163,16 +163,70 @@ def log_prior(problem: Problem, X: np.ndarray) -> np.ndarray:
 TAU_MULTIPLE = 50   # run until the chain is this many integrated autocorrelation times long
 
 
+def _moves(moves):
+    """emcee moves: ``"stretch"`` (Goodman & Weare's affine-invariant stretch), ``"de"``
+    (differential evolution 80 % + DE snooker 20 %, ter Braak & Vrugt 2008: shorter
+    autocorrelation times on correlated posteriors), or emcee move objects as emcee takes them."""
+    import emcee
+
+    if moves is None or moves == "de":
+        return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    if moves == "stretch":
+        return emcee.moves.StretchMove()
+    if isinstance(moves, str):
+        raise CalibrationError(f"mcmc: moves {moves!r} is not one of 'de', 'stretch'")
+    return moves
+
+
+def _walkers(problem: Problem, x_start, cov, n_walkers: int, rng) -> np.ndarray:
+    """Initial walkers: a ball around ``x_start`` a tenth of the standard errors ``cov`` gives
+    (else 1 % of each parameter's scale), inside the bounds."""
+    k = problem.k
+    span = problem.upper - problem.lower
+    if cov is not None and np.all(np.isfinite(cov)):
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
+    else:
+        sd = 1e-2 * problem.scale
+    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, k))
+    return np.clip(p0, problem.lower + 1e-9 * span, problem.upper - 1e-9 * span)
+
+
+def _tau(sampler, k: int) -> np.ndarray:
+    try:
+        return np.asarray(sampler.get_autocorr_time(tol=0), float)
+    except Exception:
+        return np.full(k, np.nan)
+
+
+def _run_to_convergence(sampler, p0, k, max_steps, check_every, tau_multiple, bar):
+    """Run in blocks until the chain is ``tau_multiple`` τ long and τ moved < 5 % over the
+    last block, or ``max_steps``; return (steps, τ)."""
+    state, old = p0, None
+    while sampler.iteration < max_steps:
+        block = min(check_every, max_steps - sampler.iteration)
+        state = sampler.run_mcmc(state, block, progress=False)
+        if bar is not None:
+            bar.update(block)
+        tau = _tau(sampler, k)
+        tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
+        if (sampler.iteration >= tau_multiple * tm and old is not None
+                and np.all(np.abs(old - tau) < 0.05 * tau)):
+            break
+        old = tau
+    return sampler.iteration, _tau(sampler, k)
+
+
 def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
          n_walkers: int | None = None, n_steps: int | None = None, burn: int | None = None,
          thin: int | None = None, seed: int = 0, progress: bool = False,
-         max_steps: int = 20000, check_every: int = 250,
-         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-6) -> Fit:
-    """emcee ensemble sampler (``vectorize=True``: all walkers in one ensemble call).
+         max_steps: int = 20000, check_every: int = 100,
+         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-6, moves=None) -> Fit:
+    """emcee ensemble sampler (``vectorize=True``: each half-ensemble in one batched call).
 
     Log posterior = log prior - chi²/2, chi² the sum of squared normalised residuals.  Walkers
     start in a small ball around ``x_start`` (the least-squares optimum), shaped by ``cov``
-    when given.
+    when given; ``moves`` (default ``"de"``, see :func:`_moves`) is the proposal.
 
     Length: with ``n_steps=None`` the chain runs in blocks of ``check_every`` steps until it is
     at least ``tau_multiple`` (50) integrated autocorrelation times long (emcee's estimate,
@@ -187,6 +241,8 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         import emcee
     except ImportError:  # pragma: no cover
         raise CalibrationError("method 'mcmc' needs the 'emcee' package: pip install emcee") from None
+    import logging
+
     k = problem.k
     n_walkers = n_walkers or max(16, 4 * k)
     if n_walkers < 2 * k:
@@ -194,7 +250,6 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
                                f"of free parameters ({k})")
     if n_steps is not None and burn is not None and not (0 <= int(burn) < int(n_steps)):
         raise CalibrationError(f"mcmc: burn ({burn}) must be in [0, n_steps={n_steps})")
-    rng = np.random.default_rng(seed)
 
     def logp(X):
         X = np.atleast_2d(X)
@@ -202,82 +257,54 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         ok = np.isfinite(lp)
         out = np.full(X.shape[0], -np.inf)
         if ok.any():
-            c = problem.cost(X[ok])
-            out[ok] = lp[ok] - 0.5 * c
+            out[ok] = lp[ok] - 0.5 * problem.cost(X[ok])
         return out
 
-    span = problem.upper - problem.lower
-    if cov is not None and np.all(np.isfinite(cov)):
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
-    else:
-        sd = 1e-2 * problem.scale
-    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, k))
-    lo = problem.lower + 1e-9 * span
-    hi = problem.upper - 1e-9 * span
-    p0 = np.clip(p0, lo, hi)
-    sampler = emcee.EnsembleSampler(n_walkers, k, logp, vectorize=True)
+    p0 = _walkers(problem, x_start, cov, n_walkers, np.random.default_rng(seed))
+    sampler = emcee.EnsembleSampler(n_walkers, k, logp, vectorize=True, moves=_moves(moves))
     sampler.random_state = np.random.RandomState(seed).get_state()
-    import logging
-
     emcee_log = logging.getLogger("emcee")
-    level = emcee_log.level
+    level, tols = emcee_log.level, (problem.rtol, problem.atol)
     emcee_log.setLevel(logging.ERROR)  # our own warning reports a short chain
-
-    def tau_now(discard=0):
-        try:
-            return np.asarray(sampler.get_autocorr_time(discard=discard, tol=0), float)
-        except Exception:
-            return np.full(k, np.nan)
-
-    tols = (problem.rtol, problem.atol)
     if rtol is not None:
         problem.rtol, problem.atol = max(problem.rtol, rtol), max(problem.atol, rtol)
     try:
         if n_steps is None:
-            state, old = p0, None
             bar = _bar(progress, max_steps, "mcmc")
-            while sampler.iteration < max_steps:
-                block = min(check_every, max_steps - sampler.iteration)
-                state = sampler.run_mcmc(state, block, progress=False)
-                if bar is not None:
-                    bar.update(block)
-                tau = tau_now()
-                tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
-                if (sampler.iteration >= tau_multiple * tm and old is not None
-                        and np.all(np.abs(old - tau) < 0.05 * tau)):
-                    break
-                old = tau
+            n_steps, tau = _run_to_convergence(sampler, p0, k, max_steps, check_every,
+                                               tau_multiple, bar)
             if bar is not None:
                 bar.close()
-            n_steps = sampler.iteration
-            tau = tau_now()
-            tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
-            if burn is None:
-                burn = int(math.ceil(2 * tmax)) if math.isfinite(tmax) else n_steps // 2
-            if thin is None:
-                tmin = float(np.nanmin(tau)) if np.isfinite(tau).any() else 2.0
-                thin = max(1, int(0.5 * tmin))
+            finite = np.isfinite(tau).any()
+            tmax = float(np.nanmax(tau)) if finite else float("nan")
+            burn = (int(math.ceil(2 * tmax)) if finite else n_steps // 2) if burn is None else burn
+            thin = max(1, int(0.5 * float(np.nanmin(tau)))) if thin is None and finite else (
+                thin or 1)
             burn = min(int(burn), n_steps - 1)
         else:
             n_steps = int(n_steps)
             burn = n_steps // 2 if burn is None else int(burn)
             thin = 1 if thin is None else int(thin)
             sampler.run_mcmc(p0, n_steps, progress=progress, progress_kwargs={"leave": False})
-            tau = tau_now()
+            tau = _tau(sampler, k)
             tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
         chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
         lps = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
     finally:
         emcee_log.setLevel(level)
         problem.rtol, problem.atol = tols
+    return _mcmc_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple)
+
+
+def _mcmc_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple) -> Fit:
+    """The :class:`Fit` of a finished chain: best sample, verdict on convergence, extras."""
     converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
-    i = int(np.argmax(lps))
-    xb = chain[i]
+    xb = chain[int(np.argmax(lps))]
     cost = float(problem.cost(xb[None, :])[0])
     verdict = ("converged" if converged else "NOT converged") + (
         f": {n_steps} steps = {n_steps / tmax:.0f} autocorrelation times (τ max {tmax:.1f}; "
         f"rule: >= {tau_multiple:g} τ)" if math.isfinite(tmax) else ": τ not estimable")
+    n_walkers = sampler.nwalkers
     return Fit(x=xb, cost=cost, success=converged,
                message=f"emcee: {n_walkers} walkers x {n_steps} steps, burn {burn}, thin {thin}; "
                        + verdict,
