@@ -205,3 +205,26 @@ def test_stock_influences_match_the_hand_derived_jacobian(write_mdl):
     later = stock_influences(m, t=1.0).set_index(["source", "target"])
     assert later.loc[("X", "Y"), "strength"] == pytest.approx(-0.2 * 11.5 / 3, rel=1e-6)
     assert later.loc[("Y", "X"), "strength"] == pytest.approx(0.5 * 3 / 11.5, rel=1e-6)
+
+
+# ------------------------------------------------------------------ one IR per model
+def test_the_model_builds_one_ir_that_the_engine_and_loop_scores_share(monkeypatch):
+    """The compiled engine and the loop scores read ``Model.ir``; a loop-dominance analysis on a
+    fresh model translates the AbstractModel into slots once, and adds no slot to it."""
+    from ambidex.compiled import translate as ctr
+    from ambidex.loops.equations import Equations
+
+    built = []
+    orig = ctr.Translator.__init__
+
+    def counting(self, *a, **k):
+        built.append(1)
+        orig(self, *a, **k)
+    monkeypatch.setattr(ctr.Translator, "__init__", counting)
+    m = ambidex.load_model(BASS)
+    dom = ambidex.loop_dominance(m)
+    assert len(built) == 1
+    n_slots = len(m.ir.slots)
+    assert m.compiled()._tr is m.ir and Equations(m).tr is m.ir
+    assert len(m.ir.slots) == n_slots and len(built) == 1
+    assert dom.sizes["loop"] > 0

@@ -13,7 +13,7 @@ import pandas as pd
 from . import diagnostics as dg
 from . import estimators as est
 from . import holdout as ho
-from . import summarise as sm
+from . import steps as st
 from .errors import CalibrationError, CalibrationWarning
 from .objective import Problem
 
@@ -189,6 +189,17 @@ class CalibrationResult:
         return f"CalibrationResult({self.summary()})"
 
 
+def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
+    X = X[problem.inside(X)]
+    if X.shape[0] < 2:
+        return {}
+    runs = problem.simulate(X, variables)
+    out = {}
+    for sc, ds in runs.items():
+        out[sc] = {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
+    return out
+
+
 def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
               seed: int = 0, *, hold_out: str | None = None, n_starts: int = 4,
               n_candidates: int | None = None, spread: float = 3.0, popsize: int = 15,
@@ -209,7 +220,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
     by default run until the chain is 50 integrated autocorrelation times long or ``max_steps``
     is reached, which is reported as not converged; a fixed ``n_steps``, ``burn``, ``thin``
-    otherwise; ``moves``: ``"de"`` (default: differential-evolution moves) or ``"stretch"``).  ``hold_out``: the key of one target to leave out of the fit and predict
+    otherwise; ``moves``: ``"de"`` (default: differential-evolution moves) or ``"stretch"``).
+    ``hold_out``: the key of one target to leave out of the fit and predict
     (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
     likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
     identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
@@ -229,37 +241,42 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     model, targets, free, held, pre, lifted = _inputs(model, targets, free, hold_out)
     problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
                       atol=atol, scenarios=pre, cluster=cluster)
-    fit, info = sm.estimate(problem, method, seed=seed, progress=progress, n_starts=n_starts,
-                            n_candidates=n_candidates, spread=spread, popsize=popsize,
-                            maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                            thin=thin, max_steps=max_steps, moves=moves)
-    pt = sm.point_summary(problem, fit, info)
+    fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
+                          n_candidates=n_candidates, spread=spread, popsize=popsize,
+                          maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
+                          thin=thin, max_steps=max_steps, progress=progress, moves=moves)
+    x, names = fit.x, problem.names
+    ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)
     # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
     # if inside the bounds; else the best sample)
-    x = fit.x
-    x_fit = pt.x_rep if problem.inside(pt.x_rep[None])[0] else x
+    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
     all_vars = {sc: list(v) for sc, v in problem.vars.items()}
     runs = problem.simulate(x_fit[None, :], all_vars)
     values = problem.values_from(x_fit[None, :], runs)
     table = dg.target_table(problem, values)
     trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
+    draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
     qs = tuple(float(q) for q in band_quantiles)
-    draws, bands = sm.bands(problem, fit, pt, seed, n_bands, qs, all_vars)
-    prof, msgs = sm.checks(problem, fit, info, pt, profile)
+    bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
+    prof = None
+    if profile:
+        prof, pmsgs = st.profiles(problem, fit, info, ses)
+        msgs = pmsgs + msgs
+    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
+    msgs += st.bound_messages(problem, x, singular, msgs)
     hold = None
     if held is not None:
-        pred = Problem(model, held, free=problem.names, bounds=bounds, method=solver, rtol=rtol,
+        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
                        atol=atol, scenarios=problem.scenarios)
-        hold = ho.predict(pred, x_fit, pt.cov, samples=draws if fit.samples is not None else None)
+        hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
         problem.n_evals += pred.n_evals
-        msgs += sm.hold_out_messages(hold)
+        msgs += st.hold_out_messages(hold)
     info.pop("least_squares_x", None)
     for m in msgs:
         warnings.warn(m, CalibrationWarning, stacklevel=2)
     return CalibrationResult(
-        problem=problem, method=method, seed=seed, fit=fit, estimates=pt.estimates,
-        std_errors=pt.std_errors, intervals=pt.intervals, covariance=pt.cov,
-        correlation=pt.corr, targets_table=table, values=values,
+        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
+        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
         trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
         warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
         lifted=lifted)

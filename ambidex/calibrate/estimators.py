@@ -164,9 +164,10 @@ TAU_MULTIPLE = 50   # run until the chain is this many integrated autocorrelatio
 
 
 def _moves(moves):
-    """emcee moves: ``"stretch"`` (Goodman & Weare's affine-invariant stretch), ``"de"``
-    (differential evolution 80 % + DE snooker 20 %, ter Braak & Vrugt 2008: shorter
-    autocorrelation times on correlated posteriors), or emcee move objects as emcee takes them."""
+    """emcee moves: ``"de"`` (default: differential evolution 80 % + DE snooker 20 %, ter Braak
+    & Vrugt 2008 — far shorter autocorrelation times than the stretch move on the case-firm
+    history's curved posterior), ``"stretch"`` (Goodman & Weare's affine-invariant stretch), or
+    emcee move objects as emcee takes them."""
     import emcee
 
     if moves is None or moves == "de":
@@ -178,45 +179,6 @@ def _moves(moves):
     return moves
 
 
-def _walkers(problem: Problem, x_start, cov, n_walkers: int, rng) -> np.ndarray:
-    """Initial walkers: a ball around ``x_start`` a tenth of the standard errors ``cov`` gives
-    (else 1 % of each parameter's scale), inside the bounds."""
-    k = problem.k
-    span = problem.upper - problem.lower
-    if cov is not None and np.all(np.isfinite(cov)):
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
-    else:
-        sd = 1e-2 * problem.scale
-    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, k))
-    return np.clip(p0, problem.lower + 1e-9 * span, problem.upper - 1e-9 * span)
-
-
-def _tau(sampler, k: int) -> np.ndarray:
-    try:
-        return np.asarray(sampler.get_autocorr_time(tol=0), float)
-    except Exception:
-        return np.full(k, np.nan)
-
-
-def _run_to_convergence(sampler, p0, k, max_steps, check_every, tau_multiple, bar):
-    """Run in blocks until the chain is ``tau_multiple`` τ long and τ moved < 5 % over the
-    last block, or ``max_steps``; return (steps, τ)."""
-    state, old = p0, None
-    while sampler.iteration < max_steps:
-        block = min(check_every, max_steps - sampler.iteration)
-        state = sampler.run_mcmc(state, block, progress=False)
-        if bar is not None:
-            bar.update(block)
-        tau = _tau(sampler, k)
-        tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
-        if (sampler.iteration >= tau_multiple * tm and old is not None
-                and np.all(np.abs(old - tau) < 0.05 * tau)):
-            break
-        old = tau
-    return sampler.iteration, _tau(sampler, k)
-
-
 def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
          n_walkers: int | None = None, n_steps: int | None = None, burn: int | None = None,
          thin: int | None = None, seed: int = 0, progress: bool = False,
@@ -226,7 +188,9 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
 
     Log posterior = log prior - chi²/2, chi² the sum of squared normalised residuals.  Walkers
     start in a small ball around ``x_start`` (the least-squares optimum), shaped by ``cov``
-    when given; ``moves`` (default ``"de"``, see :func:`_moves`) is the proposal.
+    when given; ``moves`` is the proposal (:func:`_moves`: ``"de"`` by default or
+    ``"stretch"``).  τ is checked every ``check_every`` steps, so a converged chain stops
+    within that many steps of the rule.
 
     Length: with ``n_steps=None`` the chain runs in blocks of ``check_every`` steps until it is
     at least ``tau_multiple`` (50) integrated autocorrelation times long (emcee's estimate,
@@ -241,8 +205,6 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         import emcee
     except ImportError:  # pragma: no cover
         raise CalibrationError("method 'mcmc' needs the 'emcee' package: pip install emcee") from None
-    import logging
-
     k = problem.k
     n_walkers = n_walkers or max(16, 4 * k)
     if n_walkers < 2 * k:
@@ -250,6 +212,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
                                f"of free parameters ({k})")
     if n_steps is not None and burn is not None and not (0 <= int(burn) < int(n_steps)):
         raise CalibrationError(f"mcmc: burn ({burn}) must be in [0, n_steps={n_steps})")
+    rng = np.random.default_rng(seed)
 
     def logp(X):
         X = np.atleast_2d(X)
@@ -257,30 +220,26 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
         ok = np.isfinite(lp)
         out = np.full(X.shape[0], -np.inf)
         if ok.any():
-            out[ok] = lp[ok] - 0.5 * problem.cost(X[ok])
+            c = problem.cost(X[ok])
+            out[ok] = lp[ok] - 0.5 * c
         return out
 
-    p0 = _walkers(problem, x_start, cov, n_walkers, np.random.default_rng(seed))
+    p0 = _start_ball(problem, x_start, cov, n_walkers, rng)
     sampler = emcee.EnsembleSampler(n_walkers, k, logp, vectorize=True, moves=_moves(moves))
     sampler.random_state = np.random.RandomState(seed).get_state()
+    import logging
+
     emcee_log = logging.getLogger("emcee")
-    level, tols = emcee_log.level, (problem.rtol, problem.atol)
+    level = emcee_log.level
     emcee_log.setLevel(logging.ERROR)  # our own warning reports a short chain
+
+    tols = (problem.rtol, problem.atol)
     if rtol is not None:
         problem.rtol, problem.atol = max(problem.rtol, rtol), max(problem.atol, rtol)
     try:
         if n_steps is None:
-            bar = _bar(progress, max_steps, "mcmc")
-            n_steps, tau = _run_to_convergence(sampler, p0, k, max_steps, check_every,
-                                               tau_multiple, bar)
-            if bar is not None:
-                bar.close()
-            finite = np.isfinite(tau).any()
-            tmax = float(np.nanmax(tau)) if finite else float("nan")
-            burn = (int(math.ceil(2 * tmax)) if finite else n_steps // 2) if burn is None else burn
-            thin = max(1, int(0.5 * float(np.nanmin(tau)))) if thin is None and finite else (
-                thin or 1)
-            burn = min(int(burn), n_steps - 1)
+            n_steps, burn, thin, tau, tmax = _run_until_converged(
+                sampler, p0, max_steps, check_every, tau_multiple, burn, thin, progress)
         else:
             n_steps = int(n_steps)
             burn = n_steps // 2 if burn is None else int(burn)
@@ -293,18 +252,20 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     finally:
         emcee_log.setLevel(level)
         problem.rtol, problem.atol = tols
-    return _mcmc_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple)
+    return _chain_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple)
 
 
-def _mcmc_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple) -> Fit:
-    """The :class:`Fit` of a finished chain: best sample, verdict on convergence, extras."""
+def _chain_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple) -> Fit:
+    """The :class:`Fit` of a finished chain: its best sample, the verdict on convergence (a
+    chain of >= ``tau_multiple`` τ), acceptance and τ."""
+    n_walkers = sampler.nwalkers
     converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
-    xb = chain[int(np.argmax(lps))]
+    i = int(np.argmax(lps))
+    xb = chain[i]
     cost = float(problem.cost(xb[None, :])[0])
     verdict = ("converged" if converged else "NOT converged") + (
         f": {n_steps} steps = {n_steps / tmax:.0f} autocorrelation times (τ max {tmax:.1f}; "
         f"rule: >= {tau_multiple:g} τ)" if math.isfinite(tmax) else ": τ not estimable")
-    n_walkers = sampler.nwalkers
     return Fit(x=xb, cost=cost, success=converged,
                message=f"emcee: {n_walkers} walkers x {n_steps} steps, burn {burn}, thin {thin}; "
                        + verdict,
@@ -314,3 +275,56 @@ def _mcmc_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_
                       "thin": int(thin), "converged": int(converged),
                       "tau_multiple": float(n_steps / tmax) if math.isfinite(tmax) else float("nan"),
                       "tau_rule": float(tau_multiple), "chain": sampler.get_chain()})
+
+
+def _start_ball(problem: Problem, x_start: np.ndarray, cov, n_walkers: int, rng) -> np.ndarray:
+    """Walkers' start (n_walkers, k): a small ball around ``x_start`` shaped by ``cov`` (when
+    finite), kept inside the bounds."""
+    span = problem.upper - problem.lower
+    if cov is not None and np.all(np.isfinite(cov)):
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
+    else:
+        sd = 1e-2 * problem.scale
+    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, problem.k))
+    return np.clip(p0, problem.lower + 1e-9 * span, problem.upper - 1e-9 * span)
+
+
+def _tau(sampler, k: int, discard: int = 0) -> np.ndarray:
+    """emcee's integrated autocorrelation time per parameter (NaN where not estimable)."""
+    try:
+        return np.asarray(sampler.get_autocorr_time(discard=discard, tol=0), float)
+    except Exception:
+        return np.full(k, np.nan)
+
+
+def _run_until_converged(sampler, p0, max_steps: int, check_every: int, tau_multiple: float,
+                         burn, thin, progress: bool):
+    """Run in blocks of ``check_every`` steps until the chain is ``tau_multiple`` τ long and τ
+    moved < 5 % over the last block (or ``max_steps``); return (n_steps, burn, thin, τ, τ max)
+    with burn 2 τ and thin τ/2 unless given."""
+    k = p0.shape[1]
+    state, old = p0, None
+    bar = _bar(progress, max_steps, "mcmc")
+    while sampler.iteration < max_steps:
+        block = min(check_every, max_steps - sampler.iteration)
+        state = sampler.run_mcmc(state, block, progress=False)
+        if bar is not None:
+            bar.update(block)
+        tau = _tau(sampler, k)
+        tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
+        if (sampler.iteration >= tau_multiple * tm and old is not None
+                and np.all(np.abs(old - tau) < 0.05 * tau)):
+            break
+        old = tau
+    if bar is not None:
+        bar.close()
+    n_steps = sampler.iteration
+    tau = _tau(sampler, k)
+    tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
+    if burn is None:
+        burn = int(math.ceil(2 * tmax)) if math.isfinite(tmax) else n_steps // 2
+    if thin is None:
+        tmin = float(np.nanmin(tau)) if np.isfinite(tau).any() else 2.0
+        thin = max(1, int(0.5 * tmin))
+    return n_steps, min(int(burn), n_steps - 1), thin, tau, tmax

@@ -1,10 +1,10 @@
-"""Runs of scenarios the batched compiled engine cannot take (scheduled interventions).
+"""Runs of calibration batches: every row of a parameter matrix through one engine call.
 
-A scenario with step/ramp/pulse interventions (``transition_2005``: product-centric until the
-mid-2000s switch) runs on the PySD backend, one parameter set at a time, with the same output
-layout as :func:`ambidex.ensemble` (dims ``sample``, ``time``; failed runs NaN).  It is slower
-(about 0.1 s a run against milliseconds for a batch), so calibrations on such scenarios take
-minutes rather than seconds.
+:func:`run_batch` sends the rows to the compiled engine (milliseconds for a batch).  A scenario
+with step/ramp/pulse interventions (``transition_2005``: product-centric until the mid-2000s
+switch) goes to the PySD engine with :func:`run_each`: the same one call into
+:func:`ambidex.solve.run_plan`, but the engine integrates the rows one after another (about
+0.1 s a run), so calibrations on such scenarios take minutes rather than seconds.
 """
 
 from __future__ import annotations
@@ -12,31 +12,42 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..core.errors import AmbidexError, SolverError
+from ..core.errors import AmbidexError
+from ..core.parameters import outside
 
 METHOD = "LSODA"
 
 
 def run_each(model, X: np.ndarray, free: list, scenario, variables: list[str],
              times: np.ndarray, rtol: float = 1e-8, atol: float = 1e-8) -> xr.Dataset:
-    """Run ``scenario`` once per row of ``X`` (columns = ``free``) on the PySD backend."""
-    from ..core.scenario import validate
-    from ..simulate import simulate
+    """Run the validated ``scenario`` for every row of ``X`` (N, k; columns = ``free``) on the
+    PySD engine (LSODA at ``rtol``/``atol``) in one call; return a Dataset with dims
+    (sample, time): the ``variables`` (py names) at ``times`` (model time unit) and ``failed``
+    (sample,).  A row outside a free parameter's range or a run that fails gives NaN and
+    ``failed`` True; a scenario the engine cannot run is a CalibrationError."""
+    from ..solve import plan, run_plan
+    from .errors import CalibrationError
 
-    X = np.atleast_2d(X)
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    times = np.asarray(times, dtype=float)
+    ok = np.ones(X.shape[0], dtype=bool)
+    for j, f in enumerate(free):
+        par = model.parameters[f.py]
+        ok &= ~outside(par.lower, par.upper, X[:, j])
     out = {py: np.full((X.shape[0], times.size), np.nan) for py in variables}
-    failed = np.zeros(X.shape[0], dtype=bool)
-    for i, row in enumerate(X):
-        extra = {f.py: float(v) for f, v in zip(free, row)}
+    failed = ~ok
+    if ok.any():
+        cols = {f.py: X[ok, j] for j, f in enumerate(free)}
         try:
-            sc = validate(scenario, model, extra=extra)
-            ds = simulate(model, [sc], method=METHOD, rtol=rtol, atol=atol, variables=variables,
-                          backend="pysd").isel(scenario=0)
-        except (SolverError, AmbidexError, FloatingPointError, ValueError):
-            failed[i] = True
-            continue
-        for py in variables:
-            out[py][i] = ds[py].interp(time=times).values
+            p = plan(model, scenario, {"method": METHOD, "rtol": rtol, "atol": atol}, "pysd",
+                     times)
+            P = model.table.matrix(cols, base=scenario.parameters, n=int(ok.sum()))
+            values, names, bad, _, _, _ = run_plan(model, p, P, list(variables), "mark")
+        except AmbidexError as exc:
+            raise CalibrationError(f"scenario '{scenario.name}': {exc}") from None
+        failed[np.flatnonzero(ok)[bad]] = True
+        for j, py in enumerate(names):
+            out[py][ok] = values[:, j, :]
     coords = {"sample": np.arange(X.shape[0]), "time": times}
     data = {py: (("sample", "time"), a) for py, a in out.items()}
     data["failed"] = (("sample",), failed)

@@ -75,11 +75,23 @@ class Model:
         model uses one the compiled backend lacks (``backend="pysd"`` runs it).
         """
         if self._compiled is None:
-            from ..compiled import compile_model
+            from ..compiled.engine import CompiledModel
 
-            self._compiled = compile_model(self.abstract)
+            self._compiled = CompiledModel(self.ir)
             self._compiled.model_path = self.path  # for the background compile (pytier)
         return self._compiled
+
+    @cached_property
+    def ir(self):
+        """The model's one intermediate representation, built once from :attr:`abstract`: an
+        expression tree per variable over numbered slots, and the lookup tables
+        (:class:`ambidex.compiled.translate.Translator`).  The compiled engine generates its
+        kernels from it and loop scores (:mod:`ambidex.loops.equations`) evaluate it; it is
+        complete when built (every slot translated), so neither reader adds to it.  Raises
+        :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what it cannot take."""
+        from ..compiled.translate import Translator  # the IR builder lives with the compiler
+
+        return Translator(self.abstract, self.path.name)
 
     @cached_property
     def abstract(self):

@@ -257,9 +257,9 @@ def _parse(src: Path, kind: str):
         else:
             from pysd.translators.xmile.xmile_file import XmileFile
 
-            from .xmile_equations import fallback_parser
+            from .xmile_equations import own_equation_parser
             f = XmileFile(str(src))
-            with fallback_parser():  # Stella / XMILE array syntax PySD's grammar rejects
+            with own_equation_parser():  # Stella / XMILE array syntax PySD's grammar lacks
                 f.parse()
             return f.get_abstract_model()
         f.parse()

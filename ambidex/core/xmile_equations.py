@@ -4,8 +4,9 @@ PySD's XMILE grammar takes names, numbers, operators, calls and name-only subscr
 and the XMILE standard also write array syntax it cannot read:
 
 - ``x[*]`` — the whole dimension at that position; inside an array builtin (SUM, MEAN, MIN,
-  MAX, PROD, SIZE) the builtin runs over it (Vensim's ``x[Dim!]``), elsewhere it is the
-  element the equation is being computed for;
+  MAX, PROD, SIZE, STDDEV) the builtin runs over it (Vensim's ``x[Dim!]``; an arrayed ``x``
+  without brackets there means ``x[*, ...]``), elsewhere it is the element the equation is
+  being computed for;
 - ``Dim.Elem`` — an element named with its dimension: inside brackets the element, as a value
   its 1-based position (Stella's index value);
 - ``x[1]`` / ``x[INT(TIME MOD 5) + 1]`` — a position inside a dimension, constant or computed
@@ -16,8 +17,9 @@ and the XMILE standard also write array syntax it cannot read:
 :func:`parse_equation` parses one equation with a small recursive-descent parser and builds the
 same structures PySD's own visitor builds (its builtin table is reused, so SMTH1, DELAY, INIT
 and the rest mean what they mean in PySD).  A position computed at run time stays an expression
-inside the subscript tuple; the compiled engine picks the element then.  :func:`fallback_parser`
-installs this parser for the XMILE equations that subscript and behind PySD's for the rest.
+inside the subscript tuple; the compiled engine picks the element then.
+:func:`own_equation_parser` puts this parser in front of PySD's grammar while PySD reads an
+XMILE file.
 """
 
 from __future__ import annotations
@@ -250,9 +252,11 @@ class _Builder:
     def reference(self, node, red):
         _, name, subs = node
         ref = _clean(name)
+        dims = self.n.var_dims.get(ref, [])
+        if subs is None and red is not None and dims:  # SUM(x): over all of x
+            subs = [("star",)] * len(dims)
         if subs is None:
             return ae.ReferenceStructure(ref)
-        dims = self.n.var_dims.get(ref, [])
         out = [self.index(s, dims[k] if k < len(dims) else None, red) for k, s in enumerate(subs)]
         return ae.ReferenceStructure(ref, ae.SubscriptsReferenceStructure(tuple(out)))
 
@@ -340,17 +344,21 @@ def parse_equation(text: str, names: ModelNames, lhs_dims: list[str] | None = No
 
 
 @contextlib.contextmanager
-def fallback_parser():
-    """While active, XMILE equations go to :func:`parse_equation` when they subscript (PySD's
-    grammar reads ``x[2]`` as an element named "2" and ``x[Los_Angeles]`` as "Los Angeles") or
-    when PySD's grammar rejects them; the model's dimensions are read from the element's own
-    document.  An equation neither parser reads raises :class:`ModelError` naming the variable."""
+def own_equation_parser():
+    """While active, PySD's XMILE reader parses equations with :func:`parse_equation` (the
+    model's dimensions read from the element's own document), and with PySD's own grammar only
+    where ours fails.  Ours reads every equation PySD's grammar reads in the 95 XMILE files of
+    the conformance folders, and also ``x[2]`` (PySD: an element named "2"), ``SUM(x)`` over an
+    arrayed ``x`` and the array syntax above.  An equation neither reads raises
+    :class:`ModelError` naming the variable."""
     from pysd.translators.xmile.xmile_element import Element
 
     pysd_parse = Element._smile_parser
     cache: dict[int, ModelNames] = {}
 
     def ours(element, expression):
+        if getattr(element, "node", None) is None:  # a control value (start, stop, dt)
+            return parse_equation(expression, ModelNames({}, {}))
         root = element.node.getroottree().getroot()
         names = cache.get(id(root))
         if names is None:
@@ -360,14 +368,14 @@ def fallback_parser():
         return parse_equation(expression, names, lhs)
 
     def smile_parser(self, expression):
-        first, second = (ours, pysd_parse) if "[" in expression else (pysd_parse, ours)
-        errors = []
-        for parse in (first, second):
-            try:
-                return parse(self, expression)
-            except Exception as exc:  # noqa: BLE001 - PySD raises parsimonious's many kinds
-                errors.append(exc)
-        err = errors[0] if first is ours else errors[1]
+        try:
+            return ours(self, expression)
+        except (ValueError, KeyError) as exc:
+            err = exc
+        try:
+            return pysd_parse(self, expression)
+        except Exception:  # noqa: BLE001 - parsimonious's many kinds: ours says it better
+            pass
         raise ModelError(f"variable '{self.name}': cannot read the equation "
                          f"'{expression.strip()}': {err}") from err
 

@@ -53,10 +53,8 @@ class Equations:
     """
 
     def __init__(self, model):
-        from ..compiled.translate import Translator
-
         self.model = model
-        self.tr = Translator(model.abstract, model.path.name)
+        self.tr = model.ir  # the model's one IR, shared with the compiled engine
         self.dt = self.tr.control_value("time_step")
         self.t0 = self.tr.control_value("initial_time")
         self.slots = {}
