@@ -189,17 +189,6 @@ class CalibrationResult:
         return f"CalibrationResult({self.summary()})"
 
 
-def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
-    X = X[problem.inside(X)]
-    if X.shape[0] < 2:
-        return {}
-    runs = problem.simulate(X, variables)
-    out = {}
-    for sc, ds in runs.items():
-        out[sc] = {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
-    return out
-
-
 def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
               seed: int = 0, *, hold_out: str | None = None, n_starts: int = 4,
               n_candidates: int | None = None, spread: float = 3.0, popsize: int = 15,
@@ -233,21 +222,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
             return calibrate(**{**args, "cluster": client})
-    from ..core.model import Model, load_model
-    from .targets import TargetSet, load_targets
-
     t_start = time.perf_counter()
-    if method not in est.METHODS:
-        raise CalibrationError(f"method {method!r} is not one of {', '.join(est.METHODS)}")
-    if targets is None:
-        raise CalibrationError("calibrate() needs targets (a TOML file of case data)")
-    model = model if isinstance(model, Model) else load_model(model)
-    if isinstance(free, str):
-        free = [f.strip() for f in free.split(",") if f.strip()]
-    held = None
-    targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
-    if hold_out is not None:
-        targets, held = ho.split(targets, str(hold_out))
+    model, targets, free, held = _inputs(model, targets, free, method, hold_out)
     model, pre, lifted = _lift_history(model, targets)
     problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
                       atol=atol, scenarios=pre, cluster=cluster)
@@ -261,14 +237,10 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
     # if inside the bounds; else the best sample)
     x_fit = x_rep if problem.inside(x_rep[None])[0] else x
-    all_vars = {sc: list(v) for sc, v in problem.vars.items()}
-    runs = problem.simulate(x_fit[None, :], all_vars)
-    values = problem.values_from(x_fit[None, :], runs)
-    table = dg.target_table(problem, values)
-    trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
+    values, table, trajectories = st.fitted(problem, x_fit)
     draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
     qs = tuple(float(q) for q in band_quantiles)
-    bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
+    bands = st.bands(problem, draws, qs)
     prof = None
     if profile:
         prof, pmsgs = st.profiles(problem, fit, info, ses)
@@ -279,9 +251,9 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     if held is not None:
         pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
                        atol=atol, scenarios=problem.scenarios)
-        hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
-        problem.n_evals += pred.n_evals
-        msgs += st.hold_out_messages(hold)
+        hold, hmsgs = st.hold_out(problem, pred, x_fit, cov,
+                                  draws if fit.samples is not None else None)
+        msgs += hmsgs
     info.pop("least_squares_x", None)
     for m in msgs:
         warnings.warn(m, CalibrationWarning, stacklevel=2)
@@ -291,6 +263,26 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
         warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
         lifted=lifted)
+
+
+def _inputs(model, targets, free, method: str, hold_out):
+    """calibrate()'s arguments checked and loaded: (Model, TargetSet without the held-out
+    target, free names or None, held-out TargetSet or None)."""
+    from ..core.model import Model, load_model
+    from .targets import TargetSet, load_targets
+
+    if method not in est.METHODS:
+        raise CalibrationError(f"method {method!r} is not one of {', '.join(est.METHODS)}")
+    if targets is None:
+        raise CalibrationError("calibrate() needs targets (a TOML file of case data)")
+    model = model if isinstance(model, Model) else load_model(model)
+    if isinstance(free, str):
+        free = [f.strip() for f in free.split(",") if f.strip()]
+    held = None
+    targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
+    if hold_out is not None:
+        targets, held = ho.split(targets, str(hold_out))
+    return model, targets, free, held
 
 
 def _lift_history(model, targets):
