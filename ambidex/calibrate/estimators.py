@@ -252,13 +252,14 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     finally:
         emcee_log.setLevel(level)
         problem.rtol, problem.atol = tols
-    return _chain_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple)
+    return _chain_fit(problem, sampler, chain, lps, tau, tmax, n_walkers, n_steps, burn, thin,
+                      tau_multiple)
 
 
-def _chain_fit(problem, sampler, chain, lps, tau, tmax, n_steps, burn, thin, tau_multiple) -> Fit:
-    """The :class:`Fit` of a finished chain: its best sample, the verdict on convergence (a
-    chain of >= ``tau_multiple`` τ), acceptance and τ."""
-    n_walkers = sampler.nwalkers
+def _chain_fit(problem: Problem, sampler, chain, lps, tau, tmax: float, n_walkers: int,
+               n_steps: int, burn: int, thin: int, tau_multiple: float) -> Fit:
+    """The :class:`Fit` of a finished chain: best sample, verdict on convergence (the chain is
+    ``tau_multiple`` autocorrelation times long), acceptance and the chain itself."""
     converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
     i = int(np.argmax(lps))
     xb = chain[i]

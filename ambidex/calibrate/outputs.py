@@ -45,17 +45,8 @@ def to_dataset(result) -> xr.Dataset:
     for key in ("U_M", "U_S", "U_C", "MAPE", "R2"):
         if key in tt:
             ds[f"target_{key}"] = (("target",), tt[key].astype(float).to_numpy())
-    _add_trajectories(ds, result)
-    for t in p.targets:
-        if t.kind == "series":
-            dim = f"time_{t.key}"
-            ds[f"data_{t.key}"] = ((dim,), t.data, {"units": t.units})
-            ds = ds.assign_coords({dim: t.times})
-    if result.samples is not None:
-        ds["posterior"] = (("sample", "parameter"), result.samples)
-        ds["log_prob"] = (("sample",), result.log_prob)
-    if result.profile:
-        ds = _add_profiles(ds, result)
+    ds = _trajectories(ds, result)
+    ds = _samples_and_profiles(ds, result, par)
     ds["time"].attrs = {"units": p.model.time_units, "long_name": "time"}
     ds.attrs = stamp(p.model, method=result.method, cost=float(result.cost),
                      success=int(bool(result.success)), message=str(result.message),
@@ -73,8 +64,9 @@ def to_dataset(result) -> xr.Dataset:
     return ds
 
 
-def _add_trajectories(ds: xr.Dataset, result) -> None:
-    """Fitted trajectories and bands: one variable per model variable, dims (scenario, time)."""
+def _trajectories(ds: xr.Dataset, result) -> xr.Dataset:
+    """``ds`` with the fitted trajectories and bands: one variable per model variable, dims
+    (scenario, time) and (quantile, scenario, time)."""
     p = result.problem
     pys = sorted({py for s in result.trajectories.values() for py in s})
     S, T, Q = len(result.trajectories), p.times.size, len(result.band_quantiles)
@@ -90,23 +82,32 @@ def _add_trajectories(ds: xr.Dataset, result) -> None:
         ds[f"fit_{py}"] = (("scenario", "time"), fit, attrs)
         if result.bands:
             ds[f"band_{py}"] = (("quantile", "scenario", "time"), band, attrs)
+    return ds
 
 
-def _add_profiles(ds: xr.Dataset, result) -> xr.Dataset:
-    """Profile likelihoods: grid, χ², 95 % limits and status per parameter."""
-    names = list(result.problem.names)
-    par = lambda a: (("parameter",), np.asarray(a, float))  # noqa: E731
-    n = max(q.values.size for q in result.profile)
-    g = np.full((len(names), n), np.nan)
-    c = np.full((len(names), n), np.nan)
-    for j, q in enumerate(result.profile):
-        g[j, :q.values.size], c[j, :q.values.size] = q.values, q.chi2
-    ds["profile_value"] = (("parameter", "profile_point"), g,
-                           {"long_name": "profile grid (natural units), others re-fitted"})
-    ds["profile_chi2"] = (("parameter", "profile_point"), c)
-    ds["profile_lower95"] = par([np.nan if q.lower is None else q.lower for q in result.profile])
-    ds["profile_upper95"] = par([np.nan if q.upper is None else q.upper for q in result.profile])
-    ds = ds.assign_coords(profile_status=("parameter", [q.status for q in result.profile]))
+def _samples_and_profiles(ds: xr.Dataset, result, par) -> xr.Dataset:
+    """``ds`` with the series data, the posterior samples (MCMC) and the profile likelihoods."""
+    p, names = result.problem, list(result.problem.names)
+    for t in p.targets:
+        if t.kind == "series":
+            dim = f"time_{t.key}"
+            ds[f"data_{t.key}"] = ((dim,), t.data, {"units": t.units})
+            ds = ds.assign_coords({dim: t.times})
+    if result.samples is not None:
+        ds["posterior"] = (("sample", "parameter"), result.samples)
+        ds["log_prob"] = (("sample",), result.log_prob)
+    if result.profile:
+        n = max(q.values.size for q in result.profile)
+        g = np.full((len(names), n), np.nan)
+        c = np.full((len(names), n), np.nan)
+        for j, q in enumerate(result.profile):
+            g[j, :q.values.size], c[j, :q.values.size] = q.values, q.chi2
+        ds["profile_value"] = (("parameter", "profile_point"), g,
+                               {"long_name": "profile grid (natural units), others re-fitted"})
+        ds["profile_chi2"] = (("parameter", "profile_point"), c)
+        ds["profile_lower95"] = par([np.nan if q.lower is None else q.lower for q in result.profile])
+        ds["profile_upper95"] = par([np.nan if q.upper is None else q.upper for q in result.profile])
+        ds = ds.assign_coords(profile_status=("parameter", [q.status for q in result.profile]))
     return ds
 
 
