@@ -80,29 +80,6 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     prints what a bug report needs."""
 
 
-def _scenario_paths(names, directory):
-    from .core.scenario import list_scenarios, load_scenario
-    if names:
-        return [load_scenario(n, directory) for n in names]
-    paths = list_scenarios(directory)
-    if not paths:
-        from .core.errors import ScenarioError
-        raise ScenarioError(f"no scenario files (*.toml) found in '{directory or 'scenarios'}'")
-    return [load_scenario(p) for p in paths]
-
-
-def _model_scenarios(m):
-    """``run --model M`` without scenario names: the default scenario of M's profile, else M's
-    own defaults (the shipped scenarios belong to the dual model)."""
-    from .core.profile import load_profile
-    from .core.scenario import Scenario, load_scenario
-
-    default = load_profile(m).default_scenario
-    if default:
-        return [load_scenario(default)]
-    return [Scenario(name="default", source=f"{m.path.name}: the model's own defaults")]
-
-
 def _progress(fmt: str) -> bool:
     """Progress bars only for a person watching: table output and a terminal on stderr."""
     return fmt == "table" and sys.stderr.isatty()
@@ -125,34 +102,15 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .core.model import load_model
-        from .loop_summary import report_loop_scores
-        from .report import build_report
-        from .core.results import atomic_path, to_netcdf
-        from .simulate import simulate
-        from .structure import stock_influences
+        from .runner import run_scenarios
         from .summary import summary_table
 
-        m = load_model(model)
-        scens = (_model_scenarios(m) if model is not None and not names and scenarios_dir is None
-                 else _scenario_paths(names, scenarios_dir))
-        ds = simulate(m, scens, method=method)
-        html = None
-        if report:
-            edges = stock_influences(m, t=None)
-            scores = report_loop_scores(m, scens, on_skip=note) if loops else None
-            html = build_report(ds, m, edges, loop_scores=scores)
-        # write both to temporary files first; rename only when both are complete
-        nc_target, html_target = out_dir / "scenarios.nc", out_dir / "report.html"
-        with atomic_path(nc_target) as tmp_nc:
-            to_netcdf(ds, tmp_nc)
-            if html is not None:
-                with atomic_path(html_target) as tmp_html:
-                    tmp_html.write_text(html, encoding="utf-8")
+        ds, written = run_scenarios(model, names, scenarios_dir, method, out_dir, report, loops,
+                                    on_note=note)
     except AmbidexError as exc:
         fail(exc)
     emit_frame(summary_table(ds), "Final year per scenario (columns from the model's profile)", fmt)
-    _wrote([nc_target] + ([html_target] if report else []), fmt)
+    _wrote(written, fmt)
 
 
 @app.command(name="list")
@@ -176,22 +134,12 @@ def compare(a: str = typer.Argument(..., help="First scenario (name or path)."),
     try:
         check_format(fmt)
         check_out_dir(out_dir)
-        from .core.model import load_model
-        from .report import build_report, difference_figure
-        from .core.results import write_text
-        from .simulate import simulate
-        from .summary import compare_table
+        from .runner import compare_scenarios
 
-        m = load_model(model)
-        sa, sb = _scenario_paths([a, b], scenarios_dir)
-        ds = simulate(m, [sa, sb], method=method)
-        df = compare_table(ds, sa.name, sb.name)
-        html = build_report(ds, m, title=f"{sa.name} vs {sb.name}",
-                            extra_figures=[difference_figure(ds, sa.name, sb.name)])
-        target = write_text(html, out_dir / f"compare_{sa.name}_{sb.name}.html")
+        df, (na, nb), target = compare_scenarios(a, b, model, scenarios_dir, method, out_dir)
     except AmbidexError as exc:
         fail(exc)
-    emit_frame(df.set_index("time"), f"{sb.name} − {sa.name}", fmt)
+    emit_frame(df.set_index("time"), f"{nb} − {na}", fmt)
     _wrote([target], fmt)
 
 
@@ -267,10 +215,11 @@ def loops(scenario: str | None = typer.Argument(None, help="Scenario (name or pa
         check_format(fmt)
         check_out_dir(out_dir)
         from .loops import dominance_windows, write_loops_report
+        from .runner import scenario_list
         from .core.model import load_model
 
         m = load_model(model)
-        sc = _scenario_paths([scenario], scenarios_dir)[0] if scenario else None
+        sc = scenario_list([scenario], scenarios_dir)[0] if scenario else None
         target, ds, _ = write_loops_report(m, sc, out_dir, length_bound=length_bound, max_loops=max_loops)
         windows = dominance_windows(ds, period)
     except AmbidexError as exc:

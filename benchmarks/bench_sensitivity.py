@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 import ambidex
-from ambidex.sensitivity.spec import spec_from_dict
+from ambidex.sensitivity.spec_parse import spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -185,9 +185,11 @@ def test_charts_follow_a_dragged_slider(open_page, model):
     p.mouse.move(x, y)
     p.mouse.down()
     p.mouse.move(x + 40, y, steps=4)
-    # still dragging: the chart has followed already, the server has not been told
+    # still dragging: the chart and the number box have followed, the server has not been told
     pg.wait_change("relationship_trust", before, timeout=5000)
-    assert pg.lever_value("selectivity") == pytest.approx(0.3)
+    assert pg.lever_value("selectivity") > 0.3
+    assert p.evaluate("window.AMBIDEX.commits || 0") == 0
+    assert p.evaluate("JSON.parse(sessionStorage.getItem('state')).levers.selectivity") == 0.3
     p.mouse.move(x + 80, y, steps=4)
     p.mouse.up()
     p.wait_for_function("() => parseFloat(document.querySelector('input[name=\"selectivity\"]').value) > 0.35")
@@ -213,6 +215,45 @@ def test_charts_follow_a_dragged_slider(open_page, model):
     pg.wait_lever("contract_length", "10")
     pg.wait_message("Levers back to the scenario")
     assert "ok" in p.get_attribute("#message", "class")
+    assert pg.errors == [], pg.errors
+
+
+def test_arrow_keys_redraw_from_the_page_then_tell_the_server_once(open_page, model):
+    from ambidex.workshop import state as ws
+
+    pg = open_page()
+    p = pg.page
+    _, before = pg.series("roa")
+    thumb = p.locator('.lever[data-py="selectivity"] [role=slider]')
+    thumb.focus()
+    # one press: the chart changes while the server's state still holds the old value
+    p.keyboard.press("ArrowRight")
+    server_then = p.wait_for_function(
+        """(y0) => { const d = document.getElementById('live-roa').data.find(d => d.meta.run === 'current');
+            return Array.from(d.y).some((y, i) => y !== y0[i])
+                && JSON.parse(sessionStorage.getItem('state')).levers.selectivity; }""",
+        arg=list(before), timeout=5000, polling="raf").json_value()
+    assert server_then == 0.3
+    p.wait_for_function("() => JSON.parse(sessionStorage.getItem('state')).levers.selectivity > 0.3")
+    assert p.evaluate("window.AMBIDEX.commits") == 1
+    # two more presses in a row: both drawn, one request once the lever rests
+    _, prev = pg.series("roa")
+    p.evaluate("""async () => { const t = document.querySelector('.lever[data-py="selectivity"] [role=slider]');
+        for (let k = 0; k < 2; k++) {  // one frame apart
+          t.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+          await new Promise(requestAnimationFrame); } }""")
+    pg.wait_change("roa", prev, timeout=5000)
+    p.wait_for_function("() => window.AMBIDEX.commits === 2 && !window.AMBIDEX.pending()")
+    value = p.evaluate("JSON.parse(sessionStorage.getItem('state')).levers.selectivity")
+    step = next(s["step"] for g in ws.lever_groups(model).values() for s in g if s["py"] == "selectivity")
+    assert value == pytest.approx(0.3 + 3 * step)
+    assert pg.lever_value("selectivity") == pytest.approx(value)
+    assert float(thumb.get_attribute("aria-valuenow")) == pytest.approx(value)
+    t, y = pg.series("roa")
+    tt, ref = _sim(model, {"selectivity": value}, "roa")
+    np.testing.assert_allclose(t, tt)
+    np.testing.assert_allclose(y, ref, rtol=REL, atol=1e-12)
+    assert not np.array_equal(y, before)
     assert pg.errors == [], pg.errors
 
 
@@ -385,7 +426,7 @@ def test_bad_and_tampered_input_is_refused(open_page):
 def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
     from ambidex.workshop import loops_view
     from ambidex.workshop import state as ws
-    from ambidex.workshop.callbacks import _no_horizon
+    from ambidex.workshop.tabs import no_horizon
 
     pg = open_page()
     p = pg.page
@@ -397,7 +438,7 @@ def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
                        ".map(a => a.text || '')")
     for lid in ("R1", "R2", "B1", "B2", "B3", "B4", "B5"):
         assert any(t.startswith(lid) or t.startswith(f"<b>{lid}") for t in texts), lid
-    scores = loops_view.named_scores(model, _no_horizon(model, ws.state_from_scenario(model, "baseline_dual")))
+    scores = loops_view.named_scores(model, no_horizon(model, ws.state_from_scenario(model, "baseline_dual")))
     dom = loops_view.dominant_at(scores, 2005.0)
     title = p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').layout.title.text")
     assert f"dominant in 2005: {dom}" in title

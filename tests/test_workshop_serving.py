@@ -5,6 +5,7 @@ capped, the game keeps its path, and waitress serves the page and its script."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import urllib.request
@@ -13,7 +14,7 @@ import pytest
 
 from ambidex.workshop import guard
 from ambidex.workshop import state as ws
-from ambidex.workshop.callbacks import _decode
+from ambidex.workshop.central import decode_upload
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_uploads_are_capped():
 
     big = "data:application/toml;base64," + base64.b64encode(b"x" * (guard.MAX_UPLOAD_BYTES + 1)).decode()
     with pytest.raises(ws.WorkshopError, match="big.toml: .* refused"):
-        _decode(big, "big.toml", guard.MAX_UPLOAD_BYTES)
+        decode_upload(big, "big.toml", guard.MAX_UPLOAD_BYTES)
 
 
 def test_replay_then_end_game_keeps_the_path(model, base):
@@ -114,3 +115,41 @@ def test_waitress_serves_the_page_and_refuses_a_50_mb_request(served):
                      + b"{" + b" " * 10000)
         reply = sock.recv(4096).decode("latin-1")
     assert reply.startswith("HTTP/1.1 413"), reply[:200]
+
+
+def _req(state, commit=None, **kw):
+    a = {"stored": json.loads(json.dumps(state)), "commit": commit, "num": {}, "scenario": "baseline_dual",
+         "upload": None, "filename": None, "session": None, "session_name": None, "snap": None,
+         "years": None, "search": "", "optin": [], "team": None}
+    a.update(kw)
+    return a
+
+
+def test_a_lever_commit_is_applied_once_and_before_a_later_event(model, base):
+    from ambidex.workshop import central
+
+    st, msg, _ = central.handle(model, "lever-commit", _req(base, {"levers": {"selectivity": 0.45}, "seq": 3}))
+    assert st["levers"]["selectivity"] == 0.45 and st["commit"] == 3 and msg == ""
+    assert st["undo"][-1]["selectivity"] == 0.3 and st["log"][-1]["changes"]
+    # the same commit again (carried by a later request) changes nothing
+    again, _, _ = central.handle(model, "lever-commit", _req(st, {"levers": {"selectivity": 0.45}, "seq": 3}))
+    assert again is None
+    # a reset whose request also carries a commit the server never saw (Dash dropped the
+    # commit's own request): the move is applied first, then reset, and undo brings it back
+    st2, msg, _ = central.handle(model, "reset", _req(base, {"levers": {"network_breadth": 9}, "seq": 1}))
+    assert st2["levers"]["network_breadth"] == 4 and st2["commit"] == 1 and "back to the scenario" in msg
+    undone, _, _ = central.handle(model, "undo", _req(st2, {"levers": {"network_breadth": 9}, "seq": 1}))
+    assert undone["levers"]["network_breadth"] == 9
+
+
+@pytest.mark.parametrize("commit,match", [
+    ({"levers": {"no_such": 1.0}, "seq": 1}, "unknown lever 'no_such'"),
+    ({"levers": {"selectivity": 7.0}, "seq": 1}, "outside its range"),
+    ({"levers": [0.4], "seq": 1}, "malformed request"),
+])
+def test_a_bad_lever_commit_is_refused_and_the_state_kept(model, base, commit, match):
+    from ambidex.workshop import central
+
+    st, msg, cls = central.handle(model, "lever-commit", _req(base, commit))
+    assert cls == central.BAD and re.search(match, msg), msg
+    assert st["levers"] == base["levers"] and st["commit"] == 1  # seen: the page drops it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ import pandas as pd
 from . import diagnostics as dg
 from . import estimators as est
 from . import holdout as ho
-from . import profiles as pl
+from . import steps as st
 from .errors import CalibrationError, CalibrationWarning
 from .objective import Problem
 
@@ -190,17 +189,6 @@ class CalibrationResult:
         return f"CalibrationResult({self.summary()})"
 
 
-def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
-    X = X[problem.inside(X)]
-    if X.shape[0] < 2:
-        return {}
-    runs = problem.simulate(X, variables)
-    out = {}
-    for sc, ds in runs.items():
-        out[sc] = {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
-    return out
-
-
 def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
               seed: int = 0, *, hold_out: str | None = None, n_starts: int = 4,
               n_candidates: int | None = None, spread: float = 3.0, popsize: int = 15,
@@ -234,10 +222,55 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
             return calibrate(**{**args, "cluster": client})
+    t_start = time.perf_counter()
+    model, targets, free, held = _inputs(model, targets, free, method, hold_out)
+    model, pre, lifted = _lift_history(model, targets)
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
+                      atol=atol, scenarios=pre, cluster=cluster)
+    fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
+                          n_candidates=n_candidates, spread=spread, popsize=popsize,
+                          maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
+                          thin=thin, max_steps=max_steps, progress=progress)
+    x = fit.x
+    names = problem.names
+    ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)
+    # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
+    # if inside the bounds; else the best sample)
+    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
+    values, table, trajectories = st.fitted(problem, x_fit)
+    draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
+    qs = tuple(float(q) for q in band_quantiles)
+    bands = st.bands(problem, draws, qs)
+    prof = None
+    if profile:
+        prof, pmsgs = st.profiles(problem, fit, info, ses)
+        msgs = pmsgs + msgs
+    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
+    msgs += st.bound_messages(problem, x, singular, msgs)
+    hold = None
+    if held is not None:
+        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
+                       atol=atol, scenarios=problem.scenarios)
+        hold, hmsgs = st.hold_out(problem, pred, x_fit, cov,
+                                  draws if fit.samples is not None else None)
+        msgs += hmsgs
+    info.pop("least_squares_x", None)
+    for m in msgs:
+        warnings.warn(m, CalibrationWarning, stacklevel=2)
+    return CalibrationResult(
+        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
+        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
+        trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
+        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
+        lifted=lifted)
+
+
+def _inputs(model, targets, free, method: str, hold_out):
+    """calibrate()'s arguments checked and loaded: (Model, TargetSet without the held-out
+    target, free names or None, held-out TargetSet or None)."""
     from ..core.model import Model, load_model
     from .targets import TargetSet, load_targets
 
-    t_start = time.perf_counter()
     if method not in est.METHODS:
         raise CalibrationError(f"method {method!r} is not one of {', '.join(est.METHODS)}")
     if targets is None:
@@ -249,124 +282,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
     if hold_out is not None:
         targets, held = ho.split(targets, str(hold_out))
-    model, pre, lifted = _lift_history(model, targets)
-    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
-                      atol=atol, scenarios=pre, cluster=cluster)
-    info: dict = {}
-    if method == "least_squares":
-        fit = est.least_squares(problem, n_starts=n_starts, n_candidates=n_candidates, seed=seed,
-                                spread=spread, progress=progress)
-    elif method == "differential_evolution":
-        fit = est.differential_evolution(problem, seed=seed, popsize=popsize, maxiter=maxiter,
-                                         progress=progress)
-        info.update(fit.extra)
-    else:
-        ls = est.least_squares(problem, n_starts=min(n_starts, 2), n_candidates=n_candidates,
-                               seed=seed, spread=spread, progress=progress)
-        J = problem.jacobian(ls.x)
-        cov0, _ = dg.covariance(problem, J, ls.cost)
-        fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                       thin=thin, seed=seed, progress=progress, max_steps=max_steps)
-        info.update({k: v for k, v in fit.extra.items() if k != "chain"})
-        info["acceptance_fraction"] = fit.acceptance
-        info["least_squares_cost"] = ls.cost
-        info["least_squares_x"] = ls.x
-    x = fit.x
-    names = problem.names
-    J = problem.jacobian(x)
-    cov, singular = dg.covariance(problem, J, fit.cost)
-    msgs = []
-    if fit.samples is not None:
-        S = fit.samples
-        ests = {n: float(np.median(S[:, j])) for j, n in enumerate(names)}
-        ses = {n: float(np.std(S[:, j], ddof=1)) for j, n in enumerate(names)}
-        ivs = {n: (float(np.quantile(S[:, j], 0.025)), float(np.quantile(S[:, j], 0.975)))
-               for j, n in enumerate(names)}
-        cov = np.cov(S.T).reshape(problem.k, problem.k)
-        corr = dg.correlation(cov)
-        x_rep = np.array([ests[n] for n in names])
-        tau = fit.autocorr
-        finite = tau is not None and np.isfinite(tau).any()
-        info["max_autocorr_time"] = float(np.nanmax(tau)) if finite else float("nan")
-        info["autocorr_times"] = ", ".join(f"{n}: {t:.1f}" for n, t in zip(names, tau)) \
-            if finite else ""
-        if fit.acceptance is not None and not (0.1 <= fit.acceptance <= 0.9):
-            msgs.append(f"MCMC acceptance fraction {fit.acceptance:.2f} is outside [0.1, 0.9]; "
-                        "the chain may not have mixed")
-        if not fit.extra.get("converged"):
-            msgs.append(f"MCMC did not converge: {fit.message.split('; ', 1)[-1]}; the posterior "
-                        "summaries are not reliable — run more steps (max_steps) or fix "
-                        "unidentified parameters")
-    else:
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        ests = {n: float(x[j]) for j, n in enumerate(names)}
-        ses = {n: float(sd[j]) for j, n in enumerate(names)}
-        ivs = {n: (float(max(x[j] - dg.Z95 * sd[j], problem.lower[j])),
-                   float(min(x[j] + dg.Z95 * sd[j], problem.upper[j])))
-               for j, n in enumerate(names)}  # clipped to the bounds
-        corr = dg.correlation(cov)
-        x_rep = x
-    # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
-    # if inside the bounds; else the best sample)
-    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
-    all_vars = {sc: list(v) for sc, v in problem.vars.items()}
-    runs = problem.simulate(x_fit[None, :], all_vars)
-    values = problem.values_from(x_fit[None, :], runs)
-    table = dg.target_table(problem, values)
-    trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
-    rng = np.random.default_rng(seed + 1)
-    draws = None
-    if fit.samples is not None:
-        S = fit.samples
-        draws = S[rng.choice(S.shape[0], size=min(n_bands, S.shape[0]), replace=False)]
-    elif n_bands > 1 and not singular and np.all(np.isfinite(cov)):
-        try:
-            draws = rng.multivariate_normal(x, cov, size=n_bands, method="eigh")
-            draws = draws[problem.inside(draws)]
-        except (np.linalg.LinAlgError, ValueError):
-            draws = None
-    qs = tuple(float(q) for q in band_quantiles)
-    bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
-    prof = None
-    if profile:
-        x_opt = info.get("least_squares_x", x)
-        c_opt = info.get("least_squares_cost", fit.cost)
-        se_ls = np.sqrt(np.clip(np.diag(dg.covariance(problem, problem.jacobian(x_opt), c_opt)[0]),
-                                0, None)) if fit.samples is not None else \
-            np.array([ses[n] for n in names])
-        prof = pl.profiles(problem, np.asarray(x_opt, float), float(c_opt), se_ls)
-        msgs = [m for q, f in zip(prof, problem.free) if (m := q.message(f.units))] + msgs
-    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
-    if singular and not any("not identified" in m for m in msgs):
-        msgs.append("the Jacobian at the optimum is singular: some combination of "
-                    f"{', '.join(names)} is not identified by the targets")
-    for j, n in enumerate(names):
-        span = problem.upper[j] - problem.lower[j]
-        if min(x[j] - problem.lower[j], problem.upper[j] - x[j]) <= 1e-6 * span:
-            msgs.append(f"parameter '{n}' ended at a bound ({x[j]:.6g}); its interval is not "
-                        "reliable — widen the bounds if the data allow")
-    hold = None
-    if held is not None:
-        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
-                       atol=atol, scenarios=problem.scenarios)
-        hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
-        problem.n_evals += pred.n_evals
-        if not math.isfinite(hold["z"]):
-            msgs.append(f"held-out target '{hold['target']}' has no finite prediction interval: "
-                        "without it the free parameters are not identified")
-        elif not hold["consistent"]:
-            msgs.append(f"held-out target '{hold['target']}' is not predicted by the others: "
-                        f"datum {hold['datum']:.4g} vs prediction {hold['prediction']:.4g} "
-                        f"(z = {hold['z']:+.2f})")
-    info.pop("least_squares_x", None)
-    for m in msgs:
-        warnings.warn(m, CalibrationWarning, stacklevel=2)
-    return CalibrationResult(
-        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
-        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
-        trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
-        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
-        lifted=lifted)
+    return model, targets, free, held
 
 
 def _lift_history(model, targets):

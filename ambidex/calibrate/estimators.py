@@ -206,16 +206,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
             out[ok] = lp[ok] - 0.5 * c
         return out
 
-    span = problem.upper - problem.lower
-    if cov is not None and np.all(np.isfinite(cov)):
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
-    else:
-        sd = 1e-2 * problem.scale
-    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, k))
-    lo = problem.lower + 1e-9 * span
-    hi = problem.upper - 1e-9 * span
-    p0 = np.clip(p0, lo, hi)
+    p0 = _start_ball(problem, x_start, cov, n_walkers, rng)
     sampler = emcee.EnsembleSampler(n_walkers, k, logp, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
     import logging
@@ -224,53 +215,33 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     level = emcee_log.level
     emcee_log.setLevel(logging.ERROR)  # our own warning reports a short chain
 
-    def tau_now(discard=0):
-        try:
-            return np.asarray(sampler.get_autocorr_time(discard=discard, tol=0), float)
-        except Exception:
-            return np.full(k, np.nan)
-
     tols = (problem.rtol, problem.atol)
     if rtol is not None:
         problem.rtol, problem.atol = max(problem.rtol, rtol), max(problem.atol, rtol)
     try:
         if n_steps is None:
-            state, old = p0, None
-            bar = _bar(progress, max_steps, "mcmc")
-            while sampler.iteration < max_steps:
-                block = min(check_every, max_steps - sampler.iteration)
-                state = sampler.run_mcmc(state, block, progress=False)
-                if bar is not None:
-                    bar.update(block)
-                tau = tau_now()
-                tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
-                if (sampler.iteration >= tau_multiple * tm and old is not None
-                        and np.all(np.abs(old - tau) < 0.05 * tau)):
-                    break
-                old = tau
-            if bar is not None:
-                bar.close()
-            n_steps = sampler.iteration
-            tau = tau_now()
-            tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
-            if burn is None:
-                burn = int(math.ceil(2 * tmax)) if math.isfinite(tmax) else n_steps // 2
-            if thin is None:
-                tmin = float(np.nanmin(tau)) if np.isfinite(tau).any() else 2.0
-                thin = max(1, int(0.5 * tmin))
-            burn = min(int(burn), n_steps - 1)
+            n_steps, burn, thin, tau, tmax = _run_until_converged(
+                sampler, p0, max_steps, check_every, tau_multiple, burn, thin, progress)
         else:
             n_steps = int(n_steps)
             burn = n_steps // 2 if burn is None else int(burn)
             thin = 1 if thin is None else int(thin)
             sampler.run_mcmc(p0, n_steps, progress=progress, progress_kwargs={"leave": False})
-            tau = tau_now()
+            tau = _tau(sampler, k)
             tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
         chain = sampler.get_chain(discard=burn, thin=thin, flat=True)
         lps = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
     finally:
         emcee_log.setLevel(level)
         problem.rtol, problem.atol = tols
+    return _chain_fit(problem, sampler, chain, lps, tau, tmax, n_walkers, n_steps, burn, thin,
+                      tau_multiple)
+
+
+def _chain_fit(problem: Problem, sampler, chain, lps, tau, tmax: float, n_walkers: int,
+               n_steps: int, burn: int, thin: int, tau_multiple: float) -> Fit:
+    """The :class:`Fit` of a finished chain: best sample, verdict on convergence (the chain is
+    ``tau_multiple`` autocorrelation times long), acceptance and the chain itself."""
     converged = bool(math.isfinite(tmax) and n_steps >= tau_multiple * tmax)
     i = int(np.argmax(lps))
     xb = chain[i]
@@ -287,3 +258,56 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
                       "thin": int(thin), "converged": int(converged),
                       "tau_multiple": float(n_steps / tmax) if math.isfinite(tmax) else float("nan"),
                       "tau_rule": float(tau_multiple), "chain": sampler.get_chain()})
+
+
+def _start_ball(problem: Problem, x_start: np.ndarray, cov, n_walkers: int, rng) -> np.ndarray:
+    """Walkers' start (n_walkers, k): a small ball around ``x_start`` shaped by ``cov`` (when
+    finite), kept inside the bounds."""
+    span = problem.upper - problem.lower
+    if cov is not None and np.all(np.isfinite(cov)):
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        sd = np.minimum(np.where(sd > 0, sd, 1e-3 * problem.scale), 0.05 * span)
+    else:
+        sd = 1e-2 * problem.scale
+    p0 = x_start[None, :] + 0.1 * sd[None, :] * rng.standard_normal((n_walkers, problem.k))
+    return np.clip(p0, problem.lower + 1e-9 * span, problem.upper - 1e-9 * span)
+
+
+def _tau(sampler, k: int, discard: int = 0) -> np.ndarray:
+    """emcee's integrated autocorrelation time per parameter (NaN where not estimable)."""
+    try:
+        return np.asarray(sampler.get_autocorr_time(discard=discard, tol=0), float)
+    except Exception:
+        return np.full(k, np.nan)
+
+
+def _run_until_converged(sampler, p0, max_steps: int, check_every: int, tau_multiple: float,
+                         burn, thin, progress: bool):
+    """Run in blocks of ``check_every`` steps until the chain is ``tau_multiple`` τ long and τ
+    moved < 5 % over the last block (or ``max_steps``); return (n_steps, burn, thin, τ, τ max)
+    with burn 2 τ and thin τ/2 unless given."""
+    k = p0.shape[1]
+    state, old = p0, None
+    bar = _bar(progress, max_steps, "mcmc")
+    while sampler.iteration < max_steps:
+        block = min(check_every, max_steps - sampler.iteration)
+        state = sampler.run_mcmc(state, block, progress=False)
+        if bar is not None:
+            bar.update(block)
+        tau = _tau(sampler, k)
+        tm = float(np.max(tau)) if np.all(np.isfinite(tau)) else np.inf
+        if (sampler.iteration >= tau_multiple * tm and old is not None
+                and np.all(np.abs(old - tau) < 0.05 * tau)):
+            break
+        old = tau
+    if bar is not None:
+        bar.close()
+    n_steps = sampler.iteration
+    tau = _tau(sampler, k)
+    tmax = float(np.nanmax(tau)) if np.isfinite(tau).any() else float("nan")
+    if burn is None:
+        burn = int(math.ceil(2 * tmax)) if math.isfinite(tmax) else n_steps // 2
+    if thin is None:
+        tmin = float(np.nanmin(tau)) if np.isfinite(tau).any() else 2.0
+        thin = max(1, int(0.5 * tmin))
+    return n_steps, min(int(burn), n_steps - 1), thin, tau, tmax

@@ -79,9 +79,9 @@ def _integ_terms(node, sign=1):
 
 
 def check_structure(model, run=None) -> list[CheckResult]:
-    from pysd.translators.structures import abstract_expressions as ae
-
-    results: list[CheckResult] = []
+    """Structure checks of ``model``: every reference defined, INTEGs made of named flows, unused
+    parameters and flows, and on a baseline Euler run (``run``: (times, {py: values}, backend),
+    default :func:`euler_run`) finite values, mass balance of every stock and declared ranges."""
     els = abstract_elements(model)
     eqs = equations(model)
     refs = references(model)
@@ -90,9 +90,25 @@ def check_structure(model, run=None) -> list[CheckResult]:
         for r in rs:
             if r in used_by and r != k:
                 used_by[r].add(k)
-    results += undefined(model)
+    results: list[CheckResult] = undefined(model)
+    found, unnamed = _unnamed_flows(model, els, eqs)
+    results += found + _unused(model, els, eqs, used_by)
+    try:
+        times, data, backend = run if run is not None else euler_run(model)
+    except Exception as exc:  # the model does not run at all
+        results.append(CheckResult("structure", "structure.run", model.name, "fail",
+                                   f"the baseline Euler run failed: {exc}", {}))
+        return results
+    return (results + _finite(model, times, data)
+            + _mass_balance(model, times, data, backend, eqs, unnamed)
+            + _ranges(model, times, data))
 
-    # ---- INTEG made of named flows ------------------------------------------------------
+
+def _unnamed_flows(model, els, eqs) -> tuple[list[CheckResult], dict[str, list[str]]]:
+    """INTEGs with terms that are not named flow variables: (warnings, stock py -> terms)."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    results: list[CheckResult] = []
     unnamed: dict[str, list[str]] = {}
     for st in model.stocks:
         el = els.get(normalise(st.name))
@@ -109,8 +125,12 @@ def check_structure(model, run=None) -> list[CheckResult]:
                         "inflows/outflows",
                         {"equation": eqs.get(normalise(st.name), ""), "terms": bad,
                          "inflows": st.inflows, "outflows": st.outflows}))
+    return results, unnamed
 
-    # ---- flows, parameters and rates nobody uses ----------------------------------------
+
+def _unused(model, els, eqs, used_by) -> list[CheckResult]:
+    """Parameters no equation uses, flow-like variables in no INTEG, and the references summary."""
+    results: list[CheckResult] = []
     flows = {normalise(f) for s in model.stocks for f in s.inflows + s.outflows}
     stock_units = {}
     for s in model.stocks:
@@ -145,15 +165,12 @@ def check_structure(model, run=None) -> list[CheckResult]:
         "pass", f"{len(els)} variables: every reference defined; {len(outputs)} output-only "
         f"variables, {len(unused_params)} unused parameters",
         {"output_only": outputs, "unused_parameters": unused_params}))
+    return results
 
-    # ---- mass balance and declared ranges on a baseline Euler run ------------------------
-    try:
-        times, data, backend = run if run is not None else euler_run(model)
-    except Exception as exc:  # the model does not run at all
-        results.append(CheckResult("structure", "structure.run", model.name, "fail",
-                                   f"the baseline Euler run failed: {exc}", {}))
-        return results
-    dt = model.control["time_step"]
+
+def _finite(model, times, data) -> list[CheckResult]:
+    """The first non-finite value of the baseline run (none: no result)."""
+    results: list[CheckResult] = []
     bad = {py: int(np.argmax(~np.isfinite(a))) for py, a in data.items() if not np.all(np.isfinite(a))}
     if bad:
         py, k = min(bad.items(), key=lambda kv: kv[1])
@@ -161,6 +178,13 @@ def check_structure(model, run=None) -> list[CheckResult]:
             "structure", "structure.finite", model.variables[py].name, "fail",
             f"baseline run: '{model.variables[py].name}' is {data[py][k]} at t={times[k]:g}",
             {"time": times[k], "variables": sorted(model.variables[p].name for p in bad)}))
+    return results
+
+
+def _mass_balance(model, times, data, backend, eqs, unnamed) -> list[CheckResult]:
+    """Each stock's change against the integral of its named inflows minus outflows."""
+    results: list[CheckResult] = []
+    dt = model.control["time_step"]
     for st in model.stocks:
         s = data.get(st.py_name)
         if s is None or not np.all(np.isfinite(s)):
@@ -196,6 +220,12 @@ def check_structure(model, run=None) -> list[CheckResult]:
                 f"stock '{st.name}' leaks: it changes by {change:.6g} but its named inflows minus "
                 f"outflows integrate to {integral:.6g} (difference {change - integral:.6g}, first "
                 f"at t={times[k]:g}){extra}", ev))
+    return results
+
+
+def _ranges(model, times, data) -> list[CheckResult]:
+    """Variables and stocks of the baseline run against their declared ranges."""
+    results: list[CheckResult] = []
     for py, var in model.variables.items():
         if var.kind == "constant" or py not in data or (var.lower is None and var.upper is None):
             continue

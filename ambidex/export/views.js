@@ -86,6 +86,9 @@ function ensure(container, spec, charts, prefix) {
     div.className = "ax-plot";
     div.id = `${prefix}-${c.id}`;
     div.dataset.chart = c.id;
+    div.addEventListener("pointerenter", () => {  // hover values of lines drawn by quick()
+      if (div._stale) { const [data, layout] = div._stale; div._stale = null; Plotly.react(div, data, layout, CONFIG); }
+    });
     card.appendChild(h);
     card.appendChild(key);
     card.appendChild(div);
@@ -105,6 +108,7 @@ function render(container, spec, runs, opts) {
   for (const c of charts) {
     const div = document.getElementById(`${prefix}-${c.id}`);
     const data = traces(c, runs, !!opts.compare);
+    div._stale = null;
     Plotly.react(div, data, layoutFor(c, spec, opts), CONFIG);
     legend(document.getElementById(`${prefix}-${c.id}-legend`), data);
   }
@@ -131,9 +135,10 @@ function quick(container, spec, runs, opts) {
       const a = gd.data[i].meta, b = data[i].meta;
       if (a.var !== b.var || a.run !== b.run || data[i].x.length < 2) return false;
     }
-    plan.push([gd, data, paths]);
+    plan.push([gd, data, paths, c]);
   }
-  for (const [gd, data, paths] of plan) {
+  for (const [gd, data, paths, c] of plan) {
+    gd._stale = [data, layoutFor(c, spec, opts)];  // hover data catches up on pointer entry
     const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
     data.forEach((d, i) => {
       const old = gd.data[i];
@@ -148,8 +153,22 @@ function quick(container, spec, runs, opts) {
   return true;
 }
 
-/* The full redraw (axes rescaled) once the levers rest: one chart per task, so that a lever
- * moved meanwhile is not kept waiting behind eight Plotly redraws; a newer call cancels it. */
+/* Whether a chart's y axis still shows `data` well: fixed-range charts always; autoranged ones
+ * while every point lies inside the range and the lines span at least half of it. */
+function axisFits(gd, chart, data) {
+  if (chart.range) return true;
+  const r = gd._fullLayout.yaxis.range;
+  let lo = Infinity, hi = -Infinity;
+  for (const d of data) for (const y of d.y) { if (y < lo) lo = y; if (y > hi) hi = y; }
+  if (!(hi >= lo)) return true;
+  if (!chart.percent) lo = Math.min(lo, 0);  // rangemode "tozero"
+  return lo >= r[0] && hi <= r[1] && hi - lo >= 0.5 * (r[1] - r[0]);
+}
+
+/* The full redraw once the levers rest, only for charts whose axes no longer fit the lines (one
+ * chart per task, so that a lever moved meanwhile is not kept waiting behind eight Plotly
+ * redraws; a newer call cancels it).  The other charts already show the right lines; their
+ * hover data is brought up to date when the pointer enters them (see ensure()). */
 function settle(container, spec, runs, opts, delay) {
   opts = opts || {};
   const prefix = opts.prefix || "ax";
@@ -161,7 +180,15 @@ function settle(container, spec, runs, opts, delay) {
     if (container._settle !== token || i >= charts.length) return;
     const c = charts[i++];
     const div = document.getElementById(`${prefix}-${c.id}`);
-    if (div) Plotly.react(div, traces(c, runs, !!opts.compare), layoutFor(c, spec, opts), CONFIG);
+    if (div) {
+      const data = traces(c, runs, !!opts.compare), layout = layoutFor(c, spec, opts);
+      if (div._fullLayout && axisFits(div, c, data)) {
+        div._stale = [data, layout];
+        return step();
+      }
+      div._stale = null;
+      Plotly.react(div, data, layout, CONFIG);
+    }
     setTimeout(step, 0);
   };
   setTimeout(step, delay == null ? 300 : delay);
@@ -186,5 +213,5 @@ function fmt(v, percent) {
   return percent ? s + "%" : s;
 }
 
-root.AmbidexViews = {render, quick, settle, valuesAt, fmt, traces, layoutFor};
+root.AmbidexViews = {render, quick, settle, axisFits, valuesAt, fmt, traces, layoutFor};
 })(typeof window !== "undefined" ? window : globalThis);

@@ -25,7 +25,8 @@ from .analysis import analyze
 from .api import analyze_function, run_sensitivity, summary_frame, write_results
 from .evaluate import evaluate
 from .methods import n_runs, sample
-from .spec import OutputSpec, ParamSpec, Spec, load_spec
+from .spec import OutputSpec, ParamSpec, Spec
+from .spec_parse import load_spec
 
 sensitivity = run_sensitivity
 

@@ -12,7 +12,8 @@ from .analysis import analyze
 from .evaluate import evaluate
 from .methods import sample
 from .progress import bar
-from .spec import Spec, load_spec
+from .spec import Spec
+from .spec_parse import load_spec
 
 DEFAULT_CHUNK = 1024
 
@@ -115,18 +116,7 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
             Y = evaluate(evaluator, X, chunk_size=chunk, progress=upd)
     with bar(progress, "analysing") as upd:
         ds = analyze(spec, X, Y, times=evaluator.output_times(), progress=upd)
-    if spec.uncertainty is not None:
-        from .uncertainty import uncertainty_bands
-        mc = uncertainty_bands(evaluator, spec, progress=progress)
-        ds = ds.merge(mc)
-        ds.attrs.update(mc.attrs)
-    if spec.discovery is not None:
-        from .discovery import discover
-        disc = discover(spec, ds["X"].values,
-                        ds["Y"].sel(output=spec.discovery["output"]).values)
-        info = disc.attrs.pop("_discovery", {})
-        ds = ds.merge(disc)
-        ds.attrs.update({f"discovery_{k}": v for k, v in info.items()})
+    ds = _extras(ds, evaluator, spec, progress)
     attrs = dict(ds.attrs)
     ds.attrs = stamp(model, spec=json.dumps(_spec_json(spec), sort_keys=True, default=str),
                      spec_file=str(spec.path) if spec.path else "",
@@ -141,6 +131,24 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
         if cluster is not None:
             written["samples"] = str(Path(out) / f"sensitivity_{spec.name}.zarr")
         ds.attrs["written"] = json.dumps(written)
+    return ds
+
+
+def _extras(ds, evaluator, spec: Spec, progress: bool):
+    """``ds`` with the spec's optional parts merged in: Monte Carlo percentile bands
+    (``[uncertainty]``) and scenario discovery boxes (``[discovery]``)."""
+    if spec.uncertainty is not None:
+        from .uncertainty import uncertainty_bands
+        mc = uncertainty_bands(evaluator, spec, progress=progress)
+        ds = ds.merge(mc)
+        ds.attrs.update(mc.attrs)
+    if spec.discovery is not None:
+        from .discovery import discover
+        disc = discover(spec, ds["X"].values,
+                        ds["Y"].sel(output=spec.discovery["output"]).values)
+        info = disc.attrs.pop("_discovery", {})
+        ds = ds.merge(disc)
+        ds.attrs.update({f"discovery_{k}": v for k, v in info.items()})
     return ds
 
 

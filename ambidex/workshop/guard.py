@@ -19,7 +19,8 @@ MAX_STATE_BYTES = 1_000_000   # a session state larger than this is refused
 MAX_UPLOAD_BYTES = 200_000    # an uploaded scenario TOML larger than this is refused
 MAX_REQUEST_BYTES = 2_000_000  # the WSGI server refuses larger request bodies
 KEYS = {"scenario", "source", "description", "base", "interventions", "horizon", "levers",
-        "snapshots", "log", "game", "undo", "last_path", "log_dropped", "facilitator"}
+        "snapshots", "log", "game", "undo", "last_path", "log_dropped", "facilitator",
+        "commit"}
 
 
 def _num(x) -> bool:
@@ -55,6 +56,9 @@ def check_state(model, state) -> dict:
         raise WorkshopError(f"session state: the log holds more than {MAX_LOG} entries")
     if not isinstance(state.get("snapshots", []), list) or len(state.get("snapshots", [])) > MAX_SNAPSHOTS:
         raise WorkshopError(f"session state: at most {MAX_SNAPSHOTS} snapshots")
+    c = state.get("commit", 0)
+    if not (isinstance(c, int) and not isinstance(c, bool) and c >= 0):
+        raise WorkshopError("session state: 'commit' is not a whole number >= 0")
     f = state.get("facilitator")
     if f is not None and not (isinstance(f, dict) and isinstance(f.get("id"), str)
                               and isinstance(f.get("team"), str) and len(f["team"]) <= 60):

@@ -128,6 +128,7 @@ def build(model, default_scenario: str | None = None):
         dcc.Store(id="state", storage_type="session"),
         dcc.Store(id="gate-loops"), dcc.Store(id="gate-feedback"), dcc.Store(id="gate-log"),
         dcc.Store(id="gate-room"),
+        dcc.Store(id="lever-commit"),
         dcc.Location(id="url", refresh=False),
         dcc.Download(id="download"),
         html.Div([

@@ -101,47 +101,108 @@ function draw(state, levers) {
   return ms.toFixed(1);
 }
 
-/* A lever being dragged (or stepped by keyboard): the slider's thumb reports its value in
- * aria-valuenow as it moves; a MutationObserver redraws from it at once, over the last state the
- * server confirmed (no wait for the server or for Dash's callback queue). */
+/* Lever moves in this tab the server has not answered yet: py -> {v, seq} (seq 0: not sent).
+ * Every request of the page carries the latest commit (see ambidex/workshop/central.py).
+ * They are drawn at once from the model in the page; the server is told afterwards (at pointer
+ * release, or LEVER_REST ms after the last key press) so that Dash's request and its reply never
+ * sit between a key press and the redraw. */
+const LEVER_REST = 250;
+const local = new Map();
+let seq = 0, timer = null, pointer = false;
+
+function overlay(state) {
+  const levers = Object.assign({}, state.levers);
+  for (const [py, e] of local) if (py in levers) levers[py] = e.v;
+  return levers;
+}
+/* The server's state says which commit of this tab it has applied (state.commit): moves sent
+ * up to it are answered (applied or refused) and dropped here. */
+function acked(state) {
+  const done = state.commit || 0;
+  seq = Math.max(seq, done);
+  for (const [py, e] of local) if (e.seq && e.seq <= done) local.delete(py);
+}
+function numBox(py) { return document.querySelector(`.lever[data-py="${py}"] input[type=number]`); }
+
+/* Send every unanswered lever move in one request (the central callback's lever-commit input). */
+function commit() {
+  timer = null;
+  if (!local.size || !window.dash_clientside.set_props) return;
+  const levers = {};
+  seq += 1;
+  for (const [py, e] of local) { levers[py] = e.v; e.seq = seq; }
+  window.AMBIDEX.commits = (window.AMBIDEX.commits || 0) + 1;
+  window.dash_clientside.set_props("lever-commit", {data: {levers, seq}});
+}
+function schedule(delay) {
+  if (timer) clearTimeout(timer);
+  timer = pointer ? null : setTimeout(commit, delay);
+}
+
+/* A lever being dragged or stepped by keyboard: the slider's thumb reports its value in
+ * aria-valuenow as it moves; a MutationObserver redraws from it at once over the last state the
+ * server confirmed, and schedules telling the server. */
 function watchLevers() {
   const root = document.getElementById("levers");
   if (!root || window.AMBIDEX.watching) return;
   window.AMBIDEX.watching = true;
+  root.addEventListener("pointerdown", (e) => { if (e.target.closest("[role=slider], .dash-slider-root")) pointer = true; }, true);
+  document.addEventListener("pointerup", () => { if (pointer) { pointer = false; schedule(0); } }, true);
+  root.addEventListener("focusout", () => { if (timer) schedule(0); }, true);
   new MutationObserver((records) => {
     const state = window.AMBIDEX.state;
-    if (!state || state.game) return;
-    const levers = Object.assign({}, state.levers);
+    if (!state) return;
     let moved = false;
     for (const r of records) {
       const lever = r.target.closest && r.target.closest(".lever");
       const v = parseFloat(r.target.getAttribute("aria-valuenow"));
-      if (lever && Number.isFinite(v) && lever.dataset.py in levers) {
-        levers[lever.dataset.py] = v;
-        moved = moved || v !== state.levers[lever.dataset.py];
-      }
+      const py = lever && lever.dataset.py;
+      if (!py || !Number.isFinite(v) || !(py in state.levers)) continue;
+      const shown = local.has(py) ? local.get(py).v : state.levers[py];
+      if (v === shown) continue;
+      local.set(py, {v, seq: 0});
+      const box = numBox(py);
+      if (box && document.activeElement !== box) box.value = String(v);
+      moved = true;
     }
-    if (moved) { window.AMBIDEX.moved = performance.now(); draw(state, levers); }
+    if (!moved) return;
+    window.AMBIDEX.moved = performance.now();
+    draw(state, overlay(state));
+    schedule(LEVER_REST);
   }).observe(root, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 }
 
-/* The state the server confirmed (or restored): remembered for liveDrag, drawn. */
+/* The state the server confirmed (or restored): remembered, drawn with the lever moves it has
+ * not answered yet on top; nothing redrawn when what the charts show is unchanged. */
 function liveState(state) {
   if (!state || !window.AMBIDEX) return window.dash_clientside.no_update;
   window.AMBIDEX.state = state;
+  acked(state);
   watchLevers();
-  return draw(state, state.levers);
+  const levers = overlay(state);
+  const key = JSON.stringify([state.base, state.interventions, state.horizon, state.game, levers]);
+  if (key === window.AMBIDEX.drawn) return window.dash_clientside.no_update;
+  window.AMBIDEX.drawn = key;
+  return draw(state, levers);
 }
 
-/* Slider and number box of every lever set from the confirmed state (only those that differ). */
+/* Slider and number box of every lever set from the confirmed state (only those that differ and
+ * have no unanswered move of this tab). */
 function syncLevers(state, sliders, nums) {
   const nu = window.dash_clientside.no_update;
   const ids = window.dash_clientside.callback_context.states_list[0].map((x) => x.id.py);
   if (!state) return [ids.map(() => nu), ids.map(() => nu)];
+  window.AMBIDEX.state = state;
+  acked(state);
   const tidy = (v) => (v == null ? v : Math.round(v * 1e10) / 1e10);
-  const want = ids.map((py) => tidy(state.levers[py]));
-  return [want.map((v, k) => (sliders[k] === v ? nu : v)),
-          want.map((v, k) => (nums[k] === v ? nu : v))];
+  const want = ids.map((py) => (local.has(py) ? null : tidy(state.levers[py])));
+  ids.forEach((py, k) => {  // a box written while the lever moved, then the move refused
+    const box = numBox(py);
+    if (want[k] != null && box && document.activeElement !== box && nums[k] === want[k] &&
+        parseFloat(box.value) !== want[k]) box.value = String(want[k]);
+  });
+  return [want.map((v, k) => (v == null || sliders[k] === v ? nu : v)),
+          want.map((v, k) => (v == null || nums[k] === v ? nu : v))];
 }
 
 function cards(state, year) {
@@ -200,5 +261,7 @@ function share(n, state) {
   return url;
 }
 
+window.AMBIDEX = window.AMBIDEX || {};
+window.AMBIDEX.pending = () => local.size;  // lever moves the server has not answered yet
 window.dash_clientside = Object.assign({}, window.dash_clientside, {ambidex: {liveState, syncLevers, compare, presenter, share}});
 })();
