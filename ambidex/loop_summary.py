@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 def summarise(lds):
@@ -29,27 +29,48 @@ def summarise(lds):
     unnamed loops' relative scores summed, per time), ``abs_total`` (every loop's |relative
     score| summed, per time; 1 per cycle partition with activity) and ``attrs['unnamed_count']``.
     A summary passes through unchanged."""
-    import xarray as xr
-
     if "unnamed_sum" in lds:
         return lds
-    rel = lds["relative_score"].values
-    n = rel.shape[0]
+    n = lds.sizes["loop"]
     ids = [str(x) for x in lds["named_id"].values] if "named_id" in lds.coords else [""] * n
     names = [str(x) for x in lds["name"].values] if "name" in lds.coords else [""] * n
+    attrs = {k: v for k, v in lds.attrs.items() if isinstance(v, (str, int, float))}
+    return summary_of(lds["relative_score"].values, ids, names, lds["time"].values,
+                      dict(lds["time"].attrs), attrs)
+
+
+def summary_of(rel: np.ndarray, ids: list, names: list, time, time_attrs: dict, attrs: dict):
+    """:func:`summarise` from the relative scores (loop, time) and each loop's named id
+    ('' = unnamed) and name."""
+    import xarray as xr
+
     named = [i for i, x in enumerate(ids) if x]
-    rest = [i for i in range(n) if i not in set(named)]
-    t = lds["time"]
+    rest = [i for i in range(rel.shape[0]) if i not in set(named)]
     out = xr.Dataset(
         {"relative_score": (("loop", "time"), rel[named].reshape(len(named), rel.shape[1])),
          "unnamed_sum": ("time", rel[rest].sum(axis=0) if rest else np.zeros(rel.shape[1])),
          "abs_total": ("time", np.abs(rel).sum(axis=0))},
-        coords={"time": t.values, "named_id": ("loop", [ids[i] for i in named]),
+        coords={"time": np.asarray(time, dtype=float), "named_id": ("loop", [ids[i] for i in named]),
                 "name": ("loop", [names[i] for i in named])},
-        attrs={**{k: v for k, v in lds.attrs.items() if isinstance(v, (str, int, float))},
-               "unnamed_count": len(rest)})
-    out["time"].attrs = dict(t.attrs)
+        attrs={**attrs, "unnamed_count": len(rest)})
+    out["time"].attrs = dict(time_attrs)
     return out
+
+
+def _analysed_summary(model, sc):
+    """The summary of a fresh Loops That Matter analysis of ``sc`` (None: the model has no
+    loops), without building the per-loop Dataset of every loop (12 k chains on the dual model)."""
+    from .loops.ltm import _env, analyse, loop_scores
+
+    st, run_ = analyse(model, sc)
+    if not st.loops:
+        return None
+    time = run_.time.values
+    _, rel = loop_scores(st, _env(run_), time)
+    attrs = {"model": str(model.path), "model_sha256": model.sha256,
+             "scenario": str(run_.scenario.values), "loops": len(st.loops)}
+    return summary_of(rel, [lp.named_id for lp in st.loops], [lp.name for lp in st.loops], time,
+                      {"units": model.time_units, "long_name": "time"}, attrs)
 
 
 def _code_version() -> str:
@@ -118,17 +139,13 @@ def report_loop_scores(model, scens, on_skip=None):
     path = cache_root() / "loop_summaries" / f"{cache_key(model, sc)}.nc"
     summary = _cached(path)
     if summary is None:
-        from .loops.ltm import analyse, dominance
-
         try:
-            st, run_ = analyse(model, sc)
-            lds = dominance(st, run_)
+            summary = _analysed_summary(model, sc)
         except Exception as exc:  # loop scores need scalar models; the report still gets written
             if on_skip is not None:
                 on_skip(f"note: loop dominance left out of the report: {exc}")
             return None
-        if lds.sizes.get("loop", 0) == 0:
+        if summary is None:
             return None
-        summary = summarise(lds)
         _store(summary, path)
     return sc.name, summary

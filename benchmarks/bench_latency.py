@@ -65,8 +65,9 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def warm(roots, reps, tmp):
-    caches = {r: tmp / f"cache{i}" for i, r in enumerate(roots)}
+def warm(roots, reps, tmp, given=()):
+    caches = {r: (Path(given[i]) if i < len(given) else tmp / f"cache{i}")
+              for i, r in enumerate(roots)}
     for r in roots:  # warm each cache (and let a background compile finish)
         _run_cli(r, caches[r], tmp / "out")
         _wait_background(caches[r])
@@ -112,11 +113,13 @@ def main():
     ap.add_argument("--root", action="append", type=Path, default=[])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--cache", action="append", default=[],
+                    help="warm: an existing cache per --root (same order) instead of a new one")
     a = ap.parse_args()
     roots = [r.resolve() for r in a.root] or [ROOT]
     tmp = Path(tempfile.mkdtemp(prefix="ambidex-latency-"))
     try:
-        rows = {"warm": lambda: warm(roots, a.reps, tmp), "cold": lambda: cold(roots, a.reps, tmp),
+        rows = {"warm": lambda: warm(roots, a.reps, tmp, a.cache), "cold": lambda: cold(roots, a.reps, tmp),
                 "simulate": lambda: simulate(roots, a.reps, a.calls)}[a.what]()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -109,7 +109,6 @@ MAX_MODULE_LINES, MAX_FUNCTION_LINES = 450, 100
 SIZE_DEBT = {
     "compiled/translate.py": "#14/#17 (the compiler)",
     "compiled/codegen.py": "#14/#17 (generate: the integrators as real numba functions)",
-    "workshop/callbacks.py": "#15 (register: one function per callback group)",
     "workshop/layout.py": "#15 (build)",
 }
 

@@ -275,14 +275,14 @@ def test_nan_in_one_sample_is_reported_and_isolated(tmp_path):
 
 
 # ------------------------------------------------------------------ errors
-def test_unsupported_delay_fixed(tmp_path):
-    mdl = write_mdl(tmp_path, "df.mdl", """
-        Out = DELAY FIXED(In, 2, 0)
+def test_unsupported_forecast(tmp_path):
+    mdl = write_mdl(tmp_path, "fc.mdl", """
+        Out = FORECAST(In, 2, 1)
         In = 1
     """)
-    with pytest.raises(UnsupportedFunctionError, match="DELAY FIXED") as exc:
+    with pytest.raises(UnsupportedFunctionError, match="FORECAST") as exc:
         compile_model(mdl)
-    assert exc.value.function == "DELAY FIXED"
+    assert exc.value.function == "FORECAST"
     assert exc.value.variable == "Out"
 
 

@@ -189,17 +189,6 @@ class CalibrationResult:
         return f"CalibrationResult({self.summary()})"
 
 
-def _quantiles(problem: Problem, X: np.ndarray, variables: dict, qs) -> dict:
-    X = X[problem.inside(X)]
-    if X.shape[0] < 2:
-        return {}
-    runs = problem.simulate(X, variables)
-    out = {}
-    for sc, ds in runs.items():
-        out[sc] = {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
-    return out
-
-
 def calibrate(model=None, targets=None, free=None, method: str = "least_squares", bounds=None,
               seed: int = 0, *, hold_out: str | None = None, n_starts: int = 4,
               n_candidates: int | None = None, spread: float = 3.0, popsize: int = 15,
@@ -207,7 +196,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               burn: int | None = None, thin: int | None = None, max_steps: int = 20000,
               n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
               solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-              progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
+              progress: bool = False, profile: bool = True, cluster=None,
+              moves: str | None = None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
     ``model``: a :class:`~ambidex.core.model.Model` or path (default: the dual model); ``targets``: a
@@ -219,7 +209,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
     by default run until the chain is 50 integrated autocorrelation times long or ``max_steps``
     is reached, which is reported as not converged; a fixed ``n_steps``, ``burn``, ``thin``
-    otherwise).  ``hold_out``: the key of one target to leave out of the fit and predict
+    otherwise; ``moves``: ``"de"`` (default: differential-evolution moves) or ``"stretch"``).
+    ``hold_out``: the key of one target to leave out of the fit and predict
     (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
     likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
     identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
@@ -233,10 +224,55 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
 
         with client_for(cluster) as client:  # one cluster for the whole calibration
             return calibrate(**{**args, "cluster": client})
+    t_start = time.perf_counter()
+    model, targets, free, held = _inputs(model, targets, free, method, hold_out)
+    model, pre, lifted = _lift_history(model, targets)
+    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
+                      atol=atol, scenarios=pre, cluster=cluster)
+    fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
+                          n_candidates=n_candidates, spread=spread, popsize=popsize,
+                          maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
+                          thin=thin, max_steps=max_steps, progress=progress, moves=moves)
+    x = fit.x
+    names = problem.names
+    ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)
+    # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
+    # if inside the bounds; else the best sample)
+    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
+    values, table, trajectories = st.fitted(problem, x_fit)
+    draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
+    qs = tuple(float(q) for q in band_quantiles)
+    bands = st.bands(problem, draws, qs)
+    prof = None
+    if profile:
+        prof, pmsgs = st.profiles(problem, fit, info, ses)
+        msgs = pmsgs + msgs
+    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
+    msgs += st.bound_messages(problem, x, singular, msgs)
+    hold = None
+    if held is not None:
+        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
+                       atol=atol, scenarios=problem.scenarios)
+        hold, hmsgs = st.hold_out(problem, pred, x_fit, cov,
+                                  draws if fit.samples is not None else None)
+        msgs += hmsgs
+    info.pop("least_squares_x", None)
+    for m in msgs:
+        warnings.warn(m, CalibrationWarning, stacklevel=2)
+    return CalibrationResult(
+        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
+        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
+        trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
+        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
+        lifted=lifted)
+
+
+def _inputs(model, targets, free, method: str, hold_out):
+    """calibrate()'s arguments checked and loaded: (Model, TargetSet without the held-out
+    target, free names or None, held-out TargetSet or None)."""
     from ..core.model import Model, load_model
     from .targets import TargetSet, load_targets
 
-    t_start = time.perf_counter()
     if method not in est.METHODS:
         raise CalibrationError(f"method {method!r} is not one of {', '.join(est.METHODS)}")
     if targets is None:
@@ -248,49 +284,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     targets = targets if isinstance(targets, TargetSet) else load_targets(targets)
     if hold_out is not None:
         targets, held = ho.split(targets, str(hold_out))
-    model, pre, lifted = _lift_history(model, targets)
-    problem = Problem(model, targets, free=free, bounds=bounds, method=solver, rtol=rtol,
-                      atol=atol, scenarios=pre, cluster=cluster)
-    fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
-                          n_candidates=n_candidates, spread=spread, popsize=popsize,
-                          maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                          thin=thin, max_steps=max_steps, progress=progress)
-    x = fit.x
-    names = problem.names
-    ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)
-    # fitted values and trajectories at the reported point estimate (MCMC: posterior median,
-    # if inside the bounds; else the best sample)
-    x_fit = x_rep if problem.inside(x_rep[None])[0] else x
-    all_vars = {sc: list(v) for sc, v in problem.vars.items()}
-    runs = problem.simulate(x_fit[None, :], all_vars)
-    values = problem.values_from(x_fit[None, :], runs)
-    table = dg.target_table(problem, values)
-    trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
-    draws = st.band_draws(problem, fit, cov, singular, n_bands, np.random.default_rng(seed + 1))
-    qs = tuple(float(q) for q in band_quantiles)
-    bands = _quantiles(problem, draws, all_vars, qs) if draws is not None and len(draws) > 1 else {}
-    prof = None
-    if profile:
-        prof, pmsgs = st.profiles(problem, fit, info, ses)
-        msgs = pmsgs + msgs
-    msgs = dg.identifiability(problem, x, corr, None, fit.cost) + msgs
-    msgs += st.bound_messages(problem, x, singular, msgs)
-    hold = None
-    if held is not None:
-        pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
-                       atol=atol, scenarios=problem.scenarios)
-        hold = ho.predict(pred, x_fit, cov, samples=draws if fit.samples is not None else None)
-        problem.n_evals += pred.n_evals
-        msgs += st.hold_out_messages(hold)
-    info.pop("least_squares_x", None)
-    for m in msgs:
-        warnings.warn(m, CalibrationWarning, stacklevel=2)
-    return CalibrationResult(
-        problem=problem, method=method, seed=seed, fit=fit, estimates=ests, std_errors=ses,
-        intervals=ivs, covariance=cov, correlation=corr, targets_table=table, values=values,
-        trajectories=trajectories, bands=bands, band_quantiles=qs, draws=draws, profile=prof,
-        warnings=msgs, wall_time=time.perf_counter() - t_start, info=info, hold_out=hold,
-        lifted=lifted)
+    return model, targets, free, held
 
 
 def _lift_history(model, targets):

@@ -45,7 +45,29 @@ def to_dataset(result) -> xr.Dataset:
     for key in ("U_M", "U_S", "U_C", "MAPE", "R2"):
         if key in tt:
             ds[f"target_{key}"] = (("target",), tt[key].astype(float).to_numpy())
-    # fitted trajectories and bands: one variable per model variable, dims (scenario, time)
+    ds = _trajectories(ds, result)
+    ds = _samples_and_profiles(ds, result, par)
+    ds["time"].attrs = {"units": p.model.time_units, "long_name": "time"}
+    ds.attrs = stamp(p.model, method=result.method, cost=float(result.cost),
+                     success=int(bool(result.success)), message=str(result.message),
+                     targets_file=str(p.targets.path or ""), targets_name=p.targets.name,
+                     targets_source=p.targets.source, seed=int(result.seed),
+                     free_parameters=json.dumps(names), warnings=json.dumps(result.warnings),
+                     solver=json.dumps({"method": p.method, "rtol": p.rtol, "atol": p.atol}),
+                     runs=int(p.n_evals), wall_time_s=float(result.wall_time),
+                     degrees_of_freedom=int(result.dof),
+                     n_constraints=int(result.n_constraints),
+                     **{f"hold_out_{k}": v for k, v in (result.hold_out or {}).items()
+                        if isinstance(v, (int, float, str)) and not isinstance(v, bool)},
+                     **{k: v for k, v in result.info.items()
+                        if isinstance(v, (int, float, str))})
+    return ds
+
+
+def _trajectories(ds: xr.Dataset, result) -> xr.Dataset:
+    """``ds`` with the fitted trajectories and bands: one variable per model variable, dims
+    (scenario, time) and (quantile, scenario, time)."""
+    p = result.problem
     pys = sorted({py for s in result.trajectories.values() for py in s})
     S, T, Q = len(result.trajectories), p.times.size, len(result.band_quantiles)
     for py in pys:
@@ -60,6 +82,12 @@ def to_dataset(result) -> xr.Dataset:
         ds[f"fit_{py}"] = (("scenario", "time"), fit, attrs)
         if result.bands:
             ds[f"band_{py}"] = (("quantile", "scenario", "time"), band, attrs)
+    return ds
+
+
+def _samples_and_profiles(ds: xr.Dataset, result, par) -> xr.Dataset:
+    """``ds`` with the series data, the posterior samples (MCMC) and the profile likelihoods."""
+    p, names = result.problem, list(result.problem.names)
     for t in p.targets:
         if t.kind == "series":
             dim = f"time_{t.key}"
@@ -80,19 +108,6 @@ def to_dataset(result) -> xr.Dataset:
         ds["profile_lower95"] = par([np.nan if q.lower is None else q.lower for q in result.profile])
         ds["profile_upper95"] = par([np.nan if q.upper is None else q.upper for q in result.profile])
         ds = ds.assign_coords(profile_status=("parameter", [q.status for q in result.profile]))
-    ds["time"].attrs = {"units": p.model.time_units, "long_name": "time"}
-    ds.attrs = stamp(p.model, method=result.method, cost=float(result.cost),
-                     success=int(bool(result.success)), message=str(result.message),
-                     targets_file=str(p.targets.path or ""), targets_name=p.targets.name,
-                     targets_source=p.targets.source, seed=int(result.seed),
-                     free_parameters=json.dumps(names), warnings=json.dumps(result.warnings),
-                     solver=json.dumps({"method": p.method, "rtol": p.rtol, "atol": p.atol}),
-                     runs=int(p.n_evals), wall_time_s=float(result.wall_time),
-                     degrees_of_freedom=int(result.dof),
-                     **{f"hold_out_{k}": v for k, v in (result.hold_out or {}).items()
-                        if isinstance(v, (int, float, str)) and not isinstance(v, bool)},
-                     **{k: v for k, v in result.info.items()
-                        if isinstance(v, (int, float, str))})
     return ds
 
 

@@ -15,7 +15,7 @@ from .objective import Problem
 
 
 def estimate(problem: Problem, method: str, *, seed, n_starts, n_candidates, spread, popsize,
-              maxiter, n_walkers, n_steps, burn, thin, max_steps, progress):
+              maxiter, n_walkers, n_steps, burn, thin, max_steps, progress, moves=None):
     """Run the estimator ``method``; return (fit, info) (MCMC: started at a least-squares
     optimum, whose cost and point ``info`` keeps)."""
     info: dict = {}
@@ -32,7 +32,8 @@ def estimate(problem: Problem, method: str, *, seed, n_starts, n_candidates, spr
         J = problem.jacobian(ls.x)
         cov0, _ = dg.covariance(problem, J, ls.cost)
         fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                       thin=thin, seed=seed, progress=progress, max_steps=max_steps)
+                       thin=thin, seed=seed, progress=progress, max_steps=max_steps,
+                       moves=moves)
         info.update({k: v for k, v in fit.extra.items() if k != "chain"})
         info["acceptance_fraction"] = fit.acceptance
         info["least_squares_cost"] = ls.cost
@@ -124,6 +125,16 @@ def bound_messages(problem: Problem, x, singular: bool, msgs: list) -> list[str]
     return out
 
 
+def hold_out(problem: Problem, pred: Problem, x_fit, cov, samples):
+    """Predict the held-out target (problem ``pred``) at ``x_fit`` with ``cov`` or the posterior
+    ``samples``; return (the prediction record, its warnings).  Its runs count in ``problem``."""
+    from . import holdout as ho
+
+    hold = ho.predict(pred, x_fit, cov, samples=samples)
+    problem.n_evals += pred.n_evals
+    return hold, hold_out_messages(hold)
+
+
 def hold_out_messages(hold: dict) -> list[str]:
     """What a held-out target's prediction says about the fit (nothing when it agrees)."""
     if not math.isfinite(hold["z"]):
@@ -134,3 +145,27 @@ def hold_out_messages(hold: dict) -> list[str]:
                 f"datum {hold['datum']:.4g} vs prediction {hold['prediction']:.4g} "
                 f"(z = {hold['z']:+.2f})"]
     return []
+
+
+def fitted(problem: Problem, x_fit: np.ndarray):
+    """Model values of the targets, the targets table and every scenario's trajectories (py
+    name -> (T,)) at the reported point ``x_fit``."""
+    all_vars = {sc: list(v) for sc, v in problem.vars.items()}
+    runs = problem.simulate(x_fit[None, :], all_vars)
+    values = problem.values_from(x_fit[None, :], runs)
+    trajectories = {sc: {py: ds[py].values[0] for py in all_vars[sc]} for sc, ds in runs.items()}
+    return values, dg.target_table(problem, values), trajectories
+
+
+def bands(problem: Problem, draws, qs: tuple) -> dict:
+    """Quantiles ``qs`` of every scenario's trajectories over the parameter ``draws`` inside the
+    bounds: {scenario: {py: (Q, T)}} (empty with fewer than two draws)."""
+    if draws is None or len(draws) < 2:
+        return {}
+    X = draws[problem.inside(draws)]
+    if X.shape[0] < 2:
+        return {}
+    variables = {sc: list(v) for sc, v in problem.vars.items()}
+    runs = problem.simulate(X, variables)
+    return {sc: {py: np.nanquantile(ds[py].values, qs, axis=0) for py in variables[sc]}
+            for sc, ds in runs.items()}

@@ -13,7 +13,7 @@ from .exprtext import _OPS, _num, chain_args, render_chain  # noqa: F401  (share
 from .ir import Slot, walk_refs
 from .kernels import HELPERS, KERNELS
 
-GEN_VERSION = "4"
+GEN_VERSION = "5"
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
        "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
@@ -176,6 +176,13 @@ def generate(tr, layout) -> str:
     nonneg = [yidx[s] for s in states if s.nonneg]
     lines.append(f"NONNEG = np.array({nonneg!r}, dtype=np.int64)")
     lines.append(f"HAS_NONNEG = {bool(nonneg)}\nHAS_BP = {bool(tr.bp_sites)}")
+    disc = [s for s in states if s.next_ir is not None]
+    proj = [s for s in states if s.proj]
+    lines.append(f"DISC = np.array({[yidx[s] for s in disc]!r}, dtype=np.int64)")
+    lines.append(f"PROJ = np.array({[yidx[s] for s in proj]!r}, dtype=np.int64)")
+    lines.append(f"PROJ_P = np.array({[list(s.proj) for s in proj]!r}, "
+                 "dtype=np.float64).reshape(-1, 5)".replace("nan", "np.nan"))
+    lines.append(f"HAS_DISC = {bool(disc)}\nHAS_PROJ = {bool(proj)}")
 
     def loads(used, mode):
         out = []
@@ -229,6 +236,12 @@ def generate(tr, layout) -> str:
     body = run_body([s.ddt_ir for s in states])
     body += [f"    dy[{yidx[s]}] = {rrun(s.ddt_ir)}" for s in states]
     lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *body, "    return"]
+
+    # ---- _disc(t, y, p, c, yd): the next-step values of the discrete states (DELAY FIXED,
+    # SAMPLE IF TRUE), from the values at t; the kernels assign them after each step
+    body = run_body([s.next_ir for s in disc])
+    body += [f"    yd[{yidx[s]}] = {rrun(s.next_ir)}" for s in disc]
+    lines += ["", "@_jit", "def _disc(t, y, p, c, yd):", *body, "    return"]
 
     # ---- _outs(te, Y, p, c, o, w, n): after a run, the outputs chosen by ``w`` (see
     # save_plan) at the saved times te[:n] from the saved states Y (NY, T), each variable as

@@ -154,6 +154,9 @@ class CompiledModel:
             for key in (s.name, self._py_elem(s), s.name.lower()):
                 self._param_index.setdefault(key, i)
         self.structural_params = [s.name for s in params if s.structural]
+        #: functions whose states step once per TIME STEP (DELAY FIXED, SAMPLE IF TRUE, ...):
+        #: methods 'euler' and 'rk4' only
+        self.stepped_functions = dict(tr.stepped)
         self._tr = tr
         self._layout = {"params": params, "states": states, "initcs": initcs,
                         "outputs": outputs}
@@ -164,6 +167,13 @@ class CompiledModel:
         self._py = None  # the interpreted module (pytier), built on first need
         self._tier_s = 0.0  # seconds interpreted so far in this process
         self._background: set = set()
+
+    def stepped_reason(self) -> str:
+        """Why method 'dopri5' cannot run this model (its once-per-TIME-STEP functions)."""
+        fns = ", ".join(f"{f} (in '{v}')" for f, v in self.stepped_functions.items())
+        verb = "it steps" if len(self.stepped_functions) == 1 else "they step"
+        return (f"model '{self.model_name}' uses {fns}; {verb} once per TIME STEP, so method "
+                "'dopri5' cannot run it; use method 'euler' or 'rk4'")
 
     def _plan(self, out_idx) -> np.ndarray:
         """The save plan ``w`` (see :func:`~ambidex.compiled.codegen.save_plan`) for the
@@ -324,6 +334,8 @@ class CompiledModel:
         """
         if method not in METHODS:
             raise ModelError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
+        if method == "dopri5" and self.stepped_functions:
+            raise ModelError(self.stepped_reason())
         P = np.ascontiguousarray(self.param_matrix(params, n))
         N = P.shape[0]
         # each output once, in the order first asked for

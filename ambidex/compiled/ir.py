@@ -36,6 +36,8 @@ class Slot:
     nonneg: bool = False
     user_stock: bool = False  # state of a user-visible INTEG
     structural: bool = False  # param that fixes the model structure (SMOOTH N order)
+    next_ir: object = None    # discrete state: its value at the next TIME STEP
+    proj: tuple = ()          # SINTEG state: (min, max, quant, spec, thresh), NaN = none
 
     def __repr__(self):  # pragma: no cover - debugging aid
         return f"Slot({self.id}, {self.name!r}, {self.kind})"

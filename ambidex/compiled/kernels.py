@@ -79,10 +79,34 @@ def _finish(te, Y, p, c, o, w, n, status, ft, fixed):
 
 @_jit
 def _clamp(y):
+    """Non-negative stocks at 0; SINTEG states projected (PROJ_P rows: min, max, quant,
+    spec, thresh; NaN switches a rule off)."""
     if HAS_NONNEG:
         for j in NONNEG:
             if y[j] < 0.0:
                 y[j] = 0.0
+    if HAS_PROJ:
+        for i in range(PROJ.shape[0]):
+            j = PROJ[i]
+            v = y[j]
+            q = PROJ_P[i, 2]
+            if q > 0.0:
+                v = math.floor(v / q + 0.5) * q
+            if PROJ_P[i, 0] == PROJ_P[i, 0] and v < PROJ_P[i, 0]:
+                v = PROJ_P[i, 0]
+            if PROJ_P[i, 1] == PROJ_P[i, 1] and v > PROJ_P[i, 1]:
+                v = PROJ_P[i, 1]
+            if PROJ_P[i, 4] == PROJ_P[i, 4] and abs(v - PROJ_P[i, 3]) < PROJ_P[i, 4]:
+                v = PROJ_P[i, 3]
+            y[j] = v
+
+
+@_jit
+def _assign_disc(y, yd):
+    """Discrete states take the next-step values ``_disc`` computed before the step."""
+    if HAS_DISC:
+        for j in DISC:
+            y[j] = yd[j]
 
 
 @_jit
@@ -91,6 +115,7 @@ def _euler1(p, times, save, o, dt, w):
     y = np.zeros(max(NY, 1))
     c = np.zeros(NC)
     k1 = np.zeros(max(NY, 1))
+    yd = np.zeros(max(NY, 1))
     T = o.shape[1]
     Y = np.empty((max(NY, 1), T))
     ts = np.empty(T)
@@ -108,8 +133,11 @@ def _euler1(p, times, save, o, dt, w):
         if i == n - 1:
             break
         _rhs(t, y, p, c, k1)
+        if HAS_DISC:
+            _disc(t, y, p, c, yd)
         for j in range(NY):
             y[j] = y[j] + k1[j] * dt
+        _assign_disc(y, yd)
         _clamp(y)
         if not _finite(y, NY):
             status = 1
@@ -129,6 +157,7 @@ def _rk41(p, times, save, o, dt, w):
     k3 = np.zeros(max(NY, 1))
     k4 = np.zeros(max(NY, 1))
     yt = np.zeros(max(NY, 1))
+    yd = np.zeros(max(NY, 1))
     T = o.shape[1]
     Y = np.empty((max(NY, 1), T))
     ts = np.empty(T)
@@ -147,6 +176,8 @@ def _rk41(p, times, save, o, dt, w):
             break
         h = dt
         _rhs(t, y, p, c, k1)
+        if HAS_DISC:
+            _disc(t, y, p, c, yd)
         for j in range(NY):
             yt[j] = y[j] + 0.5 * h * k1[j]
         _rhs(t + 0.5 * h, yt, p, c, k2)
@@ -158,6 +189,7 @@ def _rk41(p, times, save, o, dt, w):
         _rhs(t + h, yt, p, c, k4)
         for j in range(NY):
             y[j] = y[j] + h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+        _assign_disc(y, yd)
         _clamp(y)
         if not _finite(y, NY):
             status = 1
@@ -328,9 +360,9 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o, w):
             for j in range(NY):
                 y[j] = y1[j]
             t = tnew
-            if HAS_NONNEG:
+            if HAS_NONNEG or HAS_PROJ:
                 _clamp(y)
-            if end_bp or HAS_NONNEG:
+            if end_bp or HAS_NONNEG or HAS_PROJ:
                 start_bp = end_bp
                 _rhs(t + delta if end_bp else t, y, p, c, k1)
                 nfev += 1

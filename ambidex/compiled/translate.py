@@ -19,6 +19,7 @@ from pysd.translators.structures.abstract_model import AbstractLookup
 from ..core.errors import ModelError, UnsupportedFunctionError
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
+from .discrete import DiscreteMixin
 from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 
@@ -30,8 +31,7 @@ MATH2 = {"min", "max", "power", "log", "zidz", "quantum", "modulo"}
 LOOKUP_MODES = {"lookup_forward": "hold_forward", "lookup_backward": "hold_backward",
                 "lookup_extrapolate": "extrapolate"}
 UNSUPPORTED_STRUCT = {
-    ae.DelayFixedStructure: "DELAY FIXED",
-    ae.ForecastStructure: "FORECAST", ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
+    ae.ForecastStructure: "FORECAST",
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
     ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
 }
@@ -93,7 +93,7 @@ class Ctx:
                           f" of model '{self.scope.tr.model_name}')")
 
 
-class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin):
+class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -289,6 +289,10 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin):
             return self.delay(node, ctx)
         if isinstance(node, ae.TrendStructure):
             return self.trend(node, ctx)
+        if isinstance(node, ae.DelayFixedStructure):
+            return self.delay_fixed(node, ctx)
+        if isinstance(node, ae.SampleIfTrueStructure):
+            return self.sample_if_true(node, ctx)
         if isinstance(node, ae.InlineLookupsStructure):
             return ("lk", tr.new_table(node.lookups), self.expr(node.argument, ctx))
         if isinstance(node, (ae.GetLookupsStructure, ae.GetDataStructure,
@@ -369,6 +373,8 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin):
             for it in items[1:]:
                 res = ("f", "min" if fname == "vmin" else "max", [res, it])
             return res
+        if fname in ("npv", "sinteg", "delay_material"):
+            return getattr(self, fname)(args, ctx)
         if fname == "elmcount":
             rng = self.range_clean.get(getattr(args[0], "reference", ""))
             if rng is None:
@@ -403,6 +409,7 @@ class Translator:
         self.slots: list[Slot] = []
         self.tables: list[Table] = []
         self.bp_sites: list = []
+        self.stepped: dict[str, str] = {}  # once-per-TIME-STEP function -> first variable
         self.n_macro = 0
         mains = [s for s in am.sections if s.type == "main"]
         if not mains:

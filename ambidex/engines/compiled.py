@@ -32,6 +32,8 @@ class CompiledEngine:
         if solver.method not in self.methods:
             return (f"the compiled engine has methods {', '.join(self.methods)}, not "
                     f"{solver.method!r}")
+        if solver.method == "dopri5" and self.cm.stepped_functions:
+            return self.cm.stepped_reason()
         if scenario.interventions:
             return "scheduled interventions run on engine 'pysd' only"
         if scenario.horizon != (c["initial_time"], c["final_time"]):

@@ -28,6 +28,30 @@ if TYPE_CHECKING:  # type hints only
 DISCRETE = {"DelayFixed": "DELAY FIXED", "SampleIfTrue": "SAMPLE IF TRUE"}
 
 
+def _pulse_through_end(original):
+    """PySD's ``pulse`` with Vensim's PULSE TRAIN end: a pulse starting at ``end`` fires (PySD
+    stops before it).  Vensim's own XMILE export writes PULSE TRAIN as ``TIME >= start AND
+    TIME <= end AND (TIME - start) MOD interval < width``."""
+
+    def pulse(time, start, repeat_time=0, width=None, magnitude=None, end=None):
+        if end is not None and np.all(np.asarray(repeat_time) != 0):
+            end = np.nextafter(end, np.inf)
+        return original(time, start, repeat_time=repeat_time, width=width,
+                        magnitude=magnitude, end=end)
+
+    return pulse
+
+
+def vensim_functions(pm) -> None:
+    """Make the loaded PySD model ``pm`` compute the functions where PySD departs from Vensim
+    as Vensim does (only this model's module is changed): PULSE TRAIN fires at its end."""
+    module = pm.components._components
+    original = getattr(module, "pulse", None)
+    if original is not None and not getattr(original, "_ambidex", False):
+        module.pulse = _pulse_through_end(original)
+        module.pulse._ambidex = True
+
+
 class PysdRunner:
     """One prepared run of ``model`` under a validated ``scenario``.
 
@@ -38,6 +62,7 @@ class PysdRunner:
     def __init__(self, model: Model, scenario: Scenario, time_step: float, saveper: float):
         self.model = model
         pm = model.new_pysd()
+        vensim_functions(pm)
         self.pm = pm
         overrides: dict = dict(scenario.parameters)
         by_param: dict[str, list] = {}

@@ -156,6 +156,12 @@ def generate_js(cm, outputs: list[str] | None = None) -> tuple[str, dict]:
     tr, layout = cm._tr, cm._layout
     params, states, initcs, alls = (layout["params"], layout["states"], layout["initcs"],
                                     layout["outputs"])
+    stepped = [s.name for s in states if s.next_ir is not None or s.proj]
+    if stepped:  # the browser's integrators have no once-per-step update or projection
+        fns = ", ".join(list(cm.stepped_functions)
+                        + (["SINTEG"] if any(s.proj for s in states) else []))
+        raise ModelError(f"JavaScript export: model '{cm.model_name}' uses {fns}, which the "
+                         "browser simulator does not run")
     req = [alls[i] for i in cm._out_targets(outputs)] if outputs is not None else list(alls)
     pidx = {s: i for i, s in enumerate(params)}
     yidx = {s: i for i, s in enumerate(states)}

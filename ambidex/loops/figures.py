@@ -93,6 +93,48 @@ def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: i
         from .graph import loop_subgraph
         g = loop_subgraph(g) if loop_subgraph(g).number_of_nodes() else g
     pos = layout(g)
+    traces = _link_traces(g, pos)
+    n_base = len(traces)
+    if loops is None:
+        named = [lp for lp in st.loops if lp.named_id]
+        loops = sorted(named, key=lambda lp: lp.named_id) if named else list(st.loops)[:max_dropdown]
+    for k, lp in enumerate(loops):
+        xs, ys, sizes = [], [], []
+        for x, z in lp.edges:
+            if x not in pos or z not in pos:
+                continue
+            a, b = _edge_path(pos[x], pos[z])
+            xs += [a[0], b[0], None]
+            ys += [a[1], b[1], None]
+            sizes += [0, 14, 0]
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines+markers", visible=False, hoverinfo="skip",
+            name=f"{lp.label} ({lp.polarity})",
+            line=dict(color=LOOP_COLOURS[k % len(LOOP_COLOURS)], width=4),
+            marker=dict(symbol="arrow", size=sizes, angleref="previous",
+                        color=LOOP_COLOURS[k % len(LOOP_COLOURS)])))
+    fig = go.Figure(traces)
+    buttons = [dict(label="all links", method="update",
+                    args=[{"visible": [True] * n_base + [False] * len(loops)},
+                          {"title.text": title or f"Causal-loop diagram of {st.model.name}"}])]
+    for k, lp in enumerate(loops):
+        vis = [True] * n_base + [j == k for j in range(len(loops))]
+        buttons.append(dict(label=f"{lp.label} ({lp.polarity})"[:60], method="update",
+                            args=[{"visible": vis}, {"title.text": _wrap_title(lp, st.graph)}]))
+    shapes, notes = _sector_boxes(g)
+    fig.update_layout(
+        title=title or f"Causal-loop diagram of {st.model.name}", height=850, shapes=shapes,
+        annotations=notes, template="plotly_white", hovermode="closest",
+        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+        margin=dict(t=150),
+        updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.0,
+                          yanchor="bottom", showactive=True)])
+    return fig
+
+
+def _link_traces(g, pos) -> list:
+    """Scatter traces of the links (one per polarity, arrows) and of the variables (stocks as
+    squares) of graph ``g`` at positions ``pos``."""
     traces = []
     for lab, colour in POLARITY_COLOUR.items():
         xs, ys, sizes = [], [], []
@@ -123,33 +165,11 @@ def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: i
         hovertext=[f"{g.nodes[n].get('name', n)} ({g.nodes[n].get('kind', '')}; "
                    f"{g.nodes[n].get('sector', '') or 'no sector'})" for n in nodes],
         hoverinfo="text"))
-    n_base = len(traces)
-    if loops is None:
-        named = [lp for lp in st.loops if lp.named_id]
-        loops = sorted(named, key=lambda lp: lp.named_id) if named else list(st.loops)[:max_dropdown]
-    for k, lp in enumerate(loops):
-        xs, ys, sizes = [], [], []
-        for x, z in lp.edges:
-            if x not in pos or z not in pos:
-                continue
-            a, b = _edge_path(pos[x], pos[z])
-            xs += [a[0], b[0], None]
-            ys += [a[1], b[1], None]
-            sizes += [0, 14, 0]
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines+markers", visible=False, hoverinfo="skip",
-            name=f"{lp.label} ({lp.polarity})",
-            line=dict(color=LOOP_COLOURS[k % len(LOOP_COLOURS)], width=4),
-            marker=dict(symbol="arrow", size=sizes, angleref="previous",
-                        color=LOOP_COLOURS[k % len(LOOP_COLOURS)])))
-    fig = go.Figure(traces)
-    buttons = [dict(label="all links", method="update",
-                    args=[{"visible": [True] * n_base + [False] * len(loops)},
-                          {"title.text": title or f"Causal-loop diagram of {st.model.name}"}])]
-    for k, lp in enumerate(loops):
-        vis = [True] * n_base + [j == k for j in range(len(loops))]
-        buttons.append(dict(label=f"{lp.label} ({lp.polarity})"[:60], method="update",
-                            args=[{"visible": vis}, {"title.text": _wrap_title(lp, st.graph)}]))
+    return traces
+
+
+def _sector_boxes(g) -> tuple[list, list]:
+    """(shapes, annotations): a labelled box behind each sector present in ``g``."""
     shapes, notes = [], []
     present = {g.nodes[n].get("sector", "") for n in g}
     for s, (cx, cy, w, h) in SECTOR_BOXES.items():
@@ -160,14 +180,7 @@ def cld_figure(st, loops=None, only_loop_variables: bool = True, max_dropdown: i
                            layer="below"))
         notes.append(dict(x=cx, y=cy + h / 2 + 0.35, text=f"<b>{s}</b>", showarrow=False,
                           font=dict(size=11, color="#555555")))
-    fig.update_layout(
-        title=title or f"Causal-loop diagram of {st.model.name}", height=850, shapes=shapes,
-        annotations=notes, template="plotly_white", hovermode="closest",
-        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
-        margin=dict(t=150),
-        updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right", y=1.0,
-                          yanchor="bottom", showactive=True)])
-    return fig
+    return shapes, notes
 
 
 def _top_loops(ds, top: int):
