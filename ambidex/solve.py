@@ -91,11 +91,12 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
 
 
 def _stepped_functions(model: Model) -> list[str]:
-    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE) the model's PySD
-    translation uses (none known when PySD could not build it)."""
+    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model's PySD
+    translation uses, or, when PySD could not build it, its compiled form."""
     py = getattr(model, "py_file", None)
     if py is None:
-        return []
+        cm = getattr(model, "_compiled", None)
+        return list(getattr(cm, "stepped_functions", None) or [])
     text = Path(py).read_text(errors="replace")
     return [n for k, n in (("DelayFixed(", "DELAY FIXED"), ("SampleIfTrue(", "SAMPLE IF TRUE"))
             if k in text]

@@ -210,3 +210,20 @@ def test_a_model_only_the_compiled_engine_builds_says_why_dopri5_cannot_run(tmp_
     ds = _run(path, "euler", backend="auto")
     t = ds["time"].values
     _close(ds["a"].values[:, 2], np.where(t >= 1, 2 * (t - 1), 0.0))  # A3 <- B2 = 2
+
+
+def test_a_compiled_only_model_with_delay_fixed_defaults_to_euler(tmp_path):
+    """No method given: the model's DELAY FIXED steps once per TIME STEP, so Euler, and the
+    provenance says why (the compiled form tells, as PySD cannot build the model)."""
+    import json
+
+    path = _mdl(tmp_path, """
+        DimA: A1, A2, A3 ~~|
+        SubA: A1, A2 ~~|
+        DimB: B1, B2 -> (DimA: SubA, A3) ~~|
+        b[DimB] = 1, 2 ~~|
+        a[DimA] = DELAY FIXED(b[DimB] * Time, 1, 0)
+    """, final=3)
+    ds = _run(path, None, backend="auto")
+    used = json.loads(ds.attrs["solver"])[0]
+    assert used["method"] == "euler" and "DELAY FIXED" in used["method_source"]

@@ -368,6 +368,21 @@ def test_presenter_mode_fits_a_1280x720_projector(open_page):
         .filter(e => e.getClientRects().length).map(e => parseFloat(getComputedStyle(e).fontSize))
         .filter(s => s < 14)""")
     assert small == []
+    # nothing cut: no text wider than its box (clipped or ellipsised), titles and units whole
+    cut = p.evaluate("""() => Array.from(document.querySelectorAll(
+        '#live-charts h3, #live-charts .ax-legend, #live-charts .ax-key-item, .lever label, button, #tabs .tab, .bar *'))
+        .filter(e => e.getClientRects().length)
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth
+                     || (getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth))
+        .map(e => e.innerText.trim())""")
+    assert cut == [], cut
+    keys = p.evaluate("""() => Array.from(document.querySelectorAll('#live-charts .ax-chart')).map(c => {
+        const r = c.getBoundingClientRect();
+        return Array.from(c.querySelectorAll('.ax-key-item')).filter(k => k.getBoundingClientRect().right > r.right + 1)
+          .map(k => k.innerText); }).flat()""")
+    assert keys == [], keys  # every legend entry inside its chart ("polarization" included)
+    assert "EUR m per year" in p.locator("#live-charts").inner_text()
+    assert p.locator("#label-selectivity").inner_text() == "Saying no (share 0–1)"
     p.screenshot(path=str(ART / "workshop_presenter_1280x720.png"))
     p.click("#presenter-toggle")  # the visible control switches it off
     p.wait_for_function("() => !document.body.classList.contains('presenter')")
