@@ -83,6 +83,14 @@ def test_the_parser_builds_pysds_vensim_structures():
     assert prod.arguments[1].subscripts.subscripts == ("Region!",)
     # outside an array builtin '*' is the element being computed
     assert parse_equation("price[*]", names, ["Region"]).subscripts.subscripts == ("Region",)
+    # names as PySD names the variables; NOT binds a comparison, AND before OR (XMILE 1.0)
+    ast = parse_equation("IF NOT Stock_A > 5 OR b__c AND TIME < 2 THEN 1 ELSE 0", names)
+    cond = ast.arguments[0]
+    assert cond.operators == [":OR:"]
+    assert cond.arguments[0].operators == [":NOT:"]
+    assert cond.arguments[0].arguments[0].arguments[0].reference == "stock_a"
+    assert cond.arguments[1].operators == [":AND:"]
+    assert cond.arguments[1].arguments[0].reference == "b__c"
     with pytest.raises(ValueError, match="no element 'East'"):
         parse_equation("Region.East", names)
 
