@@ -64,6 +64,8 @@ class Plan:
     times: np.ndarray
     saveper: float
     method_source: str = ""
+    #: why the automatic choice left the compiled engine ('' when it did not)
+    fallback: str = ""
 
     def record(self) -> dict:
         """The settings used, for the ``solver`` provenance attr."""
@@ -89,11 +91,12 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
 
 
 def _stepped_functions(model: Model) -> list[str]:
-    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE) the model's PySD
-    translation uses (none known when PySD could not build it)."""
+    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model's PySD
+    translation uses, or, when PySD could not build it, its compiled form."""
     py = getattr(model, "py_file", None)
     if py is None:
-        return []
+        cm = getattr(model, "_compiled", None)
+        return list(getattr(cm, "stepped_functions", None) or [])
     cache = model.__dict__.setdefault("_stepped", {})  # read the translation once per model
     if py not in cache:
         text = Path(py).read_text(errors="replace")
@@ -108,10 +111,12 @@ def _setting(key, given: dict, sc: Scenario, default):
 
 
 def choose_engine(model: Model, sc: Scenario, method: str | None, engine: str,
-                  time_step: float | None) -> str:
-    """'compiled' where the model compiles, the scenario has no scheduled interventions, keeps
-    the model's horizon and TIME STEP and the method is one the compiled engine has; else
-    'pysd'.  An explicit ``engine`` is checked, with the reason when it cannot run ``sc``."""
+                  time_step: float | None) -> tuple[str, str]:
+    """``(engine, why)``: 'compiled' where the model compiles, the scenario has no scheduled
+    interventions, keeps the model's horizon and TIME STEP and the method is one the compiled
+    engine can use; else 'pysd', with ``why`` the compiled engine's reason (a function it lacks,
+    a method it cannot use).  An explicit ``engine`` is checked, with the reason when it cannot
+    run ``sc``; so is a model PySD cannot build when the compiled engine refuses ``sc``."""
     if engine != "auto" and engine not in ENGINES:
         raise ScenarioError(f"engine {engine!r} is not one of auto, {', '.join(sorted(ENGINES))}")
     if engine not in ("auto", "compiled"):
@@ -119,19 +124,23 @@ def choose_engine(model: Model, sc: Scenario, method: str | None, engine: str,
             engine, "LSODA")))
         if why:
             raise ScenarioError(f"{sc.label}: {why}")
-        return engine
+        return engine, ""
     probe = Solver(method or "dopri5", time_step=time_step)
     if engine == "compiled":
         eng = get_engine("compiled", model)  # raises UnsupportedFunctionError naming the function
         why = eng.unsupported(sc, probe)
         if why:
             raise ScenarioError(f"{sc.label}: {why}")
-        return "compiled"
+        return "compiled", ""
     try:
         eng = get_engine("compiled", model)
-    except UnsupportedFunctionError:
-        return "pysd"
-    return "pysd" if eng.unsupported(sc, probe) else "compiled"
+    except UnsupportedFunctionError as exc:
+        where = f" (in '{exc.variable}')" if exc.variable else ""
+        return "pysd", f"the compiled engine does not support {exc.function}{where}"
+    why = eng.unsupported(sc, probe)
+    if why and getattr(model, "py_file", True) is None:  # PySD cannot build it: nowhere to go
+        raise ScenarioError(f"{sc.label}: {why}")
+    return ("pysd", why) if why else ("compiled", "")
 
 
 def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
@@ -140,7 +149,7 @@ def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
     if method is not None and method not in METHODS:
         raise ScenarioError(f"method {method!r} is not one of {', '.join(METHODS)}")
     ts = solver.get("time_step") or sc.solver.get("time_step")
-    name = choose_engine(model, sc, method, engine, ts)
+    name, fallback = choose_engine(model, sc, method, engine, ts)
     source = source or f"ambidex default for engine {name}"
     method = method or DEFAULT_METHOD.get(name, "LSODA")
     dt = ts or model.control["time_step"]
@@ -156,7 +165,7 @@ def plan(model: Model, sc: Scenario, solver: dict, engine: str, saveat) -> Plan:
                atol=_setting("atol", solver, sc, DEFAULT_ATOL), time_step=dt,
                max_step=_setting("max_step", solver, sc, None),
                max_steps=int(solver.get("max_steps") or 200_000))
-    return Plan(sc, name, s, times, sp, source)
+    return Plan(sc, name, s, times, sp, source, fallback)
 
 
 def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
@@ -180,6 +189,9 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
         if on_failure == "raise":
             i = int(np.argmax(failed))
             who = f"scenario '{p.scenario.name}'" + (f", sample {i}" if len(P) > 1 else "")
+            if p.fallback:  # say why it ran on PySD and which methods are there
+                who += (f" on engine 'pysd' ({p.fallback}; its methods: "
+                        f"{', '.join(get_engine('pysd', model).methods)})")
             raise SolverError(f"{who}: {msgs[i]}")
         res.values[failed] = np.nan
     return res.values, list(res.outputs), failed, msgs, res.time, _subs(res, failed)

@@ -8,7 +8,8 @@ by a warm-up fit; then, best of ``--repeat``:
 - case_firm.toml (dual from 2000) by least squares, without and with profile likelihoods;
 - case_firm_history.toml (transition_2005 lifted) by least squares, without and with profiles,
   and with revenue_2021 / roa_2017_2021 held out;
-- case_firm_history.toml by MCMC run to 50 autocorrelation times (once), with τ and length.
+- case_firm_history.toml by MCMC run to 50 autocorrelation times, stretch and DE moves side by
+  side (alternating), with τ, length and the load average.
 """
 
 from __future__ import annotations
@@ -66,16 +67,20 @@ def main() -> None:
         print(f"{label}: best {best:.2f} s of {args.repeat}; chi² {res.cost:.4g}, dof {res.dof}, "
               f"{res.problem.n_evals} runs{extra}")
     if not args.skip_mcmc:
-        t = time.perf_counter()
-        res = ambidex.calibrate(model, DATA / "case_firm_history.toml", method="mcmc", seed=0,
-                                profile=False)
-        i = res.info
-        print(f"history MCMC to convergence: {time.perf_counter() - t:.1f} s; {i['n_walkers']} "
-              f"walkers x {i['n_steps']} steps, τ max {i['max_autocorr_time']:.1f} "
-              f"({i['autocorr_times']}), {i['tau_multiple']:.0f} τ, converged "
-              f"{bool(i['converged'])}, acceptance {i['acceptance_fraction']:.2f}, "
-              f"{res.problem.n_evals} runs")
-
+        # side by side, alternating: emcee's stretch move (the old default) and the
+        # differential-evolution moves (the default since the stretch move needed 70 τ-long
+        # chains of τ ~ 50 steps)
+        for moves in ("stretch", "de", "stretch", "de")[: 2 * max(1, min(args.repeat, 2))]:
+            t = time.perf_counter()
+            res = ambidex.calibrate(model, DATA / "case_firm_history.toml", method="mcmc", seed=0,
+                                    profile=False, moves=moves)
+            i = res.info
+            print(f"history MCMC to convergence ({moves}): {time.perf_counter() - t:.1f} s; "
+                  f"{i['n_walkers']} walkers x {i['n_steps']} steps, τ max "
+                  f"{i['max_autocorr_time']:.1f} ({i['autocorr_times']}), {i['tau_multiple']:.0f} "
+                  f"τ, converged {bool(i['converged'])}, acceptance "
+                  f"{i['acceptance_fraction']:.2f}, {res.problem.n_evals} runs; load "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
 
 if __name__ == "__main__":
     main()

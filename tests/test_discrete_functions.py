@@ -174,3 +174,56 @@ def test_sinteg_applies_min_max_quantum_and_spec(tmp_path):
     # 1.8, 3.6 -> 4 (within 0.5), 5.8, 7.6, 9.4, 11.2 -> 10, 10
     _close(ds["snapped"].values, [0, 1.8, 4, 5.8, 7.6, 9.4, 10, 10])
     np.testing.assert_array_equal(ds["plain"].values, ds["level"].values)
+
+
+# ------------------------------------------------------------------ fallbacks, by name
+def test_a_failure_after_leaving_the_compiled_engine_names_why_and_the_methods(tmp_path):
+    """FORECAST sends the model to PySD; when dopri5 (scipy's RK45 there) then fails, the one
+    line says which function forced the move and which methods that engine has."""
+    path = _mdl(tmp_path, """
+        x = SQRT(2 - Time) ~~|
+        fc = FORECAST(x, 2, 1) ~~|
+        s = INTEG(x, 0)
+    """, final=4)
+    with pytest.raises(ambidex.SolverError) as exc:
+        _run(path, "dopri5", backend="auto")
+    msg = str(exc.value)
+    assert "\n" not in msg
+    assert "on engine 'pysd' (the compiled engine does not support FORECAST (in 'fc'); its " \
+           "methods: LSODA, RK45, RK23, DOP853, Radau, BDF, euler, rk4, dopri5)" in msg
+
+
+def test_a_model_only_the_compiled_engine_builds_says_why_dopri5_cannot_run(tmp_path):
+    """PySD cannot build a mapping to a subrange; with DELAY FIXED, dopri5 has nowhere to go:
+    the compiled engine's reason, not PySD's."""
+    path = _mdl(tmp_path, """
+        DimA: A1, A2, A3 ~~|
+        SubA: A1, A2 ~~|
+        DimB: B1, B2 -> (DimA: SubA, A3) ~~|
+        b[DimB] = 1, 2 ~~|
+        a[DimA] = DELAY FIXED(b[DimB] * Time, 1, 0)
+    """, final=3)
+    with pytest.raises(ambidex.ScenarioError, match=r"uses DELAY FIXED \(in 'a'\); it steps once "
+                                                    r"per TIME STEP, so method 'dopri5' cannot "
+                                                    r"run it; use method 'euler' or 'rk4'"):
+        _run(path, "dopri5", backend="auto")
+    ds = _run(path, "euler", backend="auto")
+    t = ds["time"].values
+    _close(ds["a"].values[:, 2], np.where(t >= 1, 2 * (t - 1), 0.0))  # A3 <- B2 = 2
+
+
+def test_a_compiled_only_model_with_delay_fixed_defaults_to_euler(tmp_path):
+    """No method given: the model's DELAY FIXED steps once per TIME STEP, so Euler, and the
+    provenance says why (the compiled form tells, as PySD cannot build the model)."""
+    import json
+
+    path = _mdl(tmp_path, """
+        DimA: A1, A2, A3 ~~|
+        SubA: A1, A2 ~~|
+        DimB: B1, B2 -> (DimA: SubA, A3) ~~|
+        b[DimB] = 1, 2 ~~|
+        a[DimA] = DELAY FIXED(b[DimB] * Time, 1, 0)
+    """, final=3)
+    ds = _run(path, None, backend="auto")
+    used = json.loads(ds.attrs["solver"])[0]
+    assert used["method"] == "euler" and "DELAY FIXED" in used["method_source"]

@@ -216,6 +216,11 @@ def test_levers_scenarios_and_presenter_mode(browser, model, dual_html):
             .filter(e => e.getClientRects().length).map(e => parseFloat(getComputedStyle(e).fontSize))
             .filter(s => s < 14)""")
         assert small == []
+        cut = p.evaluate("""() => Array.from(document.querySelectorAll('h3, label, .ax-legend, .ax-key-item, button'))
+            .filter(e => e.getClientRects().length)
+            .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth)
+            .map(e => e.innerText.trim())""")
+        assert cut == [], cut  # no title, unit, legend entry or lever label cut off
         p.screenshot(path=str(ART / "simulator_presenter_1280x720.png"))
         assert pg.requests == [] and pg.errors == [], (pg.requests, pg.errors)
     finally:

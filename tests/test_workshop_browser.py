@@ -27,6 +27,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync"]
 ART = Path(__file__).parent / "artifacts"
 REL = 1e-6
+APP = {}  # the app under test (for what the server holds)
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
@@ -52,6 +53,7 @@ def server(model):
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(model)
+    APP["app"] = app
     port = _free_port()
     srv = make_server("127.0.0.1", port, app.server, threaded=True)
     th = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -368,6 +370,21 @@ def test_presenter_mode_fits_a_1280x720_projector(open_page):
         .filter(e => e.getClientRects().length).map(e => parseFloat(getComputedStyle(e).fontSize))
         .filter(s => s < 14)""")
     assert small == []
+    # nothing cut: no text wider than its box (clipped or ellipsised), titles and units whole
+    cut = p.evaluate("""() => Array.from(document.querySelectorAll(
+        '#live-charts h3, #live-charts .ax-legend, #live-charts .ax-key-item, .lever label, button, #tabs .tab, .bar *'))
+        .filter(e => e.getClientRects().length)
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth
+                     || (getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth))
+        .map(e => e.innerText.trim())""")
+    assert cut == [], cut
+    keys = p.evaluate("""() => Array.from(document.querySelectorAll('#live-charts .ax-chart')).map(c => {
+        const r = c.getBoundingClientRect();
+        return Array.from(c.querySelectorAll('.ax-key-item')).filter(k => k.getBoundingClientRect().right > r.right + 1)
+          .map(k => k.innerText); }).flat()""")
+    assert keys == [], keys  # every legend entry inside its chart ("polarization" included)
+    assert "EUR m per year" in p.locator("#live-charts").inner_text()
+    assert p.locator("#label-selectivity").inner_text() == "Saying no (share 0–1)"
     p.screenshot(path=str(ART / "workshop_presenter_1280x720.png"))
     p.click("#presenter-toggle")  # the visible control switches it off
     p.wait_for_function("() => !document.body.classList.contains('presenter')")
@@ -428,12 +445,20 @@ def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
     from ambidex.workshop import state as ws
     from ambidex.workshop.tabs import no_horizon
 
+    import time
+
+    # the starting scenario's loops were measured in the background when the app started
+    APP["app"].ambidex_prewarm.join(300)
+    start = ws.state_from_scenario(model, APP["app"].layout["scenario"].value)
+    assert json.dumps(no_horizon(model, start), sort_keys=True) in loops_view._CACHE
     pg = open_page()
     p = pg.page
+    t0 = time.perf_counter()
     p.get_by_text("Loops", exact=True).click()
     p.wait_for_function("() => { const g = document.querySelector('#loops-diagram .js-plotly-plot');"
                         " return g && g.layout && g.layout.annotations && g.layout.annotations.length > 8; }",
                         timeout=120000)
+    print(f"first Loops view drawn {time.perf_counter() - t0:.2f} s after the click")
     texts = p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').layout.annotations"
                        ".map(a => a.text || '')")
     for lid in ("R1", "R2", "B1", "B2", "B3", "B4", "B5"):

@@ -83,6 +83,14 @@ def test_the_parser_builds_pysds_vensim_structures():
     assert prod.arguments[1].subscripts.subscripts == ("Region!",)
     # outside an array builtin '*' is the element being computed
     assert parse_equation("price[*]", names, ["Region"]).subscripts.subscripts == ("Region",)
+    # names as PySD names the variables; NOT binds a comparison, AND before OR (XMILE 1.0)
+    ast = parse_equation("IF NOT Stock_A > 5 OR b__c AND TIME < 2 THEN 1 ELSE 0", names)
+    cond = ast.arguments[0]
+    assert cond.operators == [":OR:"]
+    assert cond.arguments[0].operators == [":NOT:"]
+    assert cond.arguments[0].arguments[0].arguments[0].reference == "stock_a"
+    assert cond.arguments[1].operators == [":AND:"]
+    assert cond.arguments[1].arguments[0].reference == "b__c"
     with pytest.raises(ValueError, match="no element 'East'"):
         parse_equation("Region.East", names)
 
@@ -99,3 +107,31 @@ def test_a_position_outside_the_dimension_is_an_error_at_that_time(tmp_path):
     path.write_text(HEAD + _aux("beyond", "x[INT(TIME) + 2]") + TAIL)  # position 4 at t = 2
     with pytest.raises(ambidex.SolverError, match="'beyond' is nan at t=2"):
         ambidex.simulate(path)
+
+
+SIZED = """<?xml version="1.0" encoding="utf-8"?>
+<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+<header><name>sized</name></header>
+<sim_specs method="Euler" time_units="Time"><start>0</start><stop>1</stop><dt>1</dt></sim_specs>
+<dimensions><dim name="N" size="3"/></dimensions>
+<model><variables>
+<aux name="y"><element subscript="1"><eqn>10</eqn></element><element subscript="2"><eqn>20</eqn>
+</element><element subscript="3"><eqn>40</eqn></element><dimensions><dim name="N"/></dimensions>
+</aux>
+<aux name="total"><eqn>SUM(y[*])</eqn></aux>
+<aux name="last"><eqn>y[3]</eqn></aux>
+<stock name="acc"><eqn>y[N]</eqn><inflow>growth</inflow><dimensions><dim name="N"/></dimensions>
+</stock>
+<flow name="growth"><eqn>acc[N] / 10</eqn><dimensions><dim name="N"/></dimensions></flow>
+</variables></model></xmile>
+"""
+
+
+def test_a_dimension_declared_by_its_size(tmp_path):
+    """``<dim name="N" size="3"/>``: elements 1, 2, 3 (hand-derived: acc grows 10 % a step)."""
+    path = tmp_path / "sized.xmile"
+    path.write_text(SIZED)
+    run = ambidex.simulate(path).isel(scenario=0)
+    assert float(run["total"].isel(time=0)) == 70
+    assert float(run["last"].isel(time=0)) == 40
+    np.testing.assert_allclose(run["acc"].isel(time=1).values, [11, 22, 44])

@@ -196,7 +196,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
               burn: int | None = None, thin: int | None = None, max_steps: int = 20000,
               n_bands: int = 200, band_quantiles=(0.05, 0.5, 0.95),
               solver: str = "dopri5", rtol: float = 1e-8, atol: float = 1e-8,
-              progress: bool = False, profile: bool = True, cluster=None) -> CalibrationResult:
+              progress: bool = False, profile: bool = True, cluster=None,
+              moves: str | None = None) -> CalibrationResult:
     """Estimate ``free`` parameters of ``model`` from ``targets``.
 
     ``model``: a :class:`~ambidex.core.model.Model` or path (default: the dual model); ``targets``: a
@@ -208,7 +209,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     squares) or ``"mcmc"`` (emcee with vectorised walkers, started at the least-squares optimum;
     by default run until the chain is 50 integrated autocorrelation times long or ``max_steps``
     is reached, which is reported as not converged; a fixed ``n_steps``, ``burn``, ``thin``
-    otherwise).  ``hold_out``: the key of one target to leave out of the fit and predict
+    otherwise; ``moves``: ``"de"`` (default: differential-evolution moves) or ``"stretch"``).
+    ``hold_out``: the key of one target to leave out of the fit and predict
     (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
     likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
     identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
@@ -230,7 +232,7 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     fit, info = st.estimate(problem, method, seed=seed, n_starts=n_starts,
                           n_candidates=n_candidates, spread=spread, popsize=popsize,
                           maxiter=maxiter, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                          thin=thin, max_steps=max_steps, progress=progress)
+                          thin=thin, max_steps=max_steps, progress=progress, moves=moves)
     x = fit.x
     names = problem.names
     ests, ses, ivs, cov, corr, x_rep, singular, msgs = st.summaries(problem, fit, info)

@@ -56,6 +56,7 @@ def to_dataset(result) -> xr.Dataset:
                      solver=json.dumps({"method": p.method, "rtol": p.rtol, "atol": p.atol}),
                      runs=int(p.n_evals), wall_time_s=float(result.wall_time),
                      degrees_of_freedom=int(result.dof),
+                     n_constraints=int(result.n_constraints),
                      **{f"hold_out_{k}": v for k, v in (result.hold_out or {}).items()
                         if isinstance(v, (int, float, str)) and not isinstance(v, bool)},
                      **{k: v for k, v in result.info.items()

@@ -15,7 +15,7 @@ from .objective import Problem
 
 
 def estimate(problem: Problem, method: str, *, seed, n_starts, n_candidates, spread, popsize,
-              maxiter, n_walkers, n_steps, burn, thin, max_steps, progress):
+              maxiter, n_walkers, n_steps, burn, thin, max_steps, progress, moves=None):
     """Run the estimator ``method``; return (fit, info) (MCMC: started at a least-squares
     optimum, whose cost and point ``info`` keeps)."""
     info: dict = {}
@@ -32,7 +32,8 @@ def estimate(problem: Problem, method: str, *, seed, n_starts, n_candidates, spr
         J = problem.jacobian(ls.x)
         cov0, _ = dg.covariance(problem, J, ls.cost)
         fit = est.mcmc(problem, ls.x, cov=cov0, n_walkers=n_walkers, n_steps=n_steps, burn=burn,
-                       thin=thin, seed=seed, progress=progress, max_steps=max_steps)
+                       thin=thin, seed=seed, progress=progress, max_steps=max_steps,
+                       moves=moves)
         info.update({k: v for k, v in fit.extra.items() if k != "chain"})
         info["acceptance_fraction"] = fit.acceptance
         info["least_squares_cost"] = ls.cost

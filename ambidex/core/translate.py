@@ -172,6 +172,7 @@ def translate(path: str | Path) -> Path:
                 reader(str(copy))
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
             msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
+            msg = "; ".join(part.strip() for part in msg.splitlines() if part.strip())  # one line
             raise ModelError(
                 f"PySD could not translate model file '{src}': {type(exc).__name__}: {msg}"
             ) from exc

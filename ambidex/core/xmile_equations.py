@@ -45,8 +45,14 @@ _REDUCERS = {"sum": "sum", "prod": "prod", "min": "vmin", "max": "vmax", "mean":
              "size": "size", "stddev": "stddev"}
 
 
+def _var(name: str) -> str:
+    """PySD's name of a variable in the abstract model (and in references to it)."""
+    return name.strip().strip('"').lower().replace(" ", "_")
+
+
 def _clean(name: str) -> str:
-    """How PySD names a variable in the abstract model: lower case, spaces as underscores."""
+    """A dimension, element or builtin name compared loosely: any case, runs of spaces and
+    underscores alike."""
     return re.sub(r"[\s_]+", "_", name.strip().strip('"')).lower()
 
 
@@ -178,7 +184,7 @@ class ModelNames:
 
     def __init__(self, dims: dict[str, list[str]], var_dims: dict[str, list[str]]):
         self.dims = {_clean(d): (d, list(els)) for d, els in dims.items()}
-        self.var_dims = {_clean(v): list(ds) for v, ds in var_dims.items()}
+        self.var_dims = {_var(v): list(ds) for v, ds in var_dims.items()}
         self.elem_of = {}  # clean element -> (dimension, element as declared)
         for d, els in dims.items():
             for e in els:
@@ -243,7 +249,7 @@ class _Builder:
         _, dim, elem = node
         d = self.n.dims.get(_clean(dim))
         if d is None:  # a module's output or another dotted name: keep it as written
-            return ae.ReferenceStructure(_clean(f"{dim}.{elem}"))
+            return ae.ReferenceStructure(_var(f"{dim}.{elem}"))
         els = [_clean(e) for e in d[1]]
         if _clean(elem) not in els:
             raise ValueError(f"dimension '{d[0]}' has no element '{elem}'")
@@ -251,7 +257,7 @@ class _Builder:
 
     def reference(self, node, red):
         _, name, subs = node
-        ref = _clean(name)
+        ref = _var(name)
         dims = self.n.var_dims.get(ref, [])
         if subs is None and red is not None and dims:  # SUM(x): over all of x
             subs = [("star",)] * len(dims)

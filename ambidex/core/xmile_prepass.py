@@ -14,7 +14,8 @@ table becomes the table itself.
 
 The ``subscript`` attribute of an arrayed variable's ``<element>`` is written with the
 dimension's own element names, comma-separated without spaces (``"North, a"`` -> ``"North,A"``),
-as PySD splits it on commas and compares names verbatim.
+as PySD splits it on commas and compares names verbatim; a dimension given only its size gets
+its elements "1", "2", ... (PySD reads ``<elem>`` names only).
 """
 
 from __future__ import annotations
@@ -31,9 +32,15 @@ def _ref(name: str) -> str:
 
 
 def _element_subscripts(root, q: str) -> None:
-    """``<element subscript="North, a">`` -> ``"North,A"`` (the declared element names)."""
+    """``<element subscript="North, a">`` -> ``"North,A"`` (the declared element names); a
+    dimension declared by its size (``<dim name="X" size="3"/>``) gets elements "1".."3"."""
+    from lxml import etree
+
     declared = {}
     for d in root.iterfind(f"{q}dimensions/{q}dim"):
+        if not d.findall(f"{q}elem") and (d.get("size") or "").strip().isdigit():
+            for k in range(1, int(d.get("size")) + 1):
+                etree.SubElement(d, f"{q}elem", name=str(k))
         for e in d.findall(f"{q}elem"):
             declared.setdefault(_ref(e.get("name") or ""), e.get("name"))
     for el in root.iter(f"{q}element"):
@@ -45,7 +52,7 @@ def _element_subscripts(root, q: str) -> None:
 def graphical_functions(text: str) -> str:
     """The XMILE ``text`` with its graphical functions in the forms above (unchanged text when
     it has none or does not parse as XML)."""
-    if "<gf" not in text and "LOOKUP" not in text.upper() and "subscript=" not in text:
+    if not re.search(r"<gf|LOOKUP|subscript=|<dim[^>]*size=", text, re.I):
         return text
     from lxml import etree
 

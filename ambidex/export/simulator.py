@@ -68,9 +68,10 @@ def _charts(model) -> list[dict]:
 
 
 def _levers(model, cm) -> list[dict]:
-    """Lever specs {py, name, label, units, lower, upper, step, default, doc, group}."""
+    """Lever specs {py, name, label, short, units, lower, upper, step, default, doc, group}
+    (``short``: the label in presenter mode)."""
     try:
-        from ..workshop.charts import lever_label
+        from ..workshop.charts import lever_label, lever_short
         from ..workshop.state import lever_groups
 
         groups = lever_groups(model)
@@ -79,7 +80,8 @@ def _levers(model, cm) -> list[dict]:
     out = []
     for g, specs in groups.items():
         for s in specs:
-            out.append({**s, "group": g, "label": lever_label(model, s["py"])})
+            out.append({**s, "group": g, "label": lever_label(model, s["py"]),
+                        "short": lever_short(model, s["py"])})
     if out:
         return out
     structural = set(cm.structural_params)

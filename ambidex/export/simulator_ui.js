@@ -61,7 +61,8 @@ function start(opts) {
     inp.addEventListener("input", () => { st.levers[l.py] = parseFloat(inp.value); out.textContent = inp.value; update(true); });
     inputs[l.py] = {inp, out};
     panel.appendChild($("div", {class: "ax-lever", "data-py": l.py},
-      $("label", {for: id, text: l.label}), $("div", {class: "ax-row"}, inp, out, rst),
+      $("label", {for: id, title: l.label}, $("span", {class: "ax-long", text: l.label}),
+        $("span", {class: "ax-short", text: l.short || l.label})), $("div", {class: "ax-row"}, inp, out, rst),
       $("small", {id: `${id}-doc`, text: l.doc})));
   }
   document.body.appendChild(header);

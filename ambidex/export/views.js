@@ -78,7 +78,9 @@ function ensure(container, spec, charts, prefix) {
     card.className = "ax-chart";
     card.setAttribute("aria-label", c.title);
     const h = document.createElement("h3");
-    h.innerHTML = `${c.title} <span class="ax-unit">(${c.unit})</span>`;
+    h.innerHTML = `<span class="ax-long">${c.title} <span class="ax-unit">(${c.unit})</span></span>` +
+      `<span class="ax-short">${c.short || c.title} <span class="ax-unit">(${c.short_unit || c.unit})</span></span>`;
+    h.title = `${c.title} (${c.unit})`;
     const key = document.createElement("div");
     key.className = "ax-legend";
     key.id = `${prefix}-${c.id}-legend`;

@@ -51,6 +51,15 @@ def create_app(model=None, warm_up: bool = True, scenario: str | None = None):
     app.index_string = layout.INDEX.replace("__CSS__", css).replace("__SCRIPT__", SCRIPT)
     app.layout = layout.build(m, scenario)
     callbacks.register(app, m)
+    app.ambidex_prewarm = None
+    if warm_up:  # the Loops tab's first view, for the starting scenario, measured meanwhile
+        from .loops_view import prewarm
+        from .state import state_from_scenario
+        from .tabs import no_horizon
+
+        start = app.layout["scenario"].value
+        if start:
+            app.ambidex_prewarm = prewarm(m, no_horizon(m, state_from_scenario(m, start)))
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = guard.MAX_REQUEST_BYTES
 

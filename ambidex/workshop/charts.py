@@ -51,6 +51,31 @@ LABELS = {  # plain words for the levers of the dual model; others fall back to 
     "leadership_proactiveness": "Proactive leadership",
 }
 SHARE_UNITS = ("Dmnl",)
+SHORT_TITLES = {  # presenter mode (a quarter of 1280 px per chart): title, unit
+    "revenue": ("Revenue", "EUR m per year"),
+    "explore": ("Explore vs exploit", "% of attention"),
+    "offerings": ("Offerings", "products"),
+    "knowledge": ("Knowledge", "units"),
+}
+SHORT_LABELS = {  # presenter mode (a fifth of 1280 px per lever): plain words, unit
+    "target_team_size": "Team size (people)",
+    "maximum_integration_rate": "Hiring (people per year)",
+    "intended_exploration_share": "Exploration share (0–1)",
+    "team_turnover_rate": "Turnover (per year)",
+    "bridge_strength": "Bridge strength (0–1)",
+    "target_lead_customers": "Lead customers sought",
+    "selectivity": "Saying no (share 0–1)",
+    "network_breadth": "Partners (customers)",
+    "contract_length": "Contract length (years)",
+    "requests_per_customer": "Requests per customer",
+    "trust_build_time": "Trust build time (years)",
+    "trust_erosion_time": "Trust erosion (years)",
+    "exclusivity_share": "Kept exclusive (0–1)",
+    "reservation_price_premium": "Price premium (0–1)",
+    "progress_ratio": "Learning curve (ratio)",
+    "codification_culture": "Codification (0–1)",
+    "leadership_proactiveness": "Proactive leaders (0–1)",
+}
 
 
 def charts_for(model) -> list[dict]:
@@ -61,8 +86,9 @@ def charts_for(model) -> list[dict]:
     for cid, title, unit, rng, pct, series in STORY:
         ss = [{"var": v, "label": lab, "scale": sc} for v, lab, sc in series if v in model.variables]
         if ss:
+            short, short_unit = SHORT_TITLES.get(cid, (title, unit))
             out.append({"id": cid, "title": title, "unit": unit, "range": rng, "percent": pct,
-                        "series": ss})
+                        "series": ss, "short": short, "short_unit": short_unit})
     return out if len(out) >= 4 else from_profile(model)
 
 
@@ -97,4 +123,14 @@ def lever_label(model, py: str) -> str:
     p = model.parameters[py]
     words = LABELS.get(py, p.name[:1].upper() + p.name[1:])
     unit = lever_unit(model, py)
+    return f"{words} ({unit})" if unit else words
+
+
+def lever_short(model, py: str) -> str:
+    """A lever's label for presenter mode: fewer plain words, the unit shortest ('0–1')."""
+    if py in SHORT_LABELS:
+        return SHORT_LABELS[py]
+    p = model.parameters[py]
+    words = LABELS.get(py, p.name[:1].upper() + p.name[1:])
+    unit = lever_unit(model, py).replace("share 0–1", "0–1")
     return f"{words} ({unit})" if unit else words

@@ -8,7 +8,7 @@ import json
 from dash import dcc, html
 
 from ..core.scenario import list_scenarios, load_scenario
-from .charts import lever_label
+from .charts import lever_label, lever_short
 from .state import MAX_SNAPSHOTS, lever_groups
 
 INDEX = """<!DOCTYPE html>
@@ -40,7 +40,7 @@ h1 { font-size: 20px; margin: 0 0.8rem 0 0; }
 .lever label { font-size: 14px; font-weight: 600; display: block; }
 .lever .doc { font-size: 14px; color: #555; }
 .lever .row { display: flex; align-items: center; gap: 0.3rem; }
-.lever .row > div:first-child { flex: 1 1 auto; min-width: 0; }
+.lever .row > .lever-slider { flex: 1 1 auto; min-width: 0; }
 .lever .dash-input-container.lever-num { flex: 0 0 7.5em; width: 7.5em; }
 .lever input[type=number] { font-size: 14px; }
 .bar .dash-input-container { flex: none; width: 12em; }
@@ -60,8 +60,8 @@ body.presenter .main { flex-direction: column; gap: 0.1rem; }
 body.presenter .views, body.presenter .levers { width: 100%; }
 body.presenter .ax-charts { grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.1rem 0.5rem; }
 body.presenter .ax-plot { height: calc((100vh - 445px) / 2); min-height: 120px; }
-body.presenter .ax-chart h3 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; margin: 0; }
-body.presenter .ax-legend { white-space: nowrap; overflow: hidden; height: 18px; }
+body.presenter .ax-chart h3 { white-space: nowrap; margin: 0; }
+body.presenter .ax-legend { white-space: nowrap; height: 18px; }
 body.presenter .levers { flex: none; max-height: none; overflow: visible; }
 body.presenter .levers .group { display: contents; }
 body.presenter .levers .group-title { display: none; }
@@ -70,7 +70,10 @@ body.presenter #levers-grid { display: grid; grid-template-columns: repeat(5, mi
 body.presenter .lever button { display: none; }
 body.presenter .lever .dash-input-container.lever-num { flex: 0 0 4.2em; width: 4.2em; height: 26px; }
 body.presenter .lever { margin: 0; }
-body.presenter .lever label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+body.presenter .lever label { white-space: nowrap; }
+.lever .short { display: none; }
+body.presenter .lever .long { display: none; }
+body.presenter .lever .short { display: inline; }
 body.presenter .rc-slider { margin: 2px 0; }
 """
 
@@ -79,13 +82,14 @@ def lever_control(model, spec: dict):
     py = spec["py"]
     label = lever_label(model, py)
     return html.Div([
-        html.Label(label, htmlFor=json.dumps({"py": py, "type": "lever-num"}, separators=(",", ":")),
+        html.Label([html.Span(label, className="long"), html.Span(lever_short(model, py), className="short")],
+                   htmlFor=json.dumps({"py": py, "type": "lever-num"}, separators=(",", ":")),
                    id=f"label-{py}", title=label),
         html.Div([
-            html.Div(dcc.Slider(id={"type": "lever", "py": py}, min=spec["lower"], max=spec["upper"],
-                                step=spec["step"], value=spec["default"], marks=None,
-                                allow_direct_input=False, updatemode="mouseup",
-                                tooltip={"placement": "bottom", "always_visible": False})),
+            dcc.Slider(id={"type": "lever", "py": py}, min=spec["lower"], max=spec["upper"],
+                       step=spec["step"], value=spec["default"], marks=None,
+                       allow_direct_input=False, updatemode="mouseup", className="lever-slider",
+                       tooltip={"placement": "bottom", "always_visible": False}),
             dcc.Input(id={"type": "lever-num", "py": py}, type="number", value=spec["default"],
                       debounce=True, step="any", className="lever-num", name=py),
             html.Button("↺", id={"type": "lever-reset", "py": py}, title=f"reset {label}",

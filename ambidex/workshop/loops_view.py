@@ -62,6 +62,14 @@ def named_scores(model, scen: dict):
         return out
 
 
+def prewarm(model, scen: dict) -> threading.Thread:
+    """Measure the named loops along ``scen`` (the page's starting scenario) in a background
+    thread, so that the first opening of the Loops tab finds them ready (it took ~5 s)."""
+    th = threading.Thread(target=named_scores, args=(model, scen), name="loops-prewarm", daemon=True)
+    th.start()
+    return th
+
+
 def dominant_at(scores: dict, year: float) -> str | None:
     best, val = None, 0.0
     for lid, (_n, _p, t, rel) in scores.items():
