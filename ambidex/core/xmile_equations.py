@@ -356,8 +356,9 @@ def own_equation_parser():
     where ours fails.  Ours reads every equation PySD's grammar reads in the 95 XMILE files of
     the conformance folders, and also ``x[2]`` (PySD: an element named "2"), ``SUM(x)`` over an
     arrayed ``x`` and the array syntax above.  An equation neither reads raises
-    :class:`ModelError` naming the variable."""
-    from pysd.translators.xmile.xmile_element import Element
+    :class:`ModelError` naming the variable.  An arrayed stock's per-element initial values
+    are read from its elements."""
+    from pysd.translators.xmile.xmile_element import Element, Stock
 
     pysd_parse = Element._smile_parser
     cache: dict[int, ModelNames] = {}
@@ -385,8 +386,21 @@ def own_equation_parser():
         raise ModelError(f"variable '{self.name}': cannot read the equation "
                          f"'{expression.strip()}': {err}") from err
 
-    Element._smile_parser = smile_parser
+    def stock_component(self, node, behaviors):
+        """PySD reads an arrayed stock's initial value from the variable even when each
+        ``<element>`` has its own: read it from the element."""
+        if node is self.node:
+            return pysd_stock(self, node, behaviors)
+        text = self._get_xpath_text
+        self._get_xpath_text = lambda n, path: text(node if path == "ns:eqn" else n, path)
+        try:
+            return pysd_stock(self, node, behaviors)
+        finally:
+            del self._get_xpath_text
+
+    pysd_stock = Stock._parse_component
+    Element._smile_parser, Stock._parse_component = smile_parser, stock_component
     try:
         yield
     finally:
-        Element._smile_parser = pysd_parse
+        Element._smile_parser, Stock._parse_component = pysd_parse, pysd_stock
