@@ -97,9 +97,12 @@ def _stepped_functions(model: Model) -> list[str]:
     if py is None:
         cm = getattr(model, "_compiled", None)
         return list(getattr(cm, "stepped_functions", None) or [])
-    text = Path(py).read_text(errors="replace")
-    return [n for k, n in (("DelayFixed(", "DELAY FIXED"), ("SampleIfTrue(", "SAMPLE IF TRUE"))
-            if k in text]
+    cache = model.__dict__.setdefault("_stepped", {})  # read the translation once per model
+    if py not in cache:
+        text = Path(py).read_text(errors="replace")
+        cache[py] = [n for k, n in (("DelayFixed(", "DELAY FIXED"),
+                                    ("SampleIfTrue(", "SAMPLE IF TRUE")) if k in text]
+    return list(cache[py])
 
 
 def _setting(key, given: dict, sc: Scenario, default):

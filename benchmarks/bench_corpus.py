@@ -18,6 +18,11 @@ import time
 import warnings
 from pathlib import Path
 
+import os
+
+# engine timings: the compiled kernels, never the interpreted first tier (ambidex.compiled.pytier)
+os.environ.setdefault("AMBIDEX_TIERED", "0")
+
 import ambidex
 from ambidex.references import against
 

@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# engine timings: the compiled kernels, never the interpreted first tier (ambidex.compiled.pytier)
+os.environ.setdefault("AMBIDEX_TIERED", "0")
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MODEL = ROOT / "sd_models" / "dual_business_model.mdl"

@@ -13,6 +13,9 @@ import time
 import tomllib
 from pathlib import Path
 
+# engine timings: the compiled kernels, never the interpreted first tier (ambidex.compiled.pytier)
+os.environ.setdefault("AMBIDEX_TIERED", "0")
+
 import ambidex
 from ambidex.sensitivity.spec_parse import spec_from_dict
 

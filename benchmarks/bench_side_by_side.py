@@ -39,6 +39,8 @@ SEED = 20240611
 def ratio(n: int, reps: int) -> dict:
     import warnings
 
+    os.environ.setdefault("AMBIDEX_TIERED", "0")  # the compiled kernels, not the first tier
+
     import numba
     import numpy as np
     import pysd

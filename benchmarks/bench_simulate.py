@@ -17,6 +17,9 @@ import os
 import statistics
 import time
 
+# engine timings: the compiled kernels, never the interpreted first tier (ambidex.compiled.pytier)
+os.environ.setdefault("AMBIDEX_TIERED", "0")
+
 import ambidex
 
 

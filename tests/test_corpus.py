@@ -124,3 +124,16 @@ def test_xmile_graphical_functions_without_eqn_and_stella_lookup(tmp_path):
     t = ds["time"].values
     np.testing.assert_allclose(ds["via_lookup"].values, 2 * t + 12)
     np.testing.assert_allclose(ds["shaped"].values, t + 10)
+
+
+def test_a_missing_data_file_is_one_line_naming_it(tmp_path):
+    """directconst's case: GET DIRECT CONSTANTS names a CSV that is not there."""
+    import ambidex
+
+    (tmp_path / "m.mdl").write_text(
+        "{UTF-8}\nc = GET DIRECT CONSTANTS('data/a.csv', ',', 'B2') ~~|\n"
+        "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    with pytest.raises(ambidex.ModelError) as err:
+        ambidex.load_model(tmp_path / "m.mdl")
+    assert "\n" not in str(err.value)
+    assert str(tmp_path / "data" / "a.csv") in str(err.value)

@@ -40,6 +40,7 @@ BODY = "".join([
     _aux("rank desc", "RANK(x[Region] * 2, 0)", True),
     _aux("order desc", "VECTOR SORT ORDER(x[Region] + 0, 0)", True),
     _aux("third", "VECTOR ELM MAP(x[Region] * 10, 2)", True),
+    _aux("index", "Region * 10", True),
 ])
 
 
@@ -64,6 +65,7 @@ def test_positions_and_dotted_elements(run):
     assert float(run["second"].isel(time=0)) == 1
     assert float(run["named"].isel(time=0)) == 2
     assert float(run["west_position"].isel(time=0)) == 3
+    np.testing.assert_allclose(run["index"].isel(time=0).values, [10, 20, 30])  # Region's own
 
 
 def test_vector_builtins_over_a_computed_operand(run):
@@ -135,3 +137,17 @@ def test_a_dimension_declared_by_its_size(tmp_path):
     assert float(run["total"].isel(time=0)) == 70
     assert float(run["last"].isel(time=0)) == 40
     np.testing.assert_allclose(run["acc"].isel(time=1).values, [11, 22, 44])
+
+
+def test_an_arrayed_stock_with_an_initial_value_per_element(tmp_path):
+    """Stella writes each element's initial value in its ``<element>`` (PySD reads the
+    variable's); hand-derived: 10 % growth a step from [100, 50]."""
+    path = tmp_path / "stock.xmile"
+    path.write_text(HEAD + """
+<stock name="pop"><element subscript="North"><eqn>100</eqn></element>
+<element subscript="South"><eqn>50</eqn></element><element subscript="West"><eqn>0</eqn></element>
+<inflow>births</inflow><dimensions><dim name="Region"/></dimensions></stock>
+<flow name="births"><eqn>pop[Region] * 0.1</eqn><dimensions><dim name="Region"/></dimensions></flow>
+""" + TAIL)
+    run = ambidex.simulate(path).isel(scenario=0)
+    np.testing.assert_allclose(run["pop"].values, [[100, 50, 0], [110, 55, 0], [121, 60.5, 0]])
