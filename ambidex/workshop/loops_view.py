@@ -230,7 +230,8 @@ def diagram(model, scores: dict, year: float) -> dict:
     return {"data": data, "layout": {
         "title": {"text": title, "font": {"size": 16}, "x": 0}, "annotations": ann, "height": 560,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 14},
-        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "plot_bgcolor": "white"}}
+        "xaxis": {"visible": False, "range": [min(xs) - 0.35, max(xs) + 0.35]},  # names whole
+        "yaxis": {"visible": False}, "plot_bgcolor": "white"}}
 
 
 def scores_figure(scores: dict, year: float) -> dict:
