@@ -459,6 +459,25 @@ def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
                         " return g && g.layout && g.layout.annotations && g.layout.annotations.length > 8; }",
                         timeout=120000)
     print(f"first Loops view drawn {time.perf_counter() - t0:.2f} s after the click")
+    p.wait_for_timeout(300)
+    # readable: no loop label over another loop label or a node name, no two node names overlap
+    over = p.evaluate("""() => {
+        const g = document.querySelector('#loops-diagram .js-plotly-plot');
+        const box = (e) => e.getBoundingClientRect();
+        const loops = Array.from(g.querySelectorAll('.annotation-text-g')).filter(e => e.textContent.trim())
+          .map(e => [e.textContent, box(e)]);
+        const names = Array.from(g.querySelectorAll('.textpoint text')).map(e => [e.textContent, box(e)]);
+        const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+        const out = [];
+        loops.forEach(([t, r], i) => { for (const [u, q] of loops.slice(i + 1).concat(names)) if (hit(r, q)) out.push(t + ' / ' + u); });
+        names.forEach(([t, r], i) => { for (const [u, q] of names.slice(i + 1)) if (hit(r, q)) out.push(t + ' / ' + u); });
+        return [loops.length, names.length, out]; }""")
+    assert over[0] >= 8 and over[1] >= 10 and over[2] == [], over
+    # a two-node loop (B4 obsolescence) is drawn as two curved arcs, not opposed straight arrows
+    arcs = p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').data"
+                      ".filter(d => d.mode === 'lines').length")
+    assert arcs >= 2
+    p.screenshot(path=str(ART / "workshop_loops_1440x900.png"), full_page=True)
     texts = p.evaluate("document.querySelector('#loops-diagram .js-plotly-plot').layout.annotations"
                        ".map(a => a.text || '')")
     for lid in ("R1", "R2", "B1", "B2", "B3", "B4", "B5"):

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from ambidex.workshop import guard
+from ambidex.workshop import game, guard
 from ambidex.workshop import state as ws
 from ambidex.workshop.central import decode_upload
 
@@ -72,16 +72,16 @@ def test_uploads_are_capped():
 
 
 def test_replay_then_end_game_keeps_the_path(model, base):
-    st = ws.start_game(model, base)
+    st = game.start_game(model, base)
     st, _ = ws.set_levers(model, st, {"selectivity": 0.5})
-    st = ws.play_to(st, 2003)
+    st = game.play_to(st, 2003)
     assert st["game"]["year"] == 2003 and st["game"]["decisions"][0]["year"] == 2000
-    st = ws.restart_replay(st)
-    st = ws.stop_game(st)
+    st = game.restart_replay(st)
+    st = game.stop_game(st)
     assert st["levers"]["selectivity"] == 0.5
     assert [d["year"] for d in st["last_path"]["decisions"]] == [2000]
     with pytest.raises(ws.WorkshopError, match="start the game"):
-        ws.play_to(st, 2010)
+        game.play_to(st, 2010)
 
 
 @pytest.fixture(scope="module")

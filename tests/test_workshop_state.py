@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import ambidex
 from ambidex.cli import app as cli
 from ambidex.core.scenario import scenario_from_dict
-from ambidex.workshop import export, runs
+from ambidex.workshop import export, game, runs
 from ambidex.workshop import state as ws
 
 
@@ -105,11 +105,11 @@ def test_snapshots_limit_names_and_log(model, base):
 
 def _play(model, st, moves):
     """Play {year: {py: value}} one year at a time from the game start."""
-    st = ws.start_game(model, st)
+    st = game.start_game(model, st)
     for year in range(2000, 2000 + len(moves)):
         if moves[year - 2000]:
             st, _ = ws.set_levers(model, st, moves[year - 2000])
-        st = ws.advance(st)
+        st = game.advance(st)
     return st
 
 
@@ -135,15 +135,15 @@ def test_game_path_replay_equals_direct_simulate(model, base):
     for v in ("total_revenue", "myopia_index"):
         np.testing.assert_allclose(ds[v].values, direct[v].values, rtol=1e-12)
     # replaying the recorded path (a script played one year at a time) gives the same run
-    again = ws.restart_replay(st)
+    again = game.restart_replay(st)
     assert again["game"]["year"] == 2000 and again["game"]["decisions"] == []
     for _ in range(4):
-        again = ws.advance(again)
+        again = game.advance(again)
     assert again["game"]["decisions"] == g["decisions"]
     ds2 = runs.run(model, ws.scenario_dict(model, again), ["total_revenue"])
     np.testing.assert_allclose(ds2.total_revenue.values, ds.total_revenue.values)
     # the same path via replay() up to a year
-    part = ws.replay(st, g["decisions"], until=2003)
+    part = game.replay(st, g["decisions"], until=2003)
     assert ws.scenario_dict(model, part)["horizon"]["end"] == 2003
     # the saved scenario of a game plays the path to the horizon's end and runs
     text = ws.scenario_toml(model, st, "game")
@@ -152,12 +152,12 @@ def test_game_path_replay_equals_direct_simulate(model, base):
 
 
 def test_game_refuses_to_run_past_the_horizon(model, base):
-    st = ws.start_game(model, base)
+    st = game.start_game(model, base)
     st["game"]["year"] = st["game"]["t1"]
     with pytest.raises(ws.WorkshopError, match="ends"):
-        ws.advance(st)
+        game.advance(st)
     with pytest.raises(ws.WorkshopError, match="start the game"):
-        ws.advance(base)
+        game.advance(base)
 
 
 def test_exports_carry_results_and_log(model, base):

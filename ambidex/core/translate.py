@@ -82,7 +82,8 @@ TRANSLATOR_VERSION = "4"
 #: the pre-pass code itself is part of the key too, so an edited pre-pass never meets a stale cache
 _PREPASS_HASH = hashlib.sha256(b"".join(
     (Path(__file__).parent / f).read_bytes() for f in ("translate.py", "xmile_prepass.py", "xmile_modules.py",
-                                                       "xmile_builtins.py", "xmile_equations.py")
+                                                       "xmile_builtins.py", "xmile_equations.py",
+                                                       "xmile_reader.py")
 )).hexdigest()[:6]
 DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods", ".nc", ".vdf")
 
@@ -258,7 +259,7 @@ def _parse(src: Path, kind: str):
         else:
             from pysd.translators.xmile.xmile_file import XmileFile
 
-            from .xmile_equations import own_equation_parser
+            from .xmile_reader import own_equation_parser
             f = XmileFile(str(src))
             with own_equation_parser():  # Stella / XMILE array syntax PySD's grammar lacks
                 f.parse()

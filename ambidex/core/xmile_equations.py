@@ -18,19 +18,17 @@ and the XMILE standard also write array syntax it cannot read:
 same structures PySD's own visitor builds (its builtin table is reused, so SMTH1, DELAY, INIT
 and the rest mean what they mean in PySD).  A position computed at run time stays an expression
 inside the subscript tuple; the compiled engine picks the element then.
-:func:`own_equation_parser` puts this parser in front of PySD's grammar while PySD reads an
-XMILE file.
+:func:`ambidex.core.xmile_reader.own_equation_parser` puts this parser in front of PySD's
+grammar while PySD reads an XMILE file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.xmile.xmile_structures import structures
 
-from .errors import ModelError
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
@@ -347,60 +345,3 @@ def parse_equation(text: str, names: ModelNames, lhs_dims: list[str] | None = No
     text = re.sub(r"\{[^{}]*\}", " ", text)  # Stella's {comments} inside an equation
     syntax = _Syntax(re.sub(r"\s+", " ", text)).parse()
     return _Builder(names, lhs_dims or []).build(syntax)
-
-
-@contextlib.contextmanager
-def own_equation_parser():
-    """While active, PySD's XMILE reader parses equations with :func:`parse_equation` (the
-    model's dimensions read from the element's own document), and with PySD's own grammar only
-    where ours fails.  Ours reads every equation PySD's grammar reads in the 95 XMILE files of
-    the conformance folders, and also ``x[2]`` (PySD: an element named "2"), ``SUM(x)`` over an
-    arrayed ``x`` and the array syntax above.  An equation neither reads raises
-    :class:`ModelError` naming the variable.  An arrayed stock's per-element initial values
-    are read from its elements."""
-    from pysd.translators.xmile.xmile_element import Element, Stock
-
-    pysd_parse = Element._smile_parser
-    cache: dict[int, ModelNames] = {}
-
-    def ours(element, expression):
-        if getattr(element, "node", None) is None:  # a control value (start, stop, dt)
-            return parse_equation(expression, ModelNames({}, {}))
-        root = element.node.getroottree().getroot()
-        names = cache.get(id(root))
-        if names is None:
-            names = cache[id(root)] = ModelNames.from_root(root)
-        lhs = [d.get("name") for d in element.node.xpath("ns:dimensions/ns:dim",
-                                                         namespaces=element.ns)]
-        return parse_equation(expression, names, lhs)
-
-    def smile_parser(self, expression):
-        try:
-            return ours(self, expression)
-        except (ValueError, KeyError) as exc:
-            err = exc
-        try:
-            return pysd_parse(self, expression)
-        except Exception:  # noqa: BLE001 - parsimonious's many kinds: ours says it better
-            pass
-        raise ModelError(f"variable '{self.name}': cannot read the equation "
-                         f"'{expression.strip()}': {err}") from err
-
-    def stock_component(self, node, behaviors):
-        """PySD reads an arrayed stock's initial value from the variable even when each
-        ``<element>`` has its own: read it from the element."""
-        if node is self.node:
-            return pysd_stock(self, node, behaviors)
-        text = self._get_xpath_text
-        self._get_xpath_text = lambda n, path: text(node if path == "ns:eqn" else n, path)
-        try:
-            return pysd_stock(self, node, behaviors)
-        finally:
-            del self._get_xpath_text
-
-    pysd_stock = Stock._parse_component
-    Element._smile_parser, Stock._parse_component = smile_parser, stock_component
-    try:
-        yield
-    finally:
-        Element._smile_parser, Stock._parse_component = pysd_parse, pysd_stock

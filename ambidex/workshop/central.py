@@ -19,19 +19,15 @@ from dash import ALL, Input, Output, State, ctx, no_update
 
 from ..core.errors import AmbidexError
 from . import guard, room
+from .game import pending, play_to, restart_replay, start_game, stop_game
 from .state import (
     WorkshopError,
     lever_names,
     log,
-    pending,
     pin,
-    play_to,
-    restart_replay,
     set_levers,
-    start_game,
     state_from_scenario,
     state_from_toml,
-    stop_game,
     unpin,
 )
 

@@ -120,6 +120,104 @@ def _describe(path) -> str:
     return f"{sc.description or sc.name} (source: {sc.source})"
 
 
+def _game_bar(t0, t1):
+    """The game controls: start, next year, advance N years, play to end, replay, end."""
+    return html.Div([
+        html.B("Game:"),
+        html.Button("Start game", id="game-start"),
+        html.Button("Next year", id="game-advance"),
+        html.Label("Advance", htmlFor="game-years"),
+        dcc.Input(id="game-years", type="number", value=5, min=1, max=int(t1 - t0), step=1,
+                  className="years"),
+        html.Button("years", id="game-advance-n", **{"aria-label": "advance that many years"}),
+        html.Button("Play to end", id="game-end"),
+        html.Button("Replay path", id="game-replay"),
+        html.Button("End game", id="game-stop"),
+        html.Span("off", id="game-status", role="status"),
+    ], className="bar")
+
+
+def _tabs(t0, t1):
+    """The views: key outcomes, snapshots, loops, feedback structure, room, game log."""
+    return dcc.Tabs(id="tabs", value="outcomes", className="tabs-compact", children=[
+        dcc.Tab(label="Key outcomes", value="outcomes", children=[
+            html.Div(id="live-charts", className="ax-charts"),
+        ]),
+        dcc.Tab(label="Compare snapshots", value="compare", children=[
+            html.Div([
+                html.Label("Snapshot name", htmlFor="snapshot-name"),
+                dcc.Input(id="snapshot-name", type="text", placeholder="e.g. say no more"),
+                html.Button("Pin current run", id="pin"),
+                html.Button("Remove last snapshot", id="unpin"),
+                html.Span(f"up to {MAX_SNAPSHOTS}", className="desc"),
+            ], className="bar"),
+            html.Div(id="diff-cards", className="cards"),
+            html.Div(id="compare-charts", className="ax-charts"),
+        ]),
+        dcc.Tab(label="Loops", value="loops", children=[
+            html.Div([html.Label("Dominant loop at year", htmlFor="loops-year"),
+                      dcc.Input(id="loops-year", type="number", debounce=True,
+                                value=t0 + 5, min=t0, max=t1, step=1),
+                      html.Span("", id="loops-busy", className="busy", role="status")],
+                     className="bar"),
+            dcc.Graph(id="loops-diagram", config={"displaylogo": False},
+                      figure={"data": [], "layout": {"height": 300}}),
+            html.Table(id="loops-periods"),
+            dcc.Graph(id="loops-scores", config={"displaylogo": False},
+                      figure={"data": [], "layout": {"height": 300}}),
+        ]),
+        dcc.Tab(label="Feedback structure", value="feedback", children=[
+            html.Div([html.Label("State at year", htmlFor="feedback-year"),
+                      dcc.Input(id="feedback-year", type="number", debounce=True,
+                                value=t0, min=t0, max=t1, step=1)], className="bar"),
+            dcc.Graph(id="feedback-graph", config={"displaylogo": False},
+                      figure={"data": [], "layout": {"height": 300}}),
+            html.Table(id="feedback-table"),
+        ]),
+        dcc.Tab(label="Room", value="room", children=[
+            html.Div([
+                dcc.Checklist(id="room-optin", options=[
+                    {"label": " Share my latest run with the facilitator", "value": "on"}],
+                    value=[]),
+                html.Label("Team name", htmlFor="room-team"),
+                dcc.Input(id="room-team", type="text", placeholder="e.g. Team A"),
+            ], className="bar"),
+            html.P("The facilitator's view: the latest run of each team that chose to "
+                   "share it (nobody else is listed).", className="desc"),
+            html.Table(id="room-table"),
+            dcc.Interval(id="room-tick", interval=5000, disabled=True),
+        ]),
+        dcc.Tab(label="Game path and log", value="log", children=[
+            html.H4("Decision path (game mode)"),
+            html.Table(id="decision-table"),
+            html.H4("Provenance log (latest runs)"),
+            html.Table(id="log-table"),
+        ]),
+    ])
+
+
+def _save_bar():
+    """Saving and opening: scenario TOML, session file, reports, share link."""
+    return html.Div([
+        html.B("Save:"),
+        html.Label("Scenario name", htmlFor="save-name"),
+        dcc.Input(id="save-name", type="text", placeholder="new scenario name"),
+        html.Button("Levers as scenario TOML", id="save-toml"),
+        html.Button("Session file", id="save-session"),
+        dcc.Upload(id="session-upload", children=html.Button("Open session file"),
+                   accept=".json", max_size=2_000_000),
+        dcc.Upload(id="upload", children=html.Button("Upload scenario TOML"),
+                   accept=".toml", max_size=200_000),
+        html.Button("HTML report", id="export-html"),
+        html.Button("CSV", id="export-csv"),
+        html.Button("netCDF", id="export-nc"),
+        html.Button("Log (JSON)", id="export-log"),
+        html.Button("Copy share link", id="share"),
+        html.Label("Share link", htmlFor="share-link"),
+        dcc.Input(id="share-link", type="text", readOnly=True, style={"width": "18em"}),
+    ], className="bar hide-presenter")
+
+
 def build(model, default_scenario: str | None = None):
     opts = scenario_options()
     from ..core.profile import load_profile
@@ -146,96 +244,15 @@ def build(model, default_scenario: str | None = None):
             html.Span("solid: your levers · dashed: the scenario unchanged", className="desc"),
         ], className="bar"),
         html.P(_describe(value) if value else "", id="scenario-source", className="desc"),
-        html.Div([
-            html.B("Game:"),
-            html.Button("Start game", id="game-start"),
-            html.Button("Next year", id="game-advance"),
-            html.Label("Advance", htmlFor="game-years"),
-            dcc.Input(id="game-years", type="number", value=5, min=1, max=int(t1 - t0), step=1,
-                      className="years"),
-            html.Button("years", id="game-advance-n", **{"aria-label": "advance that many years"}),
-            html.Button("Play to end", id="game-end"),
-            html.Button("Replay path", id="game-replay"),
-            html.Button("End game", id="game-stop"),
-            html.Span("off", id="game-status", role="status"),
-        ], className="bar"),
+        _game_bar(t0, t1),
+
         html.Div(id="game-score", className="score"),
         html.Div("", id="message", role="status", className="msg"),
         html.Div([
             html.Div([
-                dcc.Tabs(id="tabs", value="outcomes", className="tabs-compact", children=[
-                    dcc.Tab(label="Key outcomes", value="outcomes", children=[
-                        html.Div(id="live-charts", className="ax-charts"),
-                    ]),
-                    dcc.Tab(label="Compare snapshots", value="compare", children=[
-                        html.Div([
-                            html.Label("Snapshot name", htmlFor="snapshot-name"),
-                            dcc.Input(id="snapshot-name", type="text", placeholder="e.g. say no more"),
-                            html.Button("Pin current run", id="pin"),
-                            html.Button("Remove last snapshot", id="unpin"),
-                            html.Span(f"up to {MAX_SNAPSHOTS}", className="desc"),
-                        ], className="bar"),
-                        html.Div(id="diff-cards", className="cards"),
-                        html.Div(id="compare-charts", className="ax-charts"),
-                    ]),
-                    dcc.Tab(label="Loops", value="loops", children=[
-                        html.Div([html.Label("Dominant loop at year", htmlFor="loops-year"),
-                                  dcc.Input(id="loops-year", type="number", debounce=True,
-                                            value=t0 + 5, min=t0, max=t1, step=1),
-                                  html.Span("", id="loops-busy", className="busy", role="status")],
-                                 className="bar"),
-                        dcc.Graph(id="loops-diagram", config={"displaylogo": False},
-                                  figure={"data": [], "layout": {"height": 300}}),
-                        html.Table(id="loops-periods"),
-                        dcc.Graph(id="loops-scores", config={"displaylogo": False},
-                                  figure={"data": [], "layout": {"height": 300}}),
-                    ]),
-                    dcc.Tab(label="Feedback structure", value="feedback", children=[
-                        html.Div([html.Label("State at year", htmlFor="feedback-year"),
-                                  dcc.Input(id="feedback-year", type="number", debounce=True,
-                                            value=t0, min=t0, max=t1, step=1)], className="bar"),
-                        dcc.Graph(id="feedback-graph", config={"displaylogo": False},
-                                  figure={"data": [], "layout": {"height": 300}}),
-                        html.Table(id="feedback-table"),
-                    ]),
-                    dcc.Tab(label="Room", value="room", children=[
-                        html.Div([
-                            dcc.Checklist(id="room-optin", options=[
-                                {"label": " Share my latest run with the facilitator", "value": "on"}],
-                                value=[]),
-                            html.Label("Team name", htmlFor="room-team"),
-                            dcc.Input(id="room-team", type="text", placeholder="e.g. Team A"),
-                        ], className="bar"),
-                        html.P("The facilitator's view: the latest run of each team that chose to "
-                               "share it (nobody else is listed).", className="desc"),
-                        html.Table(id="room-table"),
-                        dcc.Interval(id="room-tick", interval=5000, disabled=True),
-                    ]),
-                    dcc.Tab(label="Game path and log", value="log", children=[
-                        html.H4("Decision path (game mode)"),
-                        html.Table(id="decision-table"),
-                        html.H4("Provenance log (latest runs)"),
-                        html.Table(id="log-table"),
-                    ]),
-                ]),
-                html.Div([
-                    html.B("Save:"),
-                    html.Label("Scenario name", htmlFor="save-name"),
-                    dcc.Input(id="save-name", type="text", placeholder="new scenario name"),
-                    html.Button("Levers as scenario TOML", id="save-toml"),
-                    html.Button("Session file", id="save-session"),
-                    dcc.Upload(id="session-upload", children=html.Button("Open session file"),
-                               accept=".json", max_size=2_000_000),
-                    dcc.Upload(id="upload", children=html.Button("Upload scenario TOML"),
-                               accept=".toml", max_size=200_000),
-                    html.Button("HTML report", id="export-html"),
-                    html.Button("CSV", id="export-csv"),
-                    html.Button("netCDF", id="export-nc"),
-                    html.Button("Log (JSON)", id="export-log"),
-                    html.Button("Copy share link", id="share"),
-                    html.Label("Share link", htmlFor="share-link"),
-                    dcc.Input(id="share-link", type="text", readOnly=True, style={"width": "18em"}),
-                ], className="bar hide-presenter"),
+                _tabs(t0, t1),
+                _save_bar(),
+
             ], className="views"),
             lever_panel(model),
         ], className="main"),

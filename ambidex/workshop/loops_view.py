@@ -128,13 +128,62 @@ def _layout(model):
         for a, b in zip(ch, ch[1:] + ch[:1]):
             g.add_edge(a, b)
     pos = nx.kamada_kawai_layout(g)
-    _LAYOUT[model.sha256] = chains, {k: (float(x), float(y)) for k, (x, y) in pos.items()}
+    keys = list(pos)
+    apart = _separate(np.array([pos[k] for k in keys]), np.empty((0, 2)), (0.45, 0.16))
+    _LAYOUT[model.sha256] = chains, {k: (float(x), float(y)) for k, (x, y) in zip(keys, apart)}
     return _LAYOUT[model.sha256]
 
 
 def _label(model, py: str) -> str:
     name = model.variables[py].name if py in model.variables else py
     return name[:1].upper() + name[1:]
+
+
+def _separate(points: np.ndarray, fixed: np.ndarray, size, rounds: int = 200) -> np.ndarray:
+    """``points`` moved vertically until no two of their boxes (``size`` = (w, h) in layout
+    units, the layout spanning about 2 x 2) overlap each other or a box at ``fixed``."""
+    w, h = size
+    pts = np.array(points, float)
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(pts)):
+            others = [(pts[j], 1.0) for j in range(len(pts)) if j != i] + [(q, 2.0) for q in fixed]
+            for other, share in others:
+                dx, dy = pts[i] - other
+                if abs(dx) < w and abs(dy) < h:
+                    step = (h - abs(dy)) / share + 1e-3
+                    pts[i][1] += step if dy >= 0 else -step
+                    moved = True
+        if not moved:
+            break
+    return pts
+
+
+def _label_spots(chains: dict, pos: dict, ids: list) -> dict:
+    """{loop id: (x, y)}: each loop's label near the middle of its chain, moved apart from the
+    other loop labels and from the node names (which sit just above their nodes)."""
+    spots = np.array([[np.mean([pos[v][0] for v in chains[i]]), np.mean([pos[v][1] for v in chains[i]])]
+                      for i in ids], float)
+    names = np.array([[x, y + 0.07] for x, y in pos.values()], float)
+    spots = _separate(spots, names, (0.42, 0.13))
+    return {i: (float(x), float(y)) for i, (x, y) in zip(ids, spots)}
+
+
+def _arc(p0, p1, color: str, width: float, ann: list, bend: float = 0.18) -> dict:
+    """A curved arrow from ``p0`` to ``p1`` (quadratic Bezier bent to the left of the direction
+    of travel, so a->b and b->a bow apart): a line trace, with its arrowhead added to ``ann``."""
+    (x0, y0), (x1, y1) = p0, p1
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 - bend * dy * 2, (y0 + y1) / 2 + bend * dx * 2
+    t = np.linspace(0.1, 0.86, 24)
+    xs = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1
+    ys = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t ** 2 * y1
+    ann.append({"x": float(xs[-1]), "y": float(ys[-1]), "ax": float(xs[-3]), "ay": float(ys[-3]),
+                "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "showarrow": True,
+                "arrowhead": 2, "arrowsize": 1.2, "arrowwidth": width, "arrowcolor": color,
+                "standoff": 0, "startstandoff": 0})
+    return {"type": "scatter", "mode": "lines", "x": xs.tolist(), "y": ys.tolist(),
+            "line": {"color": color, "width": width}, "hoverinfo": "skip", "showlegend": False}
 
 
 def diagram(model, scores: dict, year: float) -> dict:
@@ -144,21 +193,26 @@ def diagram(model, scores: dict, year: float) -> dict:
     dom = dominant_at(scores, year)
     ann, data = [], []
     count = {"R": 0, "B": 0}
+    edges = {(a, b) for ch in chains.values() for a, b in zip(ch, ch[1:] + ch[:1])}
+    spots = _label_spots(chains, pos, [n.id for n in named.loops])
     for n in named.loops:
         ch = chains[n.id]
         pol = n.polarity if n.polarity in LOOP_COLORS else "R"
         color = LOOP_COLORS[pol][count[pol] % len(LOOP_COLORS[pol])]
         count[pol] += 1
         hot = n.id == dom
+        shade = color if hot or dom is None else "#b8b8b8"
         for a, b in zip(ch, ch[1:] + ch[:1]):
+            if (b, a) in edges:  # both ways (a two-node loop): two arcs, not opposed arrows
+                data.append(_arc(pos[a], pos[b], shade, 5 if hot else 1.6, ann))
+                continue
             (x0, y0), (x1, y1) = pos[a], pos[b]
             ann.append({"x": x1, "y": y1, "ax": x0, "ay": y0, "xref": "x", "yref": "y",
                         "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2,
                         "arrowsize": 1.2, "arrowwidth": 5 if hot else 1.6, "standoff": 18,
-                        "startstandoff": 18, "arrowcolor": color if hot or dom is None else "#b8b8b8",
+                        "startstandoff": 18, "arrowcolor": shade,
                         "opacity": 1 if hot or dom is None else 0.8})
-        cx = float(np.mean([pos[v][0] for v in ch]))
-        cy = float(np.mean([pos[v][1] for v in ch]))
+        cx, cy = spots[n.id]
         ann.append({"x": cx, "y": cy, "text": f"<b>{n.id}</b> {n.name}" if hot else f"{n.id} {n.name}",
                     "showarrow": False, "font": {"size": 16 if hot else 14, "color": color},
                     "bgcolor": "#fff3bf" if hot else "rgba(255,255,255,0.8)",
@@ -176,7 +230,8 @@ def diagram(model, scores: dict, year: float) -> dict:
     return {"data": data, "layout": {
         "title": {"text": title, "font": {"size": 16}, "x": 0}, "annotations": ann, "height": 560,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "font": {"size": 14},
-        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "plot_bgcolor": "white"}}
+        "xaxis": {"visible": False, "range": [min(xs) - 0.35, max(xs) + 0.35]},  # names whole
+        "yaxis": {"visible": False}, "plot_bgcolor": "white"}}
 
 
 def scores_figure(scores: dict, year: float) -> dict:
