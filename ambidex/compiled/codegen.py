@@ -26,8 +26,9 @@ _FN = {"min": "_min", "max": "_max", "power": "_pow", "log": "_log", "zidz": "_z
 
 
 class Renderer:
-    def __init__(self, mode: str, names: dict, subst: dict | None = None):
-        self.mode, self.names, self.subst = mode, names, subst or {}
+    def __init__(self, mode: str, names: dict, subst: dict | None = None,
+                 rcp: dict | None = None):
+        self.mode, self.names, self.subst, self.rcp = mode, names, subst or {}, rcp or {}
 
     def __call__(self, ir) -> str:  # noqa: C901
         if self.subst and id(ir) in self.subst:  # a hoisted sub-expression (see .hoist)
@@ -43,7 +44,13 @@ class Renderer:
         if tag == "ai":
             return r(ir[1] if self.mode == "run" else ir[2])
         if tag == "ar":
-            return "(" + render_chain(ir[1], chain_args(ir[2], r)) + ")"
+            ops, args = list(ir[1]), chain_args(ir[2], r)
+            if self.rcp:  # x / p -> x * (1 / p), the reciprocal computed once per run
+                for i in range(len(ops)):
+                    name = self.rcp.get((id(ir), i))
+                    if name is not None:
+                        ops[i], args[i + 1] = "*", name
+            return "(" + render_chain(ops, args) + ")"
         if tag == "neg":
             return f"(-({r(ir[1])}))"
         if tag == "not":
@@ -243,7 +250,7 @@ def generate(tr, layout) -> str:
     body += [f"    c[{hp.index[nm]}] = float({rrun(ir)})" for nm, ir in hp.exprs.values()]
     lines += ["", "@_jit", "def _pre(p, c):", *body, "    return"]
 
-    rrun = Renderer("run", name, hp.subst())
+    rrun = Renderer("run", name, hp.subst(), hp.rcp)
     hload = {nm: f"    {nm} = c[{hp.index[nm]}]" for nm, _ in hp.exprs.values()}
 
     def run_body(roots_irs):

@@ -6,7 +6,10 @@ of a run; so is a sub-expression like ``LN(2)`` or ``p1 / p2`` inside a time-var
 :func:`plan` finds them; the generated ``_pre(p, c)`` (called at the end of ``_init``) stores
 their values behind the initial values in ``c``, and ``_rhs``/``_disc``/``_nbp`` load them
 from there.  The expressions are the same IEEE operations as before, done once instead of at
-every evaluation, so the results are bitwise those of the unhoisted code.
+every evaluation, so the results are bitwise those of the unhoisted code -- except one rewrite:
+a division by a parameter-only operand inside a time-varying chain (``x / p``) becomes a
+multiplication by its reciprocal computed once per run (``x * r``, ``r = 1 / p``), which can
+differ from the division in the last bit (a division costs several multiplications).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Hoist:
     slots: list = field(default_factory=list)
     exprs: dict = field(default_factory=dict)
     index: dict = field(default_factory=dict)
+    rcp: dict = field(default_factory=dict)        # (id(chain), op position) -> name
 
     @property
     def size(self) -> int:
@@ -109,11 +113,24 @@ def plan(roots, offset: int) -> Hoist:
     stack = list(roots)
     visited_aux: set = set()
 
+    rcp_names: dict = {}
+
     def visit(ir):
         if ir[0] not in ("r", "n") and k.expr(ir) and _costly(ir):
             if id(ir) not in h.exprs:
                 h.exprs[id(ir)] = (f"h{len(h.exprs)}", ir)
             return
+        if ir[0] == "ar":
+            ops, args = ir[1], ir[2]
+            for i, op in enumerate(ops):
+                a = args[i + 1]
+                if (op == "/" and (i + 1 == len(ops) or ops[i + 1] != "^") and a[0] != "n"
+                        and k.expr(a)):
+                    key = ("r", a[1]) if a[0] == "r" else id(a)
+                    if key not in rcp_names:
+                        rcp_names[key] = f"h{len(h.exprs)}"
+                        h.exprs[("rcp", key)] = (rcp_names[key], ("ar", ("/",), (("n", 1.0), a)))
+                    h.rcp[(id(ir), i)] = rcp_names[key]
         if ir[0] == "r":
             s = ir[1]
             if s.kind == "aux":
