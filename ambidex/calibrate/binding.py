@@ -10,6 +10,7 @@ from .errors import CalibrationError
 from .targetset import TargetSet
 from .units import declare_model_units, factor, product
 
+
 def _resolve_var(model, name: str, where: str):
     try:
         py = model.resolve(name)
