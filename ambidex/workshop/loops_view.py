@@ -15,8 +15,8 @@ import threading
 import networkx as nx
 import numpy as np
 
-from ..loops import analyse, dominance, read_named_loops
-from ..loops.ltm import trajectory
+from ..loops import analyse, read_named_loops
+from ..loops.ltm import _env, loop_scores, trajectory
 from ..loops.naming import named_loops_path
 from ..core.scenario import scenario_from_dict
 
@@ -49,13 +49,16 @@ def named_scores(model, scen: dict):
         if named is None:
             return {}
         run = trajectory(model, scenario_from_dict(scen))
-        ds = dominance(st, run)
-        ids = ds["named_id"].values
+        time = run.time.values
+        # the scores straight, not the 20 k-loop Dataset of ``dominance`` (its chain strings
+        # alone took ~4 s): the room needs only the named loops' rows
+        _score, rel = loop_scores(st, _env(run), time)
+        ids = np.array([lp.named_id for lp in st.loops], dtype=object)
         out = {}
         for n in named.loops:
             k = np.flatnonzero(ids == n.id)
             if len(k):
-                out[n.id] = (n.name, n.polarity, ds.time.values, ds["relative_score"].values[k[0]])
+                out[n.id] = (n.name, n.polarity, time, rel[k[0]])
         if len(_CACHE) > 16:
             _CACHE.clear()
         _CACHE[key] = out
