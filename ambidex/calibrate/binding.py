@@ -10,6 +10,7 @@ from .errors import CalibrationError
 from .targetset import TargetSet
 from .units import declare_model_units, factor, product
 
+
 def _resolve_var(model, name: str, where: str):
     """``(output key, Variable)`` of ``name``: a plain variable, or one element of a
     subscripted one written ``'Population[North]'`` (key ``'population[North]'``)."""

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..core.elements import split, take
 from ..core.errors import ModelError, ScenarioError
-from .errors import CalibrationError
 from .binding import bind
+from .errors import CalibrationError
 from .targets import TargetSet, load_targets
 
 FAIL_RESIDUAL = 1e3  # per element, for runs that fail (least squares / DE need finite values)
