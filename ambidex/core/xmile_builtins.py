@@ -72,9 +72,11 @@ def stella_builtins(text: str) -> str:
         return text
     from lxml import etree
 
-    try:
-        root = etree.fromstring(text.encode("utf-8"))
+    try:  # recovering, as PySD reads XMILE (Stella writes '--' inside comments)
+        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(recover=True))
     except etree.XMLSyntaxError:
+        return text
+    if root is None:
         return text
     ns = root.nsmap.get(None)
     q = f"{{{ns}}}" if ns else ""
