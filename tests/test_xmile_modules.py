@@ -148,3 +148,32 @@ def test_stella_pulse_pi_and_mean(tmp_path, backend):
     np.testing.assert_allclose(v["caught"], caught)
     np.testing.assert_allclose(v["circle"], 2 * np.pi)
     np.testing.assert_allclose(v["avg"], (1 + t + 3) / 3)
+
+
+PREVIOUS = HEAD.replace("<stop>4</stop>", "<stop>6</stop>") + """<model><variables>
+  <aux name="input"><eqn>STEP(10, 2) + RAMP(1, 3)</eqn></aux>
+  <aux name="before"><eqn>PREVIOUS(input, 7)</eqn></aux>
+  <aux name="before own"><eqn>PREVIOUS(TIME)</eqn></aux>
+  <aux name="rounded"><eqn>ROUND(TIME - 2.5) + LOG10(100)</eqn></aux>
+  <aux name="run"><eqn>STARTTIME + 10 * STOPTIME + 100 * DT</eqn></aux>
+</variables></model></xmile>
+"""
+
+
+def test_stella_previous_round_log10_and_the_run_names(tmp_path):
+    """PREVIOUS(x, init) is x one DT ago (init at the start; without init, x's own initial
+    value); ROUND rounds halves away from zero; LOG10; STARTTIME, STOPTIME and DT are the run's
+    start, stop and step.  Hand-derived at DT = 0.5 over [0, 6]."""
+    path = tmp_path / "prev.stmx"
+    path.write_text(PREVIOUS)
+    ds = _run(path, "auto")
+    assert ds.attrs["backend"] == "compiled"
+    t = ds["time"].values
+    v = _by_name(ds)
+    inp = 10.0 * (t >= 2) + np.maximum(t - 3, 0.0)
+    np.testing.assert_allclose(v["input"], inp)
+    np.testing.assert_allclose(v["before"], np.concatenate([[7.0], inp[:-1]]))
+    np.testing.assert_allclose(v["before own"], np.concatenate([[0.0], t[:-1]]))
+    x = t - 2.5
+    np.testing.assert_allclose(v["rounded"], np.sign(x) * np.floor(np.abs(x) + 0.5) + 2.0)
+    np.testing.assert_allclose(v["run"], 0 + 10 * 6 + 100 * 0.5)

@@ -409,7 +409,7 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             for it in items[1:]:
                 res = ("f", "min" if fname == "vmin" else "max", [res, it])
             return res
-        if fname in ("npv", "sinteg", "delay_material"):
+        if fname in ("npv", "sinteg", "delay_material", "previous"):
             return getattr(self, fname)(args, ctx)
         if fname == "elmcount":
             rng = self.range_clean.get(getattr(args[0], "reference", ""))
@@ -429,6 +429,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             return ("f", fname, a)
         if fname == "pi":
             return ("n", float(np.pi))
+        if fname == "log10" and len(a) == 1:
+            return ("f", "log", [a[0], ("n", 10.0)])
+        if fname == "round" and len(a) == 1:  # Stella's ROUND: halves away from zero
+            return ("ite", ("ar", (">=",), [a[0], ("n", 0.0)]),
+                    ("f", "integer", [("ar", ("+",), [a[0], ("n", 0.5)])]),
+                    ("neg", ("f", "integer", [("ar", ("-",), [("n", 0.5), a[0]])])))
         if fname in ("Xpulse", "Xpulse_train"):
             return self.stella_pulse(fname, a)
         if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):
