@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import ambidex
 from ambidex.cli import app
+from ambidex.core.errors import ModelError
 from ambidex.core.profile import load_profile
 from ambidex.ensemble import default_variables
-from ambidex.core.errors import ModelError
 from ambidex.report import build_report
 from ambidex.workshop import figures, runs
 from ambidex.workshop import state as ws

@@ -15,10 +15,10 @@ import threading
 import networkx as nx
 import numpy as np
 
+from ..core.scenario import scenario_from_dict
 from ..loops import analyse, read_named_loops
 from ..loops.ltm import _env, loop_scores, trajectory
 from ..loops.naming import named_loops_path
-from ..core.scenario import scenario_from_dict
 
 LOOP_COLORS = {"R": ["#1f5fbf", "#2b8a3e", "#862e9c", "#0b7285"],
                "B": ["#d9480f", "#c2255c", "#e67700", "#5c940d", "#a61e4d"]}
