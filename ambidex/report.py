@@ -13,7 +13,6 @@ import json
 import math
 
 import numpy as np
-
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import qualitative
