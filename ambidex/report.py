@@ -12,6 +12,7 @@ import html
 import json
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import qualitative
@@ -59,6 +60,24 @@ def _time_title(ds) -> str:
     return "year" if str(units).lower() in ("year", "years") else f"time ({units})"
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+def _lines(da):
+    """``[(label, values over time)]`` of one scenario's variable: one line, or one per element
+    of a subscripted variable (label ``' [North]'``)."""
+    extra = [d for d in da.dims if d != "time"]
+    if not extra:
+        return [("", np.asarray(da.values))]
+    flat = da.stack(_element=extra).transpose("_element", "time")
+    out = []
+    for i in range(flat.sizes["_element"]):
+        key = flat["_element"].values[i]
+        key = key if isinstance(key, tuple) else (key,)
+        out.append((f" [{', '.join(map(str, key))}]", np.asarray(flat.values[i])))
+    return out
+
+
 def grid_figure(ds, items, title, cols=3, row_height=300):
     """One subplot per (variable, scale, unit) item, one line per scenario; axis titles, one
     legend above the panels that lists every scenario (None: no item in ``ds``)."""
@@ -72,11 +91,14 @@ def grid_figure(ds, items, title, cols=3, row_height=300):
     for k, (py, scale, unit) in enumerate(items):
         r, c = k // cols + 1, k % cols + 1
         for s in ds.scenario.values:
-            fig.add_trace(go.Scatter(
-                x=ds.time.values, y=ds[py].sel(scenario=s).values * scale, name=str(s),
-                legendgroup=str(s), showlegend=(k == 0),
-                line={"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8},
-                hovertemplate=f"{s}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>"), row=r, col=c)
+            for j, (elem, y) in enumerate(_lines(ds[py].sel(scenario=s))):
+                fig.add_trace(go.Scatter(
+                    x=ds.time.values, y=y * scale, name=f"{s}{elem}",
+                    legendgroup=str(s), showlegend=(k == 0 and j == 0),
+                    line={"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8,
+                          "dash": DASHES[j % len(DASHES)]},
+                    hovertemplate=f"{s}{elem}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>"),
+                    row=r, col=c)
         fig.update_xaxes(title_text=_time_title(ds), row=r, col=c)
         fig.update_yaxes(title_text=unit, row=r, col=c)
     n = ds.sizes.get("scenario", 1)
