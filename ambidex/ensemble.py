@@ -26,10 +26,10 @@ import numpy as np
 import xarray as xr
 
 from .core.assembly import provenance, variable_attrs
-from .core.grid import save_times
-from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
 from .core.errors import ModelError, ScenarioError
+from .core.grid import save_times
 from .core.model import Model, load_model
+from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
 from .core.scenario import Scenario, load_scenario, validate
 from .solve import plan, run_plan
 

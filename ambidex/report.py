@@ -9,6 +9,7 @@ collaboration-based and market-based models.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 
@@ -59,6 +60,25 @@ def _time_title(ds) -> str:
     return "year" if str(units).lower() in ("year", "years") else f"time ({units})"
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+def _lines(ds, py: str, j: int):
+    """``[(label, values over time)]`` of variable ``py`` in the ``j``-th scenario: one line,
+    or one per element of a subscripted variable (label ``' [North]'``; elements in the order
+    ``DataArray.stack`` gives them)."""
+    v = ds.variables[py]
+    extra = [d for d in v.dims if d not in ("scenario", "time")]
+    a = np.asarray(v.transpose("scenario", "time", *extra).values[j])
+    if not extra:
+        return [("", a)]
+    coords = [ds.variables[d].values if d in ds.variables else np.arange(ds.sizes[d])
+              for d in extra]
+    flat = a.reshape(a.shape[0], -1).T
+    return [(f" [{', '.join(map(str, key))}]", flat[i])
+            for i, key in enumerate(itertools.product(*coords))]
+
+
 def grid_figure(ds, items, title, cols=3, row_height=300):
     """One subplot per (variable, scale, unit) item, one line per scenario; axis titles, one
     legend above the panels that lists every scenario (None: no item in ``ds``)."""
@@ -71,14 +91,16 @@ def grid_figure(ds, items, title, cols=3, row_height=300):
     colors = _colors(ds.variables["scenario"].values)
     for k, (py, scale, unit) in enumerate(items):
         r, c = k // cols + 1, k % cols + 1
-        values = ds.variables[py].transpose("scenario", "time").values
         for j, s in enumerate(ds.variables["scenario"].values):
-            fd.add_trace(fig, {
-                "hovertemplate": f"{s}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>",
-                "legendgroup": str(s),
-                "line": {"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8},
-                "name": str(s), "showlegend": k == 0, "x": ds.variables["time"].values,
-                "y": values[j] * scale, "type": "scatter"}, row=r, col=c)
+            for e, (elem, y) in enumerate(_lines(ds, py, j)):
+                fd.add_trace(fig, {
+                    "hovertemplate": f"{s}{elem}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>",
+                    "legendgroup": str(s),
+                    "line": {"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8,
+                             "dash": DASHES[e % len(DASHES)]},
+                    "name": f"{s}{elem}", "showlegend": k == 0 and e == 0,
+                    "x": ds.variables["time"].values, "y": y * scale, "type": "scatter"},
+                    row=r, col=c)
         fd.update_axes(fig, "x", r, c, title={"text": _time_title(ds)})
         fd.update_axes(fig, "y", r, c, title={"text": unit})
     n = ds.sizes.get("scenario", 1)

@@ -23,12 +23,12 @@ import xarray as xr
 
 from .core import assembly
 from .core.checks import run_problems
-from .core.grid import save_times
-from .core.samples import check_samples
-from .engines import ENGINES, Solver, StatePoint, get_engine
 from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
+from .core.grid import save_times
 from .core.model import Model, load_model
+from .core.samples import check_samples
 from .core.scenario import METHODS, Scenario, load_scenario, validate
+from .engines import ENGINES, Solver, StatePoint, get_engine
 
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6

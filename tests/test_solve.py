@@ -17,9 +17,9 @@ import pytest
 
 import ambidex
 from ambidex import engines
-from ambidex.engines import solvers
 from ambidex.compiled.engine import CompiledModel
 from ambidex.core.errors import ScenarioError
+from ambidex.engines import solvers
 from ambidex.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from ..core.elements import split
 from ..core.provenance import stamp
 
 
@@ -78,7 +79,10 @@ def _trajectories(ds: xr.Dataset, result) -> xr.Dataset:
                 fit[i] = d[py]
             if sc in result.bands and py in result.bands[sc]:
                 band[:, i] = result.bands[sc][py]
-        attrs = {"units": p.model.variables[py].units, "long_name": p.model.variables[py].name}
+        base, elems = split(py)  # one element of a subscripted variable: 'population[North]'
+        var = p.model.variables[base]
+        attrs = {"units": var.units,
+                 "long_name": var.name + (f"[{', '.join(elems)}]" if elems else "")}
         ds[f"fit_{py}"] = (("scenario", "time"), fit, attrs)
         if result.bands:
             ds[f"band_{py}"] = (("quantile", "scenario", "time"), band, attrs)

@@ -17,9 +17,9 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractLookup
 
 from ..core.errors import ModelError, UnsupportedFunctionError
+from .discrete import DiscreteMixin
 from .ir import InitEvaluator, Slot, Table, walk_refs
 from .statefuls import StatefulMixin, clean
-from .discrete import DiscreteMixin
 from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 

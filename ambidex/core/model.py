@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .parameters import ParameterTable
-from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .errors import ModelError
+from .parameters import ParameterTable
 from .paths import PACKAGE_ROOT
+from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .translate import abstract_model, file_sha256, saved_method, translate
 
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"

@@ -29,7 +29,6 @@ import re
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.xmile.xmile_structures import structures
 
-
 _TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:\\"|[^"])*")
@@ -189,7 +188,7 @@ class ModelNames:
                 self.elem_of.setdefault(_clean(e), (d, e))
 
     @classmethod
-    def from_root(cls, root) -> "ModelNames":
+    def from_root(cls, root) -> ModelNames:
         ns = root.nsmap.get(None)
         q = f"{{{ns}}}" if ns else ""
         dims = {}

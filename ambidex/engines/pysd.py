@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import solvers
-from .pysd_backend import DISCRETE, PysdRunner
 from ..core.errors import ModelError, ScenarioError, SolverError
 from ..core.interventions import breakpoints
 from ..core.scenario import Scenario
+from . import solvers
 from .base import RunResult, Solver, StatePoint
+from .pysd_backend import DISCRETE, PysdRunner
 
 
 class PysdEngine:

@@ -89,9 +89,8 @@ def _loops(app, model):
             return figures.empty("this model has no named loops file"), no_update, []
         rows = [html.Tr([html.Th("from"), html.Th("to"), html.Th("dominant named loop")])]
         for a, b, lid in loops_view.periods(scores):
-            if b - a >= 0.5:
-                rows.append(html.Tr([html.Td(f"{a:g}"), html.Td(f"{b:g}"),
-                                     html.Td(f"{lid} {scores[lid][0]}")]))
+            rows.append(html.Tr([html.Td(f"{a:.1f}"), html.Td(f"{b:.1f}"),
+                                 html.Td(f"{lid} {scores[lid][0]}")]))
         return (loops_view.diagram(model, scores, float(year)),
                 loops_view.scores_figure(scores, float(year)), rows)
 
