@@ -34,6 +34,14 @@ def array(values):
     return {"dtype": short, "bdata": base64.b64encode(v).decode("ascii")}
 
 
+def values(spec) -> np.ndarray:
+    """The numbers of a trace property: :func:`array`'s spec decoded, or a list as an array."""
+    if isinstance(spec, dict) and "bdata" in spec:
+        dtype = {v: k for k, v in _SHORT.items()}[spec["dtype"]]
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+    return np.asarray(spec)
+
+
 @functools.lru_cache(maxsize=None)
 def _template_text(name: str) -> str:
     import plotly
