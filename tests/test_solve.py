@@ -211,7 +211,7 @@ def test_stock_influences_match_the_hand_derived_jacobian(write_mdl):
 def test_the_model_builds_one_ir_that_the_engine_and_loop_scores_share(monkeypatch):
     """The compiled engine and the loop scores read ``Model.ir``; a loop-dominance analysis on a
     fresh model translates the AbstractModel into slots once, and adds no slot to it."""
-    from ambidex.compiled import translate as ctr
+    from ambidex.core.ir import translator as ctr
     from ambidex.loops.equations import Equations
 
     built = []

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import math
 
-from ..compiled.codegen import breakpoint_call, topo
-from ..compiled.ir import walk_refs
 from ..core.errors import ModelError
+from ..core.ir.exprtext import breakpoint_call
+from ..core.ir.nodes import walk_refs
+from ..core.ir.order import topo
 
 _F1 = {"abs": "Math.abs", "exp": "Math.exp", "sqrt": "R._sqrt", "ln": "R._ln", "sin": "Math.sin",
        "cos": "Math.cos", "tan": "Math.tan", "arcsin": "R._asin", "arccos": "R._acos",
