@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from _data import require
 
 from ambidex.references import against
 
@@ -48,7 +49,7 @@ def _pairs():
 @pytest.mark.parametrize(("model", "reference"), _pairs())
 def test_published_model_matches_its_reference(model, reference):
     if model is None:
-        pytest.skip(f"real-model corpus not found at {CORPUS} (it lives in ../shared/conformance)")
+        require(CORPUS / "pairs.tsv", "the real-model corpus", shared=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rep = against(CORPUS / model, CORPUS / reference)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import require
 
 import ambidex
 from ambidex.compiled import compile_model
@@ -48,8 +49,7 @@ def test_delay_fixed_matches_vensim(name):
     from ambidex.references import against
 
     folder = CORPUS / "test" / "sdeverywhere" / "models" / name
-    if not folder.is_dir():
-        pytest.skip(f"real-model corpus not found at {CORPUS}")
+    require(folder, "the real-model corpus", shared=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rep = against(folder / f"{name}.mdl", folder / f"{name}.dat", backend="compiled")

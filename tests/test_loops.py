@@ -243,8 +243,7 @@ def test_capped_loop_list_does_not_depend_on_the_hash_seed(tmp_path):
 
 # ------------------------------------------------------------------ the dual model
 def test_dual_model_named_loops_found_with_polarity(model):
-    if not DUAL_LOOPS.is_file():
-        pytest.skip(f"{DUAL_LOOPS.name} has not landed yet")
+    assert DUAL_LOOPS.is_file(), f"{DUAL_LOOPS} is missing"
     st, _ = analyse(model)
     named = st.named
     assert named is not None and named.loops

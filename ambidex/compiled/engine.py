@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ModelError, SolverError
+from ..core.ir.translator import Translator, clean
 from . import pytier
 from .cache import load_source
 from .codegen import generate, save_plan
-from .translate import Translator, clean
 
 RPREC = 1e-5  # PySD's relative precision for final and saving times
 STATUS = {0: "ok", 1: "produced NaN/inf", 2: "exceeded the maximum number of steps",

@@ -85,11 +85,11 @@ class Model:
     def ir(self):
         """The model's one intermediate representation, built once from :attr:`abstract`: an
         expression tree per variable over numbered slots, and the lookup tables
-        (:class:`ambidex.compiled.translate.Translator`).  The compiled engine generates its
+        (:class:`ambidex.core.ir.translator.Translator`).  The compiled engine generates its
         kernels from it and loop scores (:mod:`ambidex.loops.equations`) evaluate it; it is
         complete when built (every slot translated), so neither reader adds to it.  Raises
         :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what it cannot take."""
-        from ..compiled.translate import Translator  # the IR builder lives with the compiler
+        from .ir.translator import Translator  # imports PySD's builders: only when needed
 
         return Translator(self.abstract, self.path.name)
 

@@ -2,7 +2,7 @@
 
 ``Population[North]`` and ``Population[South]`` are separate stocks with separate loops (a
 migration loop runs through both), so the causal graph of a model with subscripts is built
-from the compiled model's IR (:mod:`ambidex.compiled.ir`), where every element is a scalar slot
+from the compiled model's IR (:mod:`ambidex.core.ir.nodes`), where every element is a scalar slot
 with its own expression: node ``'population[North]'`` (py name and elements), shown as
 ``Population[North]``.  The hidden stocks of SMOOTH/DELAY/TREND are nodes as well
 (:mod:`.hidden`).  :func:`flat_env` turns a run's subscripted outputs (dims time and the

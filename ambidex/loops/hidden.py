@@ -1,7 +1,7 @@
 """The hidden stocks of SMOOTH, DELAY and TREND as nodes of the loop analysis.
 
 A ``SMOOTH(x, T)`` is a first-order stock; ``DELAY3`` is a chain of three.  Loops That Matter
-treats them as what they are: the compiled model's IR (:mod:`ambidex.compiled.ir`) holds each
+treats them as what they are: the compiled model's IR (:mod:`ambidex.core.ir.nodes`) holds each
 as a hidden *state* slot with its derivative, so each becomes a stock node of the causal graph
 (``~smooth1[0]:perceived stock``, shown as ``perceived stock (SMOOTH stock 1)``), the variable
 that reads it gets its in-edges from the IR instead of PySD's call, and its trajectory is
@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from ..compiled.ir import InitEvaluator, walk_refs
+from ..core.ir.nodes import InitEvaluator, walk_refs
 from ..core.errors import ModelError
 
 _KIND = re.compile(r"^~(?P<fn>[a-z_]+?)(?P<n>\d*)\[(?P<i>\d+)\]:(?P<var>.*)$")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.elements import resolve as resolve_element, take
+from ..core.elements import resolve as resolve_element
+from ..core.elements import take
 from ..core.errors import SolverError
 
 _MODELS: dict[str, object] = {}

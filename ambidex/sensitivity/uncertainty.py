@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.elements import resolve as resolve_element, take
+from ..core.elements import resolve as resolve_element
+from ..core.elements import take
 
 
 def mc_sample(spec, n: int) -> np.ndarray:

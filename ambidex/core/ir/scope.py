@@ -1,25 +1,26 @@
-"""Translate a PySD AbstractModel into scalar slots (see :mod:`.ir`).
+"""One model section's translation into scalar slots: :class:`Scope` turns each element of a
+PySD AbstractModel section into slots (:mod:`.nodes`) and each expression into an IR tree.
 
 Subscripted variables are expanded element by element at compile time; macros are expanded
-inline, one instance per call; SMOOTH/DELAY/TREND become hidden states.
+inline, one instance per call (each a Scope of its own); SMOOTH/DELAY/TREND become hidden
+states.  :class:`~ambidex.core.ir.translator.Translator` drives it for a whole model.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from pathlib import Path
 
 import numpy as np
 from pysd.builders.python.namespace import NamespaceManager
 from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
-from pysd.translators.structures.abstract_model import AbstractLookup
 
-from ..core.errors import ModelError, UnsupportedFunctionError
+from ..errors import ModelError, UnsupportedFunctionError
 from .discrete import DiscreteMixin
-from .ir import InitEvaluator, Slot, Table, walk_refs
+from .elements import Ctx, ElemInfo, _explicit_pairs, _get_name, _split_explicit_maps
+from .nodes import Slot
 from .statefuls import StatefulMixin, clean
 from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
@@ -36,96 +37,6 @@ UNSUPPORTED_STRUCT = {
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
     ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY", ae.DataStructure: "DATA",
 }
-
-
-
-
-def _get_name(node) -> str:
-    kind = {ae.GetLookupsStructure: "LOOKUPS", ae.GetDataStructure: "DATA",
-            ae.GetConstantsStructure: "CONSTANTS"}[type(node)]
-    f = str(node.file).lower()
-    src = "XLS" if (f.startswith("?") or f.endswith((".xls", ".xlsx", ".ods"))) else "DIRECT"
-    return f"GET {src} {kind}"
-
-
-_EXPLICIT = re.compile(r"([^:|~\n]+?)\s*:[^~|:]*?->[^~|]*?\(\s*([^:()~|]+?)\s*:")
-
-
-def _explicit_pairs(path) -> set | None:
-    """``{(range, target)}`` of the mappings written ``DimB: ... -> (DimA: ...)`` in the model
-    file (PySD's ranges do not tell them from ``DimB: B1, B2 -> DimA``); None without a file."""
-    src = Path(path).with_suffix(".mdl")  # PySD's section names the translated .py beside it
-    if not src.is_file():
-        return None
-    text = src.read_text(errors="replace")
-    text = text.split("\\\\\\---///", 1)[0]
-    out = set()
-    for m in _EXPLICIT.finditer(text):
-        for tgt in re.findall(r"\(\s*([^:()~|]+?)\s*:", text[m.start():text.find("|", m.start())]):
-            out.add((clean(m.group(1).strip().split("\n")[-1]), clean(tgt)))
-    return out
-
-
-def _split_explicit_maps(ranges, pairs: set | None = None):
-    """Undo PySD's reading of ``DimB: B1, B2 -> (DimA: SubA, A3)``, which it parses as the
-    elements B1, B2, SubA, A3 mapped to DimA (and of several mappings, ``DimA: A1, A2 ->
-    (DimB: B2, B1), DimC``: A1, A2, B2, B1 mapped to DimB and DimC).  Returns the ranges with
-    their own elements restored, the positional mappings kept, and ``{(DimB, DimA): [target of
-    B1, target of B2, ...]}`` (each an element or a subrange) per explicit one."""
-    names = {r.name: r for r in ranges}
-
-    def inside(target):
-        return set(target.subscripts) | {n for n, x in names.items()
-                                         if set(x.subscripts) <= set(target.subscripts)}
-    out, maps = [], {}
-    for r in ranges:
-        subs, mapping = list(r.subscripts), list(r.mapping or [])
-        ins = {m: inside(names[m]) for m in mapping if m in names
-               and (pairs is None or (clean(r.name), clean(m)) in pairs)}
-        k = next((i for i, e in enumerate(subs) if any(e in v for v in ins.values())), len(subs))
-        head, tail = subs[:k], subs[k:]
-        if head and tail and len(tail) % len(head) == 0:
-            used, explicit = [], []
-            for i in range(0, len(tail), len(head)):
-                chunk = tail[i:i + len(head)]
-                t = next((m for m in mapping if m in ins and m not in used
-                          and all(c in ins[m] for c in chunk)), None)
-                if t is None:
-                    break
-                used.append(t)
-                explicit.append((t, chunk))
-            else:
-                for t, chunk in explicit:
-                    maps[(r.name, t)] = chunk
-                r = dataclasses.replace(r, subscripts=head,
-                                        mapping=[m for m in mapping if m not in used])
-        out.append(r)
-    return out, maps
-
-
-class ElemInfo:
-    def __init__(self, element, py):
-        self.el = element
-        self.name = element.name
-        self.py = py
-        self.dims: list = []
-        self.tuples: list = []
-        self.comp: dict = {}   # tuple -> (component, array index)
-        self.slots: dict = {}  # tuple -> Slot
-        self.tables: dict = {}  # tuple -> Table
-        self.is_lookup = any(isinstance(c, AbstractLookup) for c in element.components)
-
-
-class Ctx:
-    def __init__(self, scope, slot, bindings):
-        self.scope, self.slot, self.bindings = scope, slot, bindings
-
-    def with_bindings(self, extra):
-        return Ctx(self.scope, self.slot, self.bindings + list(extra))
-
-    def err(self, msg):
-        return ModelError(f"{msg} (in variable '{self.slot.var or self.slot.name}'"
-                          f" of model '{self.scope.tr.model_name}')")
 
 
 class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
@@ -443,90 +354,3 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             return ("f", f, a)
         raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
                                        tr.model_name)
-
-
-class Translator:
-    def __init__(self, am, model_name: str):
-        self.model_name = model_name
-        self.slots: list[Slot] = []
-        self.tables: list[Table] = []
-        self.bp_sites: list = []
-        self.stepped: dict[str, str] = {}  # once-per-TIME-STEP function -> first variable
-        self.n_macro = 0
-        mains = [s for s in am.sections if s.type == "main"]
-        if not mains:
-            raise ModelError(f"model '{model_name}' has no main section")
-        self.macros = {s.name: s for s in am.sections if s.type == "macro"}
-        self.scope = Scope(self, mains[0])
-        for c in CONTROLS:
-            if c not in self.scope.elements:
-                raise ModelError(f"model '{model_name}' lacks the control variable "
-                                 f"'{c.upper().replace('_', ' ')}'")
-        ev = InitEvaluator(np.nan, np.nan)
-        ev.ensure = self.ensure
-        for c in CONTROLS:
-            s = self.control(c)
-            s.kind = "control"
-            if s.pending:
-                self.ensure(s)
-            if s.ir is not None:
-                deps = set()
-                self.collect_params(s.ir, deps)
-                for p in deps:  # fixed at compile time: they cannot vary per run
-                    p.structural = True
-                s.value = float(ev.slot(s))
-                s.ir = None
-            s.pending = None
-        for info in list(self.scope.elements.values()):
-            for s in list(info.slots.values()):
-                self.ensure(s)
-
-    def control(self, c):
-        return self.scope.elements[c].slots[()]
-
-    def control_value(self, c):
-        return self.control(c).value
-
-    def ensure(self, slot):
-        if getattr(slot, "pending", None):
-            slot.pending[0].translate(slot)
-
-    def new_slot(self, name, kind, **kw):
-        s = Slot(len(self.slots), name, kind, **kw)
-        s.pending = None
-        self.slots.append(s)
-        return s
-
-    def new_table(self, lk):
-        xs = tuple(float(x) for x in lk.x)
-        ys = tuple(float(y) for y in lk.y)
-        if len(xs) == 0 or len(xs) != len(ys):
-            raise ModelError(f"bad lookup table in model '{self.model_name}'")
-        t = Table(len(self.tables), xs, ys, lk.type or "interpolate")
-        if t.kind not in ("interpolate", "extrapolate", "hold_backward", "hold_forward"):
-            raise UnsupportedFunctionError(f"LOOKUP ({t.kind})", None, self.model_name)
-        self.tables.append(t)
-        return t
-
-    def table_variant(self, table: Table, kind: str) -> Table:
-        """The same points as ``table`` read as ``kind`` (a new table when the kind differs)."""
-        if table.kind == kind:
-            return table
-        t = Table(len(self.tables), table.xs, table.ys, kind)
-        self.tables.append(t)
-        return t
-
-    def collect_params(self, ir, out, seen=None):
-        seen = set() if seen is None else seen
-        refs = set()
-        walk_refs(ir, "init", refs)
-        for s in refs:
-            if s in seen:
-                continue
-            seen.add(s)
-            self.ensure(s)
-            if s.kind == "param":
-                out.add(s)
-            for sub in (s.ir, s.init_ir):
-                if sub is not None:
-                    self.collect_params(sub, out, seen)

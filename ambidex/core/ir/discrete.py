@@ -1,5 +1,5 @@
 """Vensim's discrete and special-integration functions on the compiled engine (mixed into
-:class:`~ambidex.compiled.translate.Scope`).
+:class:`~ambidex.core.ir.scope.Scope`).
 
 - DELAY FIXED, DELAY MATERIAL (constant delay time) and SAMPLE IF TRUE are *discrete states*:
   hidden states whose value at the next TIME STEP is an expression of the current one
@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from ..core.errors import UnsupportedFunctionError
-from .ir import InitEvaluator
+from ..errors import UnsupportedFunctionError
+from .nodes import InitEvaluator
 
 SMALL_VENSIM = 1e-6
 MAX_PIPELINE = 100_000  # steps of one fixed delay (each is a state)
