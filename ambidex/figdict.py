@@ -42,7 +42,7 @@ def values(spec) -> np.ndarray:
     return np.asarray(spec)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template_text(name: str) -> str:
     import plotly
 

@@ -79,26 +79,6 @@ def compile_model(model) -> CompiledModel:
     return cm
 
 
-def _subscripted_layout(scope) -> dict:
-    """``{py name: (dims, {dim: elements}, [(element tuple, output name)])}`` for every
-    subscripted variable: dims are the subscript ranges it is defined over (a range that does
-    not cover its elements is replaced by a dim of its own, ``'<py>_<range>'``)."""
-    out = {}
-    for info in scope.elements.values():
-        if info.is_lookup or not info.tuples or info.tuples == [()]:
-            continue
-        dims, coords = [], {}
-        for i, d in enumerate(info.dims):
-            used = list(dict.fromkeys(t[i] for t in info.tuples))
-            full = list(scope.ranges.get(d, []))
-            if not set(used) <= set(full):
-                d, full = f"{info.py}_{d}", used
-            dims.append(d)
-            coords[d] = full
-        out[info.py] = (dims, coords, [(t, info.slots[t].name) for t in info.tuples])
-    return out
-
-
 class CompiledModel:
     """A model whose equations are compiled (numba) for batched runs.
 
@@ -110,6 +90,7 @@ class CompiledModel:
     """
 
     def __init__(self, tr):
+        from ..core.ir.scope import subscripted_layout  # the IR's imports: only when building
         from ..core.ir.statefuls import clean
         from .codegen import generate
 
@@ -140,7 +121,7 @@ class CompiledModel:
             for key in {info.name, info.py, info.name.lower(), clean(info.name)}:
                 self._var_elems.setdefault(key, elems)
         self._params, self._states, self._outputs = params, states, outputs
-        self.subscripted = _subscripted_layout(scope)
+        self.subscripted = subscripted_layout(scope)
         self.stock_names = [s.name for s in states]
         self.user_stock_names = [s.name for s in states if s.user_stock]
         self.param_names = [s.name for s in params]
