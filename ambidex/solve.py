@@ -92,11 +92,10 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
 
 def _stepped_functions(model: Model) -> list[str]:
     """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model's PySD
-    translation uses, or, when PySD could not build it, its compiled form."""
+    translation uses, or, when PySD could not build it, its IR (the builder records them)."""
     py = getattr(model, "py_file", None)
     if py is None:
-        cm = getattr(model, "_compiled", None)
-        return list(getattr(cm, "stepped_functions", None) or [])
+        return list(model.ir.stepped)
     cache = model.__dict__.setdefault("_stepped", {})  # read the translation once per model
     if py not in cache:
         text = Path(py).read_text(errors="replace")
@@ -318,6 +317,18 @@ def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outp
     return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
                     failed if on_failure != "raise" else None, messages, per_run,
                     _stack_subscripted(model, subs, [t for _, t in blocks], times))
+
+
+def fixed_parameters(model=None) -> tuple[bool, dict[str, str]]:
+    """``(compiles, {parameter name: why})``: whether the compiled engine takes ``model``, and
+    the parameters it cannot vary per run (SMOOTH N / DELAY orders, control values); analyses
+    that vary every parameter (the extreme-conditions check) ask here, not the engine."""
+    model = as_model(model)
+    try:
+        eng = get_engine("compiled", model)
+    except UnsupportedFunctionError:
+        return False, {}
+    return True, eng.fixed_parameters()
 
 
 def state_at(model=None, scenario=None, t: float | None = None, solver="euler",

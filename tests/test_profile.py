@@ -141,3 +141,34 @@ series = [{{variable = "Level", label = "level", scale = 2}}, {{variable = "gone
     path.with_name("words.profile.toml").write_text('[levers]\n"decay tme" = {label = "x"}\n')
     with pytest.raises(ModelError, match=r"words.profile.toml: levers: .*'decay tme'.*decay time"):
         load_profile(ambidex.load_model(path))
+
+
+def test_the_workshop_app_serves_the_teacup_with_its_own_levers_and_scenarios(teacup):
+    """The whole workshop app for the teacup: levers from its profile's [levers] (the doc
+    strings carry no 'Lever:' tag), only the scenario files that fit it, the page and its
+    generated model served; the model's own values when no scenario file fits."""
+    import json
+
+    from ambidex.core.scenario import list_scenarios
+    from ambidex.workshop import create_app
+    from ambidex.workshop.layout import scenario_options
+
+    app = create_app(teacup, warm_up=False)
+    parts = list(app.layout._traverse())
+    levers = {c.id["py"]: c for c in parts if isinstance(getattr(c, "id", None), dict)
+              and c.id.get("type") == "lever"}
+    assert set(levers) == {"characteristic_time", "room_temperature"}
+    assert levers["characteristic_time"].value == 10.0
+    assert "Cooling time constant (minutes)" in json.dumps(
+        [getattr(c, "children", None) for c in parts], default=str)
+    opts = [o["label"] for o in app.layout["scenario"].options]
+    assert "fragmentation" not in opts and set(opts) < {p.stem for p in list_scenarios()}
+    for label in opts:  # each offered file sets nothing the teacup lacks
+        ws.state_from_scenario(teacup, next(p for p in list_scenarios() if p.stem == label))
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    script = client.get("/_ambidex/workshop.js")
+    assert script.status_code == 200 and b"teacup_temperature" in script.data
+    # a model no scenario file fits starts from its own values
+    assert scenario_options(teacup) and ws.state_from_scenario(teacup, "")["levers"] == {
+        "characteristic_time": 10.0, "room_temperature": 70.0}

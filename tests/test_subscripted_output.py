@@ -173,11 +173,12 @@ def test_sensitivity_outputs_name_one_element(tmp_path):
 def test_the_report_draws_one_line_per_element(model):
     """The scenario report's panels: a subscripted stock is one line per region, with the
     hand-derived Euler values."""
+    from ambidex.figdict import values
     from ambidex.report import build_report, grid_figure
 
     ds = ambidex.simulate(model, method="euler")
     fig = grid_figure(ds, [("population", 1, "people")], "stocks")
-    lines = {tr.name.split(" ", 1)[1]: np.asarray(tr.y) for tr in fig.data}
+    lines = {tr["name"].split(" ", 1)[1]: values(tr["y"]) for tr in fig["data"]}
     n = np.arange(5)
     np.testing.assert_allclose(lines["[North]"], 100 * 1.05 ** n)
     np.testing.assert_allclose(lines["[South]"], 100 * 1.10 ** n)

@@ -155,7 +155,8 @@ def dataset_profile(ds) -> dict:
     def py(name):
         return names.get(normalise(name))
 
-    stocks = [v for v in ds.data_vars if ds[v].attrs.get("kind") == "stock"]
+    attrs = {v: ds.variables[v].attrs for v in ds.data_vars}  # ds[v] builds a DataArray each
+    stocks = [v for v in ds.data_vars if attrs[v].get("kind") == "stock"]
     summary = [(r.get("label", r["variable"]), py(r["variable"]), float(r.get("scale", 1)))
                for r in data.get("summary", ()) if py(r["variable"])]
     report = [(py(r["variable"]), float(r.get("scale", 1)), r.get("unit", ""))
@@ -164,10 +165,10 @@ def dataset_profile(ds) -> dict:
                  r.get("title", r["variable"])) + ((r["label"],) if "label" in r else ())
                 for r in data.get("workshop", ()) if py(r["variable"])]
     return {
-        "workshop": workshop or [(v, 1.0, ds[v].attrs.get("units", ""),
-                                  ds[v].attrs.get("long_name", v)) for v in stocks],
-        "summary": summary or [(ds[v].attrs.get("long_name", v), v, 1.0) for v in stocks],
-        "report": report or [(v, 1.0, ds[v].attrs.get("units", "")) for v in stocks],
+        "workshop": workshop or [(v, 1.0, attrs[v].get("units", ""),
+                                  attrs[v].get("long_name", v)) for v in stocks],
+        "summary": summary or [(attrs[v].get("long_name", v), v, 1.0) for v in stocks],
+        "report": report or [(v, 1.0, attrs[v].get("units", "")) for v in stocks],
         "sectors": dict(data.get("sectors", {})),
         "default_scenario": data.get("default_scenario"),
     }

@@ -91,15 +91,25 @@ DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods"
 def cache_key(src: Path) -> str:
     """Cache key of a model: its stem, a hash of its bytes, of the folder it sits in and of the
     data files beside it that it names, the PySD version and :data:`TRANSLATOR_VERSION`."""
-    import pysd
-
     h = hashlib.sha256(src.read_bytes())
     h.update(str(src.resolve().parent).encode())
     text = src.read_text(errors="replace")
     for f in sorted(src.parent.iterdir()):
         if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and f.name in text:
             h.update(f.name.encode() + f.read_bytes())
-    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}{_PREPASS_HASH}"
+    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{_pysd_version()}-t{TRANSLATOR_VERSION}{_PREPASS_HASH}"
+
+
+def _pysd_version() -> str:
+    """PySD's version from its package metadata (importing PySD itself costs a second)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pysd")
+    except metadata.PackageNotFoundError:  # pragma: no cover - an unusual install
+        import pysd
+
+        return pysd.__version__
 
 
 _INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
@@ -156,13 +166,12 @@ def translate(path: str | Path) -> Path:
     cannot translate it.
     """
     src, kind = model_file(path)
-    import pysd  # heavy: only when a model is translated
-
     key = cache_key(src)
     target_dir = cache_root() / key
     target_py = target_dir / f"{src.stem}.py"
     if target_py.is_file():
         return target_py
+    import pysd  # heavy: only when a model is translated
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root()))
     try:
         copy = _stage(src, kind, tmp)

@@ -347,3 +347,23 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             return ("f", f, a)
         raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
                                        tr.model_name)
+
+
+def subscripted_layout(scope) -> dict:
+    """``{py name: (dims, {dim: elements}, [(element tuple, output name)])}`` for every
+    subscripted variable: dims are the subscript ranges it is defined over (a range that does
+    not cover its elements is replaced by a dim of its own, ``'<py>_<range>'``)."""
+    out = {}
+    for info in scope.elements.values():
+        if info.is_lookup or not info.tuples or info.tuples == [()]:
+            continue
+        dims, coords = [], {}
+        for i, d in enumerate(info.dims):
+            used = list(dict.fromkeys(t[i] for t in info.tuples))
+            full = list(scope.ranges.get(d, []))
+            if not set(used) <= set(full):
+                d, full = f"{info.py}_{d}", used
+            dims.append(d)
+            coords[d] = full
+        out[info.py] = (dims, coords, [(t, info.slots[t].name) for t in info.tuples])
+    return out
