@@ -21,9 +21,10 @@ ABOVE_ENGINES = ("calibrate", "sensitivity", "loops", "check", "workshop", "cli"
 #: edges from the core to a layer above it, each deferred (inside a function) and each debt with
 #: its reason; the set shrinks as the one-solve-path work goes on (issue #13)
 CORE_DEBT = {
-    ("ambidex.core.model", "ambidex.compiled.engine"): "Model.compiled(): the public shortcut "
-    "to the compiled engine's model, built from Model.ir (benchmarks, the cluster guide and "
-    "scripts call it); in the package only the compiled engine and the JavaScript export do",
+    ("ambidex.core.model", "ambidex.compiled.snapshot"): "Model.compiled(): the public shortcut "
+    "to the compiled engine's model, built from Model.ir or read from its snapshot on disk "
+    "(benchmarks, the cluster guide and scripts call it); in the package only the compiled "
+    "engine and the JavaScript export do",
 }
 
 

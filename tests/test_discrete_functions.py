@@ -227,3 +227,20 @@ def test_a_compiled_only_model_with_delay_fixed_defaults_to_euler(tmp_path):
     ds = _run(path, None, backend="auto")
     used = json.loads(ds.attrs["solver"])[0]
     assert used["method"] == "euler" and "DELAY FIXED" in used["method_source"]
+
+
+def test_a_function_neither_engine_has_names_both_reasons_in_one_line(tmp_path):
+    """Stella's EXPRND: the compiled engine lacks it, so the run goes to PySD, whose
+    translation stubs it out; the error says both, in one line."""
+    p = tmp_path / "m.stmx"
+    p.write_text('<?xml version="1.0" encoding="utf-8"?>\n<xmile version="1.0" '
+                 'xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"><header><name>m</name>'
+                 '</header><sim_specs method="Euler"><start>0</start><stop>2</stop><dt>1</dt>'
+                 '</sim_specs><model><variables><aux name="noise"><eqn>EXPRND(1)</eqn></aux>'
+                 '</variables></model></xmile>\n')
+    with pytest.raises(ambidex.ModelError) as err:
+        ambidex.simulate(p)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "Not implemented function 'exprnd'" in msg
+    assert "compiled engine does not support EXPRND (in 'noise')" in msg

@@ -64,11 +64,12 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
     index.update(sub_index)
     coord_names = set(index)
     for k, v in index.items():
-        vs[k] = xr.IndexVariable((k,), v)
+        vs[k] = _index_variable(k, np.asarray(v))
     vs["time"].attrs = {"units": model.time_units, "long_name": "time"}
-    vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]))
+    vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]),
+                                        fastpath=True)
     vs["scenario_file"] = xr.Variable(("scenario",), np.array(
-        [str(sc.path) if sc.path else "" for sc in scenarios]))
+        [str(sc.path) if sc.path else "" for sc in scenarios]), fastpath=True)
     coord_names |= {"scenario_source", "scenario_file"}
     for py, a in (samples or {}).items():
         p = model.parameters[py]
@@ -83,6 +84,19 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
     except (AttributeError, TypeError):  # pragma: no cover - a future xarray without it
         data = {k: v for k, v in vs.items() if k not in coord_names}
         return xr.Dataset(data, coords={k: vs[k] for k in coord_names})
+
+
+def _index_variable(dim: str, v: np.ndarray) -> xr.IndexVariable:
+    """``xr.IndexVariable((dim,), v)`` for a numpy array ``v``, built as xarray builds it but
+    without its duck-array checks, which import dask.array (seconds) on their first call."""
+    try:
+        from xarray.core.indexing import PandasIndexingAdapter
+
+        index = pd.Index(v, dtype=object) if v.dtype.kind == "O" else pd.Index(v)
+        return xr.IndexVariable((dim,), PandasIndexingAdapter(index, dtype=v.dtype),
+                                fastpath=True)
+    except (ImportError, TypeError):  # pragma: no cover - a future xarray without it
+        return xr.IndexVariable((dim,), v)
 
 
 def provenance(model, scenarios, solvers: list[dict], engines: list[str], samples=(),

@@ -3,7 +3,8 @@
 PySD's XMILE grammar takes names, numbers, operators, calls and name-only subscripts.  Stella
 and the XMILE standard also write array syntax it cannot read:
 
-- ``x[*]`` — the whole dimension at that position; inside an array builtin (SUM, MEAN, MIN,
+- ``x[*]`` — the whole dimension at that position (``x[*:SubA]``: the whole subrange SubA,
+  as Vensim's XMILE export writes it); inside an array builtin (SUM, MEAN, MIN,
   MAX, PROD, SIZE, STDDEV) the builtin runs over it (Vensim's ``x[Dim!]``; an arrayed ``x``
   without brackets there means ``x[*, ...]``), elsewhere it is the element the equation is
   being computed for;
@@ -167,6 +168,9 @@ class _Syntax:
     def index(self):
         if self.peek("*"):
             self.take("*")
+            if self.peek(":"):  # '*:SubA': the whole of a subrange (Vensim-exported XMILE)
+                self.take(":")
+                return ("star", self.take("name"))
             return ("star",)
         node = self.expr()
         if self.peek("!"):
@@ -267,6 +271,11 @@ class _Builder:
         """One subscript: a dimension (``Dim``, or ``Dim!`` reduced over), an element name, or
         an expression giving the 1-based position at run time."""
         if node[0] == "star":
+            if len(node) > 1:  # '*:SubA'
+                sub = self.n.dims.get(_clean(node[1]))
+                if sub is None:
+                    raise ValueError(f"'*:{node[1]}' names no dimension")
+                return self._over(sub[0], red)
             if dim is None:
                 raise ValueError("'*' beyond the dimensions of the variable")
             return self._over(self.n.dims[_clean(dim)][0], red)
