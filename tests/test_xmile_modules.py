@@ -156,13 +156,14 @@ PREVIOUS = HEAD.replace("<stop>4</stop>", "<stop>6</stop>") + """<model><variabl
   <aux name="before own"><eqn>PREVIOUS(TIME)</eqn></aux>
   <aux name="rounded"><eqn>ROUND(TIME - 2.5) + LOG10(100)</eqn></aux>
   <aux name="run"><eqn>STARTTIME + 10 * STOPTIME + 100 * DT</eqn></aux>
+  <aux name="held"><eqn>IF TIME &gt; 3 THEN PREVIOUS(SELF, 0) ELSE TIME</eqn></aux>
 </variables></model></xmile>
 """
 
 
 def test_stella_previous_round_log10_and_the_run_names(tmp_path):
     """PREVIOUS(x, init) is x one DT ago (init at the start; without init, x's own initial
-    value); ROUND rounds halves away from zero; LOG10; STARTTIME, STOPTIME and DT are the run's
+    value; PREVIOUS(SELF, 0) holds the variable's own last value); ROUND rounds halves away from zero; LOG10; STARTTIME, STOPTIME and DT are the run's
     start, stop and step.  Hand-derived at DT = 0.5 over [0, 6]."""
     path = tmp_path / "prev.stmx"
     path.write_text(PREVIOUS)
@@ -177,3 +178,4 @@ def test_stella_previous_round_log10_and_the_run_names(tmp_path):
     x = t - 2.5
     np.testing.assert_allclose(v["rounded"], np.sign(x) * np.floor(np.abs(x) + 0.5) + 2.0)
     np.testing.assert_allclose(v["run"], 0 + 10 * 6 + 100 * 0.5)
+    np.testing.assert_allclose(v["held"], np.minimum(t, 3.0))  # SELF: the variable itself
