@@ -157,7 +157,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     p = plan(model, sc, {"method": method, "rtol": float(rtol), "atol": float(atol)},
              "compiled", None)
     chunk = _chunk(chunk_size, max_memory_bytes,
-                   bytes_per_run(width, len(p.times), sum(s.kind == "param" for s in model.ir.slots),
+                   bytes_per_run(width, len(p.times), len(model.compiled().param_names),
                                  len(cols)), n)
     bounds = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
     attrs = provenance(model, [sc], [p.record()], ["compiled"], samples=list(cols),
@@ -287,9 +287,7 @@ def _chunk(chunk_size, max_memory_bytes: int, per_run: int, n: int) -> int:
 
 def _layout(model, var_names) -> dict:
     """``{py: (dims, coords, shape)}`` of the subscripted outputs (their subscript ranges)."""
-    from .core.ir.scope import subscripted_layout
-
-    subs = subscripted_layout(model.ir.scope)
+    subs = model.compiled().subscripted  # the compiled model's (read from its snapshot)
     return {py: (subs[py][0], subs[py][1], tuple(len(subs[py][1][d]) for d in subs[py][0]))
             for py in var_names if py in subs}
 
