@@ -171,11 +171,10 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
     try:
         res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
                       horizon=p.scenario.horizon)
-    except (ModelError, NotImplementedError) as exc:  # PySD: "Not implemented function 'x'"
-        why = f" (it went to engine 'pysd' because {p.fallback})" if p.fallback else ""
-        if isinstance(exc, NotImplementedError):
-            exc = ModelError(f"model '{model.path.name}': the PySD engine cannot run it: {exc}")
-        raise (type(exc)(f"{exc}{why}") if why else exc) from None
+    except ModelError as exc:  # say why the run left the compiled engine
+        if not p.fallback:
+            raise
+        raise type(exc)(f"{exc} (it went to engine 'pysd' because {p.fallback})") from None
     if on_failure == "ignore":
         failed = np.asarray(res.failed, dtype=bool)
         if res.fail_time is not None:

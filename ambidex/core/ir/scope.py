@@ -303,6 +303,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
+        if fname == "lookup_invert" and args and isinstance(args[0], ae.ReferenceStructure):
+            linfo = self.elements.get(args[0].reference)
+            if linfo is not None and linfo.is_lookup:
+                t = self.slot_for(linfo, args[0].subscripts, ctx)
+                return ("lk", tr.inverted_table(t, f"variable '{ctx.slot.var}'"),
+                        self.expr(args[1], ctx))
         if fname in VECTOR_FUNCTIONS:
             return self.vector_call(fname, args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
@@ -327,6 +333,10 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             if rng is None:
                 raise ctx.err("ELMCOUNT needs a subscript range")
             return ("n", float(len(self.ranges[rng])))
+        if any(isinstance(x, ae.ReferenceStructure) and getattr(
+                self.elements.get(x.reference), "is_lookup", False) for x in args):
+            raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
+                                           tr.model_name)  # LOOKUP AREA(table, ...) and such
         a = [self.expr(x, ctx) for x in args]
         if fname == "if_then_else":
             return ("ite", a[0], a[1], a[2])
