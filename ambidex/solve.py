@@ -25,7 +25,7 @@ from .core import assembly
 from .core.checks import run_problems
 from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
 from .core.grid import save_times
-from .core.model import Model, load_model
+from .core.model import Model, as_model
 from .core.samples import check_samples
 from .core.scenario import METHODS, Scenario, load_scenario, validate
 from .engines import ENGINES, Solver, StatePoint, get_engine
@@ -33,11 +33,6 @@ from .engines import ENGINES, Solver, StatePoint, get_engine
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
 FAILURE_MODES = ("raise", "mark", "ignore")
-
-
-def as_model(model) -> Model:
-    """``model`` itself, or the model loaded from a path (None: the default model)."""
-    return model if isinstance(model, Model) else load_model(model)
 
 
 def as_scenarios(scenarios) -> list[Scenario]:

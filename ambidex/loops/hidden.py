@@ -19,8 +19,8 @@ import re
 
 import numpy as np
 
-from ..core.ir.nodes import InitEvaluator, walk_refs
 from ..core.errors import ModelError
+from ..core.ir.nodes import InitEvaluator, walk_refs
 
 _KIND = re.compile(r"^~(?P<fn>[a-z_]+?)(?P<n>\d*)\[(?P<i>\d+)\]:(?P<var>.*)$")
 

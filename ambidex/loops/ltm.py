@@ -33,10 +33,11 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import ScenarioError
+from ..core.model import as_model
 from .cycles import DEFAULT_MAX_LOOPS, LoopList, find_loops
-from .equations import Equations
-from .graph import as_model, causal_graph
 from .elements import element_graph, flat_env
+from .equations import Equations
+from .graph import causal_graph
 from .hidden import expand, trajectories
 from .polarity import link_polarities
 
