@@ -123,7 +123,7 @@ def revenue_figure(ds, cols=3):
     pal = ["#d62728", "#ff7f0e", "#1f77b4"]
     parts = {py: ds.variables[py].transpose("scenario", "time").values
              for py, _ in REVENUE_PARTS if py in ds}
-    for k, s in enumerate(scen):
+    for k in range(len(scen)):
         r, c = k // cols + 1, k % cols + 1
         for (py, label), color in zip(REVENUE_PARTS, pal):
             if py not in parts:
@@ -299,40 +299,12 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     feedback loops that drive them (``loop_scores``: ``(scenario name, Loops That Matter
     Dataset)``, named after ``<model>.loops.toml``), then details and provenance folded away.
     ``extra_figures`` (e.g. a difference figure) come right after the key outcomes."""
-    from . import report_loops as rl
-
     lines, table = story(ds)
     panels = [it for it in KEY_PANELS if it[0] in ds] or key_outcomes(ds)[:4]
-    sections = [("key", grid_figure(ds, panels, "Key outcomes over time", cols=2, row_height=330))]
-    sections += [("extra", f) for f in extra_figures]
-    sections = [(kind, f) for kind, f in sections if f is not None]
-    loops = rl.named_loops(model)
-    loop_html = ""
-    if loops:
-        diagram = rl.loop_diagram(model, loops)
-        sections.append(("loops", diagram))
-        if loop_scores is not None:
-            name, lds = loop_scores
-            sections.append(("loops", rl.dominance_figure(lds, loops, name)))
-            sent = rl.dominance_sentences(lds, loops)
-            if sent:
-                loop_html = (f"<p>In scenario <b>{html.escape(name)}</b>:</p><ul>"
-                             + "".join(f"<li>{html.escape(x)}</li>" for x in sent) + "</ul>")
-        loop_html += rl.loops_table_html(loops)
-    details = [
-        revenue_figure(ds),
-        grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
-                         ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
-                    "Exploration vs exploitation and ambidexterity (He and Wong 2004)", cols=2),
-        grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
-                         ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
-        risk_figure(ds),
-        grid_figure(ds, key_outcomes(ds), "All key outcomes"),
-        stocks_figure(ds, model),
-    ]
-    if edges is not None and len(edges):
-        details.append(structure_figure(edges, model))
-    details = [f for f in details if f is not None]
+    key = [grid_figure(ds, panels, "Key outcomes over time", cols=2, row_height=330),
+           *extra_figures]
+    key = [f for f in key if f is not None]
+    loop_figs, loop_html = _loop_sections(model, loop_scores)
     first = [True]
 
     def emit(fig):
@@ -340,22 +312,13 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
         first[0] = False
         return out
 
-    key_html = "".join(emit(f) for kind, f in sections if kind in ("key", "extra"))
-    loops_figs = "".join(emit(f) for kind, f in sections if kind == "loops")
-    detail_html = "".join(emit(f) for f in details)
+    key_html = "".join(emit(f) for f in key)
+    loops_figs = "".join(emit(f) for f in loop_figs)
+    detail_html = "".join(emit(f) for f in _detail_figures(ds, model, edges))
     srcs = "".join(
         f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(src))}</td></tr>"
         for s, src in zip(ds.scenario.values, ds.scenario_source.values))
-
-    def _plain(v):
-        try:
-            return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
-        except ValueError:
-            return v
-
-    prov = html.escape(json.dumps({k: _plain(ds.attrs[k]) for k in (
-        "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
-        indent=1))
+    prov = _provenance_text(ds)
     t0, t1 = float(ds.time.values[0]), float(ds.time.values[-1])
     story_html = "".join(f"<li>{x}</li>" for x in lines)
     return f"""<!DOCTYPE html>
@@ -371,7 +334,7 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <p class=lead>{len(ds.scenario)} scenario(s) of {html.escape(model.path.name)}, {t0:.0f}–{t1:.0f}.</p>
 <h2>Key outcomes</h2>
 <ul class=lead>{story_html}</ul>
-<p>At the end of the run (best return on assets first; {BASELINE} in bold):</p>{table}
+<p>At the end of the run{_table_note(ds)}:</p>{table}
 {key_html}
 <h2>Feedback loops: why it happens</h2>
 {loop_html}
@@ -383,3 +346,61 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <details><summary>Provenance (model file and hash, solver, library versions)</summary><pre>{prov}</pre></details>
 </body></html>
 """
+
+
+def _table_note(ds) -> str:
+    """How the end-of-run table is ordered and marked, for the columns and scenarios it has."""
+    notes = (["best return on assets first"] if "roa" in ds else []) + (
+        [f"{BASELINE} in bold"] if BASELINE in [str(s) for s in ds.scenario.values] else [])
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _loop_sections(model, loop_scores) -> tuple[list, str]:
+    """(figures, HTML) of the report's loops part: the named loops' diagram, their dominance
+    in ``loop_scores``' scenario with sentences, and their table; nothing without named loops."""
+    from . import report_loops as rl
+
+    loops = rl.named_loops(model)
+    if not loops:
+        return [], ""
+    figs, loop_html = [rl.loop_diagram(model, loops)], ""
+    if loop_scores is not None:
+        name, lds = loop_scores
+        figs.append(rl.dominance_figure(lds, loops, name))
+        sent = rl.dominance_sentences(lds, loops)
+        if sent:
+            loop_html = (f"<p>In scenario <b>{html.escape(name)}</b>:</p><ul>"
+                         + "".join(f"<li>{html.escape(x)}</li>" for x in sent) + "</ul>")
+    return [f for f in figs if f is not None], loop_html + rl.loops_table_html(loops)
+
+
+def _detail_figures(ds, model, edges) -> list:
+    """The folded-away charts: revenue, exploration and exploitation, trust, risks, every key
+    outcome, every stock, and the structure diagram when ``edges`` are given."""
+    details = [
+        revenue_figure(ds),
+        grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
+                         ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
+                    "Exploration vs exploitation and ambidexterity (He and Wong 2004)", cols=2),
+        grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
+                         ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
+        risk_figure(ds),
+        grid_figure(ds, key_outcomes(ds), "All key outcomes"),
+        stocks_figure(ds, model),
+    ]
+    if edges is not None and len(edges):
+        details.append(structure_figure(edges, model))
+    return [f for f in details if f is not None]
+
+
+def _provenance_text(ds) -> str:
+    """The run's provenance attributes as escaped, indented JSON (JSON-valued ones parsed)."""
+    def plain(v):
+        try:
+            return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
+        except ValueError:
+            return v
+
+    return html.escape(json.dumps({k: plain(ds.attrs[k]) for k in (
+        "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
+        indent=1))

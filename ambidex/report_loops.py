@@ -86,7 +86,7 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> dict 
     span[span == 0] = 1
     pos = {n: (np.asarray(p) - lo) / span for n, p in pos.items()}
     anns = []  # set once at the end: plotly re-validates all of them on each add_annotation
-    for a, b, d in ((a, b, d) for a in g for b, d in g[a].items()):
+    for a, b, d in ((u, v, e) for u in g for v, e in g[u].items()):
         k = d["loops"][0]
         colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
         (x0, y0), (x1, y1) = pos[a], pos[b]
