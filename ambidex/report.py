@@ -334,7 +334,7 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <p class=lead>{len(ds.scenario)} scenario(s) of {html.escape(model.path.name)}, {t0:.0f}–{t1:.0f}.</p>
 <h2>Key outcomes</h2>
 <ul class=lead>{story_html}</ul>
-<p>At the end of the run (best return on assets first; {BASELINE} in bold):</p>{table}
+<p>At the end of the run{_table_note(ds)}:</p>{table}
 {key_html}
 <h2>Feedback loops: why it happens</h2>
 {loop_html}
@@ -346,6 +346,13 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <details><summary>Provenance (model file and hash, solver, library versions)</summary><pre>{prov}</pre></details>
 </body></html>
 """
+
+
+def _table_note(ds) -> str:
+    """How the end-of-run table is ordered and marked, for the columns and scenarios it has."""
+    notes = (["best return on assets first"] if "roa" in ds else []) + (
+        [f"{BASELINE} in bold"] if BASELINE in [str(s) for s in ds.scenario.values] else [])
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _loop_sections(model, loop_scores) -> tuple[list, str]:

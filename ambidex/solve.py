@@ -25,7 +25,7 @@ from .core import assembly
 from .core.checks import run_problems
 from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
 from .core.grid import save_times
-from .core.model import Model, load_model
+from .core.model import Model, as_model
 from .core.samples import check_samples
 from .core.scenario import METHODS, Scenario, load_scenario, validate
 from .engines import ENGINES, Solver, StatePoint, get_engine
@@ -33,11 +33,6 @@ from .engines import ENGINES, Solver, StatePoint, get_engine
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
 FAILURE_MODES = ("raise", "mark", "ignore")
-
-
-def as_model(model) -> Model:
-    """``model`` itself, or the model loaded from a path (None: the default model)."""
-    return model if isinstance(model, Model) else load_model(model)
 
 
 def as_scenarios(scenarios) -> list[Scenario]:
@@ -173,8 +168,13 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
     failed run; ``'mark'``: failed runs become NaN; ``'ignore'``: no checks (for model checks
     that must see a negative stock), an engine failure leaves NaN after the time it stopped."""
     eng = get_engine(p.engine, model)
-    res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
-                  horizon=p.scenario.horizon)
+    try:
+        res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
+                      horizon=p.scenario.horizon)
+    except ModelError as exc:  # say why the run left the compiled engine
+        if not p.fallback:
+            raise
+        raise type(exc)(f"{exc} (it went to engine 'pysd' because {p.fallback})") from None
     if on_failure == "ignore":
         failed = np.asarray(res.failed, dtype=bool)
         if res.fail_time is not None:

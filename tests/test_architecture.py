@@ -108,7 +108,6 @@ def test_the_registry_serves_calibration_and_the_unit_check_at_once():
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 450, 100
 SIZE_DEBT = {
     "compiled/codegen.py": "#14/#17 (generate: the integrators as real numba functions)",
-    "workshop/layout.py": "#15 (build)",
 }
 
 

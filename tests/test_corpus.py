@@ -138,3 +138,18 @@ def test_a_missing_data_file_is_one_line_naming_it(tmp_path):
         ambidex.load_model(tmp_path / "m.mdl")
     assert "\n" not in str(err.value)
     assert str(tmp_path / "data" / "a.csv") in str(err.value)
+
+
+def test_a_data_variable_without_an_equation_is_one_line_naming_it(tmp_path):
+    """SDEverywhere's getdata/extdata models declare ``Values[DimA] ~~|`` and get the data from
+    a file given to Vensim at run time: the error names the equation, its line and why."""
+    import ambidex
+
+    (tmp_path / "m.mdl").write_text(
+        "{UTF-8}\nDimA: A1, A2 ~~|\nValues[DimA]\n  ~~|\nw[DimA] = Values[DimA] * 2 ~~|\n"
+        "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    with pytest.raises(ambidex.ModelError) as err:
+        ambidex.load_model(tmp_path / "m.mdl")
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "cannot parse 'Values[DimA]' (line 3)" in msg and "data variable" in msg

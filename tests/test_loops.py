@@ -324,6 +324,9 @@ def test_named_loops_toml(write_mdl, tmp_path):
     p.with_suffix(".loops.toml").write_text('[[loop]]\nid = "B1"\nvariables = ["X", "no such thing"]\n')
     with pytest.raises(ambidex.ModelError, match="no such thing"):
         analyse(p)
+    p.with_suffix(".loops.toml").write_text('[[loop]\nid = "B1"\n')
+    with pytest.raises(ambidex.ModelError, match=r"osc\.loops\.toml: malformed TOML"):
+        analyse(p)
 
 
 def test_figures_and_report(tmp_path):

@@ -78,6 +78,7 @@ def test_ambidex_run_model_uses_the_profile(tmp_path):
     # plotly escapes "/" in its JSON: match up to it
     assert "Teacup Temperature (degrees F)" in html and "Heat Loss to Room (degrees F" in html
     assert "Revenue by business model" not in html  # no dual-model figures for a teacup
+    assert "At the end of the run:" in html and "baseline_dual" not in html
 
 
 def test_report_and_workshop_state_layer_use_the_profile(teacup):

@@ -14,6 +14,9 @@ import pandas as pd
 import xarray as xr
 
 from .provenance import stamp
+from .xrshim import defer_dask_probe
+
+defer_dask_probe()  # no dask.array import for xarray's first duck-array check
 
 
 def variable_attrs(model, py: str) -> dict:

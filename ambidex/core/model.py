@@ -28,6 +28,12 @@ from .translate import abstract_model, file_sha256, saved_method, translate
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
 
 
+def as_model(model) -> Model:
+    """``model`` itself, or the model loaded from a path (None: the default model): the one
+    place every API taking "a Model or a path" turns it into a Model."""
+    return model if isinstance(model, Model) else load_model(model)
+
+
 def normalise(name: str) -> str:
     """Key for matching names: case-insensitive, spaces/underscores/hyphens alike."""
     return re.sub(r"[\s_\-]+", " ", str(name)).strip().lower()

@@ -184,8 +184,8 @@ def translate(path: str | Path) -> Path:
             msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
             msg = "; ".join(part.strip() for part in msg.splitlines() if part.strip())  # one line
             raise ModelError(
-                f"PySD could not translate model file '{src}': {type(exc).__name__}: {msg}"
-            ) from exc
+                f"PySD could not translate model file '{src}'{_where(exc, src)}: "
+                f"{type(exc).__name__}: {msg}") from exc
         if not (tmp / f"{src.stem}.py").is_file():
             raise ModelError(f"PySD produced no Python file for model '{src}'")
         try:
@@ -198,6 +198,30 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+def _where(exc, src: Path) -> str:
+    """Where a parse error is, in words: the equation text PySD could not parse and its line
+    in the model file (a parsimonious ParseError carries the text it was given), and what a
+    bare ``name[subs]`` is: a data variable whose data Vensim reads from a data file."""
+    text = getattr(exc, "text", None)
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    snippet = " ".join(text.split())
+    line = ""
+    try:
+        first = text.strip().splitlines()[0].strip()
+        for i, row in enumerate(src.read_text(errors="replace").splitlines(), start=1):
+            if first and first in row:
+                line = f" (line {i})"
+                break
+    except OSError:
+        pass
+    what = ""
+    if "=" not in snippet and re.fullmatch(r"[^=~|()]+(\[[^\]]*\])?", snippet):
+        what = (" -- a data variable without an equation: Vensim reads its values from a data "
+                "file given at run time, which ambidex cannot; give it an equation or GET DATA")
+    return f", cannot parse {snippet[:100]!r}{line}{what}"
 
 
 #: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,

@@ -52,7 +52,7 @@ def named_scores(model, scen: dict):
         time = run.time.values
         # the scores straight, not the 20 k-loop Dataset of ``dominance`` (its chain strings
         # alone took ~4 s): the room needs only the named loops' rows
-        _score, rel = loop_scores(st, _env(run), time)
+        _score, rel = loop_scores(st, st.env(_env(run), time), time)
         ids = np.array([lp.named_id for lp in st.loops], dtype=object)
         out = {}
         for n in named.loops:

@@ -100,6 +100,17 @@ class DiscreteMixin:
                 "ite": ir[1:4], "lk": ir[2:3]}[tag]
         return all(self._steady(k) for k in kids)
 
+    def previous(self, args, ctx):
+        """Stella's PREVIOUS(x, init): ``x`` one TIME STEP ago (``init``, else ``x``'s own
+        initial value, at the first step)."""
+        if len(args) not in (1, 2):
+            raise ctx.err(f"PREVIOUS takes 1 or 2 arguments, got {len(args)}")
+        inp = self._hidden_aux(self.expr(args[0], ctx), ctx, "previous input")
+        init = self.expr(args[1] if len(args) == 2 else args[0], ctx)
+        self.tr.stepped.setdefault("PREVIOUS", ctx.slot.var or ctx.slot.name)
+        s = self._discrete(f"~previous[0]:{ctx.slot.name}", init, inp, ctx)
+        return ("r", s)
+
     def sample_if_true(self, node, ctx):
         """SAMPLE IF TRUE(condition, input, initial): the input while the condition holds,
         else the value it had one TIME STEP before (``initial`` until it first holds)."""

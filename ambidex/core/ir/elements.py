@@ -5,11 +5,14 @@ structures (external-data function names, explicit subscript mappings)."""
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures.abstract_model import AbstractLookup
 
 from ..errors import ModelError
+from .statefuls import clean
 
 
 def _get_name(node) -> str:
@@ -20,23 +23,57 @@ def _get_name(node) -> str:
     return f"GET {src} {kind}"
 
 
-def _split_explicit_maps(ranges):
+_EXPLICIT = re.compile(r"([^:|~\n]+?)\s*:[^~|:]*?->[^~|]*?\(\s*([^:()~|]+?)\s*:")
+
+
+def _explicit_pairs(path) -> set | None:
+    """``{(range, target)}`` of the mappings written ``DimB: ... -> (DimA: ...)`` in the model
+    file (PySD's ranges do not tell them from ``DimB: B1, B2 -> DimA``); None without a file."""
+    src = Path(path).with_suffix(".mdl")  # PySD's section names the translated .py beside it
+    if not src.is_file():
+        return None
+    text = src.read_text(errors="replace")
+    text = text.split("\\\\\\---///", 1)[0]
+    out = set()
+    for m in _EXPLICIT.finditer(text):
+        for tgt in re.findall(r"\(\s*([^:()~|]+?)\s*:", text[m.start():text.find("|", m.start())]):
+            out.add((clean(m.group(1).strip().split("\n")[-1]), clean(tgt)))
+    return out
+
+
+def _split_explicit_maps(ranges, pairs: set | None = None):
     """Undo PySD's reading of ``DimB: B1, B2 -> (DimA: SubA, A3)``, which it parses as the
-    elements B1, B2, SubA, A3 mapped to DimA.  Returns the ranges with the elements restored and
-    ``{(DimB, DimA): [target of B1, target of B2, ...]}`` (each an element or a subrange)."""
+    elements B1, B2, SubA, A3 mapped to DimA (and of several mappings, ``DimA: A1, A2 ->
+    (DimB: B2, B1), DimC``: A1, A2, B2, B1 mapped to DimB and DimC).  Returns the ranges with
+    their own elements restored, the positional mappings kept, and ``{(DimB, DimA): [target of
+    B1, target of B2, ...]}`` (each an element or a subrange) per explicit one."""
     names = {r.name: r for r in ranges}
+
+    def inside(target):
+        return set(target.subscripts) | {n for n, x in names.items()
+                                         if set(x.subscripts) <= set(target.subscripts)}
     out, maps = [], {}
     for r in ranges:
         subs, mapping = list(r.subscripts), list(r.mapping or [])
-        if len(mapping) == 1 and mapping[0] in names and len(subs) % 2 == 0:
-            target = names[mapping[0]]
-            half = len(subs) // 2
-            tail = subs[half:]
-            inside = set(target.subscripts) | {n for n, x in names.items()
-                                               if set(x.subscripts) <= set(target.subscripts)}
-            if all(t in inside for t in tail) and not any(h in inside for h in subs[:half]):
-                maps[(r.name, target.name)] = tail
-                r = dataclasses.replace(r, subscripts=subs[:half], mapping=[])
+        ins = {m: inside(names[m]) for m in mapping if m in names
+               and (pairs is None or (clean(r.name), clean(m)) in pairs)}
+        k = next((i for i, e in enumerate(subs) if any(e in v for v in ins.values())), len(subs))
+        head, tail = subs[:k], subs[k:]
+        if head and tail and len(tail) % len(head) == 0:
+            used, explicit = [], []
+            for i in range(0, len(tail), len(head)):
+                chunk = tail[i:i + len(head)]
+                t = next((m for m in mapping if m in ins and m not in used
+                          and all(c in ins[m] for c in chunk)), None)
+                if t is None:
+                    break
+                used.append(t)
+                explicit.append((t, chunk))
+            else:
+                for t, chunk in explicit:
+                    maps[(r.name, t)] = chunk
+                r = dataclasses.replace(r, subscripts=head,
+                                        mapping=[m for m in mapping if m not in used])
         out.append(r)
     return out, maps
 

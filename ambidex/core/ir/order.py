@@ -15,8 +15,9 @@ def _deps(slot: Slot, mode: str) -> set:
     return out
 
 
-def topo(roots, mode: str, model_name: str):
-    """Slots needed to compute ``roots`` in ``mode``, in evaluation order."""
+def topo(roots, mode: str, model_name: str, stop=frozenset()):
+    """Slots needed to compute ``roots`` in ``mode``, in evaluation order (not descending
+    into the auxiliaries in ``stop``: values computed elsewhere)."""
     order, state = [], {}
     for root in roots:
         if state.get(root) == 2:
@@ -31,7 +32,7 @@ def topo(roots, mode: str, model_name: str):
                 state[node] = 2
                 order.append(node)
                 continue
-            if mode == "run" and nxt.kind != "aux":
+            if mode == "run" and (nxt.kind != "aux" or nxt in stop):
                 continue
             if nxt.kind in ("param", "control"):
                 continue

@@ -19,7 +19,7 @@ from pysd.translators.structures import abstract_expressions as ae
 
 from ..errors import ModelError, UnsupportedFunctionError
 from .discrete import DiscreteMixin
-from .elements import Ctx, ElemInfo, _get_name, _split_explicit_maps
+from .elements import Ctx, ElemInfo, _explicit_pairs, _get_name, _split_explicit_maps
 from .nodes import Slot
 from .statefuls import StatefulMixin, clean
 from .timefns import TimeFunctionMixin
@@ -47,7 +47,8 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
         self.argmap = argmap or {}
         self.main = argmap is None
         root = Path(section.path).parent if section.path else Path(".")
-        subscripts, self.explicit_maps = _split_explicit_maps(section.subscripts)
+        subscripts, self.explicit_maps = _split_explicit_maps(
+            section.subscripts, _explicit_pairs(section.path) if section.path else None)
         self.sm = SubscriptManager(subscripts, root)
         self.ranges = self.sm.subscripts
         self.range_clean = {clean(r): r for r in self.ranges}
@@ -302,6 +303,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
+        if fname == "lookup_invert" and args and isinstance(args[0], ae.ReferenceStructure):
+            linfo = self.elements.get(args[0].reference)
+            if linfo is not None and linfo.is_lookup:
+                t = self.slot_for(linfo, args[0].subscripts, ctx)
+                return ("lk", tr.inverted_table(t, f"variable '{ctx.slot.var}'"),
+                        self.expr(args[1], ctx))
         if fname in VECTOR_FUNCTIONS:
             return self.vector_call(fname, args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
@@ -319,13 +326,17 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             for it in items[1:]:
                 res = ("f", "min" if fname == "vmin" else "max", [res, it])
             return res
-        if fname in ("npv", "sinteg", "delay_material"):
+        if fname in ("npv", "sinteg", "delay_material", "previous"):
             return getattr(self, fname)(args, ctx)
         if fname == "elmcount":
             rng = self.range_clean.get(getattr(args[0], "reference", ""))
             if rng is None:
                 raise ctx.err("ELMCOUNT needs a subscript range")
             return ("n", float(len(self.ranges[rng])))
+        if any(isinstance(x, ae.ReferenceStructure) and getattr(
+                self.elements.get(x.reference), "is_lookup", False) for x in args):
+            raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
+                                           tr.model_name)  # LOOKUP AREA(table, ...) and such
         a = [self.expr(x, ctx) for x in args]
         if fname == "if_then_else":
             return ("ite", a[0], a[1], a[2])
@@ -339,6 +350,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             return ("f", fname, a)
         if fname == "pi":
             return ("n", float(np.pi))
+        if fname == "log10" and len(a) == 1:
+            return ("f", "log", [a[0], ("n", 10.0)])
+        if fname == "round" and len(a) == 1:  # Stella's ROUND: halves away from zero
+            return ("ite", ("ar", (">=",), [a[0], ("n", 0.0)]),
+                    ("f", "integer", [("ar", ("+",), [a[0], ("n", 0.5)])]),
+                    ("neg", ("f", "integer", [("ar", ("-",), [("n", 0.5), a[0]])])))
         if fname in ("Xpulse", "Xpulse_train"):
             return self.stella_pulse(fname, a)
         if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):

@@ -87,6 +87,19 @@ class Translator:
         self.tables.append(t)
         return t
 
+    def inverted_table(self, table: Table, where: str) -> Table:
+        """LOOKUP INVERT's table: ``table`` with x and y swapped (its y must be monotonic)."""
+        ys = np.asarray(table.ys)
+        d = np.diff(ys)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise ModelError(f"LOOKUP INVERT needs a lookup whose y values rise or fall "
+                             f"throughout ({where} of model '{self.model_name}')")
+        pts = sorted(zip(table.ys, table.xs))
+        t = Table(len(self.tables), tuple(p[0] for p in pts), tuple(p[1] for p in pts),
+                  "interpolate")
+        self.tables.append(t)
+        return t
+
     def collect_params(self, ir, out, seen=None):
         seen = set() if seen is None else seen
         refs = set()
