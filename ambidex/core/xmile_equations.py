@@ -318,6 +318,11 @@ class _Builder:
         if fname in _REDUCERS and (len(args) == 1 or fname == "mean"):
             return self.reduce(_REDUCERS[fname], args)
         built = [self.build(a, red) for a in args]
+        if fname == "int" and len(built) == 1:  # Stella/XMILE INT is the floor: INT(-1.5) = -2
+            x = built[0]
+            whole = ae.CallStructure(ae.ReferenceStructure("integer"), (x,))
+            below = structures["if_then_else"](ae.LogicStructure(["<"], (x, whole)), 1.0, 0.0)
+            return ae.ArithmeticStructure(["-"], (whole, below))
         if fname == "rank":
             fname = "vector_rank"
         entry = structures.get(fname)
