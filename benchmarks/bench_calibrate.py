@@ -60,12 +60,16 @@ def main() -> None:
          {"profile": False, "hold_out": "revenue_2021"}),
         ("history hold-out roa_2017_2021", "case_firm_history",
          {"profile": False, "hold_out": "roa_2017_2021"}),
+        ("history hold-out revenue_2021 + profiles (prediction profile)", "case_firm_history",
+         {"hold_out": "revenue_2021"}),
     ]
     for label, f, kw in cases:
         best, res = _timed(lambda f=f, kw=kw: ambidex.calibrate(model, DATA / f"{f}.toml",
                                                                 seed=0, **kw), args.repeat)
-        extra = f"; {res.hold_out['prediction']:.4g} [{res.hold_out['lower95']:.4g}, " \
-                f"{res.hold_out['upper95']:.4g}] vs {res.hold_out['datum']:g}" if res.hold_out else ""
+        h = res.hold_out
+        extra = f"; {h['prediction']:.4g} [{h['lower95']:.4g}, {h['upper95']:.4g}], profile " \
+                f"[{h['profile_lower95']:.4g}, {h['profile_upper95']:.4g}] vs {h['datum']:g}" \
+            if h else ""
         print(f"{label}: best {best:.2f} s of {args.repeat}; chi² {res.cost:.4g}, dof {res.dof}, "
               f"{res.problem.n_evals} runs{extra}")
     if not args.skip_mcmc:

@@ -144,3 +144,32 @@ def test_guide_quotes_the_held_out_roa(model):
     got = (h["prediction"], h["lower95"], h["upper95"])
     assert [float(q) for q in quoted.groups()] == pytest.approx(got, abs=0.051), \
         f"update docs/guides/calibration.md section 5: now {got}"
+
+
+def test_revenue_prediction_profile(model, tmp_path):
+    """Revenue 2021 held out: the delta-method interval runs below zero, the prediction profile
+    stays positive; at its upper end a plain fit with revenue pinned there (se 0.02) has the
+    other targets' chi² 3.84 above the hold-out fit's; the guide quotes the interval."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        res = ambidex.calibrate(model, TARGETS, hold_out="revenue_2021")
+        h = res.hold_out
+        assert h["lower95"] < 0 < h["profile_lower95"] < h["prediction"] < h["profile_upper95"]
+        text = TARGETS.read_text()
+        i = text.index("[targets.revenue_2021]")
+        j = text.index("[targets.", i + 1)
+        block = re.sub(r"^value = .*$", f"value = {h['profile_upper95']!r}", text[i:j], flags=re.M)
+        block = re.sub(r"^se = .*$", "se = 0.02", block, flags=re.M)
+        (tmp_path / "pinned.toml").write_text(text[:i] + block + text[j:])
+        fit = ambidex.calibrate(model, tmp_path / "pinned.toml", profile=False)
+    tt = fit.targets_table
+    assert float(tt.loc["revenue_2021", "fitted"]) == pytest.approx(h["profile_upper95"], abs=0.05)
+    other = float(tt["chi2"].sum() - tt.loc["revenue_2021", "chi2"])
+    assert other - res.cost == pytest.approx(3.84, abs=0.2)
+    quoted = re.search(r"prediction profile is \*\*\[([0-9.]+), ([0-9.]+)\] M EUR",
+                       GUIDE.read_text())
+    assert quoted, "docs/guides/calibration.md section 5 no longer quotes the revenue profile"
+    assert float(quoted[1]) == pytest.approx(h["profile_lower95"], abs=0.06) and \
+        float(quoted[2]) == pytest.approx(h["profile_upper95"], rel=0.01), \
+        f"update docs/guides/calibration.md section 5: now {h['profile_lower95']:.3g}, " \
+        f"{h['profile_upper95']:.3g}"

@@ -193,7 +193,8 @@ def _hold_out_html(result) -> str:
     from .holdout import describe
 
     row = {k: h[k] for k in ("target", "what", "datum", "se", "prediction", "lower95", "upper95",
-                             "prediction_lower95", "prediction_upper95", "z", "units", "method")}
+                             "profile_lower95", "profile_upper95", "prediction_lower95",
+                             "prediction_upper95", "z", "units", "method") if k in h}
     return (f"<h2>Held-out target</h2><p>{html.escape(describe(h))}</p>"
             + _table([row], list(row)))
 
