@@ -214,9 +214,9 @@ def loops(scenario: str | None = typer.Argument(None, help="Scenario (name or pa
     try:
         check_format(fmt)
         check_out_dir(out_dir)
+        from .core.model import load_model
         from .loops import dominance_windows, write_loops_report
         from .runner import scenario_list
-        from .core.model import load_model
 
         m = load_model(model)
         sc = scenario_list([scenario], scenarios_dir)[0] if scenario else None

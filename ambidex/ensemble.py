@@ -26,10 +26,10 @@ import numpy as np
 import xarray as xr
 
 from .core.assembly import provenance, variable_attrs
-from .core.grid import save_times
-from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
 from .core.errors import ModelError, ScenarioError
-from .core.model import Model, load_model
+from .core.grid import save_times
+from .core.model import Model, as_model, load_model
+from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
 from .core.scenario import Scenario, load_scenario, validate
 from .solve import plan, run_plan
 
@@ -39,10 +39,6 @@ MAX_MESSAGES = 1000
 
 
 # ------------------------------------------------------------------------------ setup
-def _as_model(model) -> Model:
-    return model if isinstance(model, Model) else load_model(model)
-
-
 def _scenario(model: Model, scenario) -> Scenario:
     if scenario is None:
         sc = Scenario(name="default", source="model defaults")
@@ -141,7 +137,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     ``atol``, ``scenario``, ``n_failed`` and ``failure_messages`` (one line per failed sample,
     naming its index).
     """
-    model = _as_model(model)
+    model = as_model(model)
     if method not in METHODS:
         raise ScenarioError(f"method {method!r}: ensemble() runs on the compiled engine, whose "
                             f"methods are {', '.join(METHODS)}")
@@ -287,7 +283,7 @@ def _chunk(chunk_size, max_memory_bytes: int, per_run: int, n: int) -> int:
 
 def _layout(model, var_names) -> dict:
     """``{py: (dims, coords, shape)}`` of the subscripted outputs (their subscript ranges)."""
-    subs = getattr(model.compiled(), "subscripted", {})
+    subs = model.compiled().subscripted  # the compiled model's (read from its snapshot)
     return {py: (subs[py][0], subs[py][1], tuple(len(subs[py][1][d]) for d in subs[py][0]))
             for py in var_names if py in subs}
 

@@ -66,7 +66,7 @@ def _analysed_summary(model, sc):
     if not st.loops:
         return None
     time = run_.time.values
-    _, rel = loop_scores(st, _env(run_), time)
+    _, rel = loop_scores(st, st.env(_env(run_), time), time)
     attrs = {"model": str(model.path), "model_sha256": model.sha256,
              "scenario": str(run_.scenario.values), "loops": len(st.loops)}
     return summary_of(rel, [lp.named_id for lp in st.loops], [lp.name for lp in st.loops], time,

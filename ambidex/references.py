@@ -196,10 +196,10 @@ def against(model, reference: str | Path, method: str | None = None, **simulate_
     error}), ``missing`` (reference series we have no output for), ``worst`` (name, error) and
     ``dataset`` (our run).
     """
-    from .core.model import Model, load_model
+    from .core.model import as_model
     from .simulate import simulate
 
-    model = model if isinstance(model, Model) else load_model(model)
+    model = as_model(model)
     ds = simulate(model, method=method or model.saved_method or "euler", **simulate_kw)
     ref_times, ref = read_reference(reference)
     ours = flatten(ds)

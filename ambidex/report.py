@@ -9,14 +9,13 @@ collaboration-based and market-based models.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 
-import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
+import numpy as np
 
+from . import figdict as fd
 from .core.profile import dataset_profile
 
 # The key outcomes come from the model's profile (``[[report]]`` of NAME.profile.toml, see
@@ -39,6 +38,8 @@ BASELINE = "baseline_dual"
 
 def _colors(scenarios):
     """A distinct colour per scenario (24 before any repeats); the baseline is black."""
+    from plotly.colors import qualitative
+
     pal = [c for c in qualitative.Dark24 if c.upper() not in ("#222A2A",)] + qualitative.Alphabet
     out, k = {}, 0
     for s in scenarios:
@@ -51,12 +52,31 @@ def _colors(scenarios):
 
 
 def _title(ds, py):
-    return ds[py].attrs.get("long_name", py)
+    return ds.variables[py].attrs.get("long_name", py)
 
 
 def _time_title(ds) -> str:
     units = ds["time"].attrs.get("units", "")
     return "year" if str(units).lower() in ("year", "years") else f"time ({units})"
+
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+def _lines(ds, py: str, j: int):
+    """``[(label, values over time)]`` of variable ``py`` in the ``j``-th scenario: one line,
+    or one per element of a subscripted variable (label ``' [North]'``; elements in the order
+    ``DataArray.stack`` gives them)."""
+    v = ds.variables[py]
+    extra = [d for d in v.dims if d not in ("scenario", "time")]
+    a = np.asarray(v.transpose("scenario", "time", *extra).values[j])
+    if not extra:
+        return [("", a)]
+    coords = [ds.variables[d].values if d in ds.variables else np.arange(ds.sizes[d])
+              for d in extra]
+    flat = a.reshape(a.shape[0], -1).T
+    return [(f" [{', '.join(map(str, key))}]", flat[i])
+            for i, key in enumerate(itertools.product(*coords))]
 
 
 def grid_figure(ds, items, title, cols=3, row_height=300):
@@ -66,54 +86,59 @@ def grid_figure(ds, items, title, cols=3, row_height=300):
     if not items:
         return None
     rows = (len(items) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"{_title(ds, py)} ({unit})" for py, _, unit in items], vertical_spacing=0.5 / max(rows, 1) ** 0.5 / 2.2)
-    colors = _colors(ds.scenario.values)
+    fig = fd.subplots(rows, cols, [f"{_title(ds, py)} ({unit})" for py, _, unit in items],
+                      vertical_spacing=0.5 / max(rows, 1) ** 0.5 / 2.2)
+    colors = _colors(ds.variables["scenario"].values)
     for k, (py, scale, unit) in enumerate(items):
         r, c = k // cols + 1, k % cols + 1
-        for s in ds.scenario.values:
-            fig.add_trace(go.Scatter(
-                x=ds.time.values, y=ds[py].sel(scenario=s).values * scale, name=str(s),
-                legendgroup=str(s), showlegend=(k == 0),
-                line={"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8},
-                hovertemplate=f"{s}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>"), row=r, col=c)
-        fig.update_xaxes(title_text=_time_title(ds), row=r, col=c)
-        fig.update_yaxes(title_text=unit, row=r, col=c)
+        for j, s in enumerate(ds.variables["scenario"].values):
+            for e, (elem, y) in enumerate(_lines(ds, py, j)):
+                fd.add_trace(fig, {
+                    "hovertemplate": f"{s}{elem}<br>%{{x}}: %{{y:.4g}} {unit}<extra></extra>",
+                    "legendgroup": str(s),
+                    "line": {"color": colors[s], "width": 3 if str(s) == BASELINE else 1.8,
+                             "dash": DASHES[e % len(DASHES)]},
+                    "name": f"{s}{elem}", "showlegend": k == 0 and e == 0,
+                    "x": ds.variables["time"].values, "y": y * scale, "type": "scatter"},
+                    row=r, col=c)
+        fd.update_axes(fig, "x", r, c, title={"text": _time_title(ds)})
+        fd.update_axes(fig, "y", r, c, title={"text": unit})
     n = ds.sizes.get("scenario", 1)
     legend_rows = math.ceil(n / 4)
-    fig.update_layout(title=title, height=row_height * rows + 60 + 22 * legend_rows,
-                      hovermode="closest", template="plotly_white",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.12 / rows,
-                              "x": 0, "title": {"text": "scenario "}},
-                      margin={"t": 90 + 22 * legend_rows})
-    return fig
+    fig["layout"].update(height=row_height * rows + 60 + 22 * legend_rows,
+                         hovermode="closest", template=fd.template("plotly_white"),
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.12 / rows,
+                                 "x": 0, "title": {"text": "scenario "}},
+                         margin={"t": 90 + 22 * legend_rows}, title={"text": title})
+    return fd.finish(fig)
 
 
 def revenue_figure(ds, cols=3):
     """Stacked revenue by business model, one subplot per scenario (None: no such variables)."""
     if not any(py in ds for py, _ in REVENUE_PARTS):
         return None
-    scen = list(ds.scenario.values)
+    scen = list(ds.variables["scenario"].values)
     rows = (len(scen) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(s) for s in scen],
-                        shared_yaxes=True)
+    fig = fd.subplots(rows, cols, [str(s) for s in scen], shared_yaxes=True)
     pal = ["#d62728", "#ff7f0e", "#1f77b4"]
-    for k, s in enumerate(scen):
+    parts = {py: ds.variables[py].transpose("scenario", "time").values
+             for py, _ in REVENUE_PARTS if py in ds}
+    for k in range(len(scen)):
         r, c = k // cols + 1, k % cols + 1
         for (py, label), color in zip(REVENUE_PARTS, pal):
-            if py not in ds:
+            if py not in parts:
                 continue
-            fig.add_trace(go.Scatter(
-                x=ds.time.values, y=ds[py].sel(scenario=s).values / 1e6, name=label,
-                legendgroup=label, showlegend=(k == 0), stackgroup=f"s{k}",
-                line={"color": color}), row=r, col=c)
-    fig.update_xaxes(title_text=_time_title(ds))
-    fig.update_yaxes(title_text="EUR M/year", col=1)
-    fig.update_layout(title="Revenue by business model (EUR M/year): collaboration-based "
-                            "(reservation price) and market-based (market price)",
-                      height=300 * rows + 80, template="plotly_white",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.1 / rows, "x": 0})
-    return fig
+            fd.add_trace(fig, {"legendgroup": label, "line": {"color": color}, "name": label,
+                               "showlegend": k == 0, "stackgroup": f"s{k}", "x": ds.variables["time"].values,
+                               "y": parts[py][k] / 1e6, "type": "scatter"}, row=r, col=c)
+    fd.update_axes(fig, "x", title={"text": _time_title(ds)})
+    fd.update_axes(fig, "y", col=1, title={"text": "EUR M/year"})
+    fig["layout"].update(height=300 * rows + 80, template=fd.template("plotly_white"),
+                         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.1 / rows,
+                                 "x": 0},
+                         title={"text": "Revenue by business model (EUR M/year): collaboration-"
+                                        "based (reservation price) and market-based (market price)"})
+    return fd.finish(fig)
 
 
 def risk_figure(ds):
@@ -133,15 +158,15 @@ def structure_figure(edges, model):
     Stocks that feed back into no other stock (pure accumulators such as cumulative profit)
     are left out: they close no loop.
     """
-    import networkx as nx
+    from .layouts import kamada_kawai
 
     edges = edges[edges.source != edges.target]
     feeding = set(edges.source)
     edges = edges[edges.target.isin(feeding)]
-    g = nx.DiGraph()
-    g.add_nodes_from(s.name for s in model.stocks if s.name in feeding)
-    g.add_edges_from((e.source, e.target) for e in edges.itertuples() if e.source in g and e.target in g)
-    pos = nx.kamada_kawai_layout(g.to_undirected()) if len(g) > 1 else {n: (0.0, 0.0) for n in g}
+    nodes = list(dict.fromkeys(s.name for s in model.stocks if s.name in feeding))
+    links = [(e.source, e.target) for e in edges.itertuples()
+             if e.source in nodes and e.target in nodes]
+    pos = kamada_kawai(nodes, links) if len(nodes) > 1 else {n: (0.0, 0.0) for n in nodes}
     strength = edges.strength.abs()
     top = strength.max() if len(strength) else 1.0
     anns = []  # set once: plotly re-validates every annotation on each add_annotation
@@ -159,12 +184,11 @@ def structure_figure(edges, model):
         anns.append(dict(x=x, y=y, text=html.escape(n), showarrow=False, bgcolor="#fff7d6",
                          bordercolor="#555", borderwidth=1, borderpad=3,
                          hovertext=model.variables[model.resolve(n)].sector))
-    fig = go.Figure(layout={"annotations": anns})
-    fig.update_layout(
-        title="Feedback structure between stocks, measured from the equations (green +, red −; "
-              "width = strength)",
-        xaxis={"visible": False}, yaxis={"visible": False}, height=650, template="plotly_white")
-    return fig
+    return fd.figure(layout={
+        "annotations": anns, "height": 650, "template": fd.template("plotly_white"),
+        "title": {"text": "Feedback structure between stocks, measured from the equations "
+                          "(green +, red −; width = strength)"},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}})
 
 
 def difference_figure(ds, a: str, b: str):
@@ -174,17 +198,17 @@ def difference_figure(ds, a: str, b: str):
         return None
     cols = 3
     rows = (len(items) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[
-        f"Δ {_title(ds, py)} ({unit})" for py, _, unit in items])
+    fig = fd.subplots(rows, cols, [f"Δ {_title(ds, py)} ({unit})" for py, _, unit in items])
     common = ds.sel(scenario=[a, b]).dropna("time", how="any")
     for k, (py, scale, _unit) in enumerate(items):
         diff = (common[py].sel(scenario=b) - common[py].sel(scenario=a)) * scale
-        fig.add_trace(go.Scatter(x=common.time.values, y=diff.values, name=f"{b} − {a}",
-                                 showlegend=(k == 0), line={"color": "#9467bd"}),
-                      row=k // cols + 1, col=k % cols + 1)
-    fig.update_xaxes(title_text=_time_title(ds))
-    fig.update_layout(title=f"Difference: {b} − {a}", height=300 * rows, template="plotly_white")
-    return fig
+        fd.add_trace(fig, {"line": {"color": "#9467bd"}, "name": f"{b} − {a}",
+                           "showlegend": k == 0, "x": common.time.values, "y": diff.values,
+                           "type": "scatter"}, row=k // cols + 1, col=k % cols + 1)
+    fd.update_axes(fig, "x", title={"text": _time_title(ds)})
+    fig["layout"].update(height=300 * rows, template=fd.template("plotly_white"),
+                         title={"text": f"Difference: {b} − {a}"})
+    return fd.finish(fig)
 
 
 def _fmt(v, unit):
@@ -198,11 +222,8 @@ def _fmt(v, unit):
 def story(ds) -> tuple[list[str], str]:
     """The key outcomes in words and as an HTML table (final saved year per scenario, best
     ROA first)."""
-    last = {}
-    for s in ds.scenario.values:
-        sub = ds.sel(scenario=s).dropna("time", how="all")
-        last[str(s)] = (float(sub.time[-1]), sub.isel(time=-1))
     cols = [(py, sc, unit) for py, sc, unit in STORY_COLUMNS if py in ds]
+    last = _last_values(ds, {"roa", "total_revenue"} | {py for py, _, _ in cols})
     rank = sorted(last, key=lambda s: -float(last[s][1]["roa"]) if "roa" in ds else 0)
     lines = []
     if "roa" in ds and len(rank) > 1:
@@ -236,6 +257,25 @@ def story(ds) -> tuple[list[str], str]:
     return lines, table
 
 
+def _last_values(ds, names) -> dict:
+    """{scenario: (last time, {py: value})} for ``names`` in ``ds``: the values at each
+    scenario's last time at which any data variable has a value (as
+    ``ds.sel(scenario=s).dropna("time", how="all").isel(time=-1)``, without building it)."""
+    time = ds["time"].values
+    have = np.zeros((ds.sizes["scenario"], len(time)), dtype=bool)
+    for name in ds.data_vars:
+        v = ds.variables[name]
+        if "time" in v.dims and "scenario" in v.dims:
+            a = ~np.isnan(np.asarray(v.transpose("scenario", "time", ...).values, dtype=float))
+            have |= a.reshape(a.shape[0], a.shape[1], -1).any(axis=2)
+    out = {}
+    for j, s in enumerate(ds.scenario.values):
+        k = int(np.flatnonzero(have[j])[-1])
+        out[str(s)] = (float(time[k]), {py: ds.variables[py].transpose("scenario", "time").values[j, k]
+                                        for py in names if py in ds})
+    return out
+
+
 STORY_COLUMNS = [("total_revenue", 1e-6, "revenue (EUR M/year)"),
                  ("roa", 1, "return on assets"),
                  ("collaboration_share_of_revenue", 1, "revenue from collaboration"),
@@ -249,8 +289,7 @@ KEY_PANELS = [("total_revenue", 1e-6, "EUR M/year"), ("roa", 1, "1/year"),
 
 
 def _fig_html(fig, first: bool) -> str:
-    return pio.to_html(fig, full_html=False, include_plotlyjs=first,
-                       config={"displaylogo": False, "responsive": True})
+    return fd.to_html(fig, include_plotlyjs=first)
 
 
 def build_report(ds, model, edges=None, title="ambidex scenario report", extra_figures=(),
@@ -260,40 +299,12 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
     feedback loops that drive them (``loop_scores``: ``(scenario name, Loops That Matter
     Dataset)``, named after ``<model>.loops.toml``), then details and provenance folded away.
     ``extra_figures`` (e.g. a difference figure) come right after the key outcomes."""
-    from . import report_loops as rl
-
     lines, table = story(ds)
     panels = [it for it in KEY_PANELS if it[0] in ds] or key_outcomes(ds)[:4]
-    sections = [("key", grid_figure(ds, panels, "Key outcomes over time", cols=2, row_height=330))]
-    sections += [("extra", f) for f in extra_figures]
-    sections = [(kind, f) for kind, f in sections if f is not None]
-    loops = rl.named_loops(model)
-    loop_html = ""
-    if loops:
-        diagram = rl.loop_diagram(model, loops)
-        sections.append(("loops", diagram))
-        if loop_scores is not None:
-            name, lds = loop_scores
-            sections.append(("loops", rl.dominance_figure(lds, loops, name)))
-            sent = rl.dominance_sentences(lds, loops)
-            if sent:
-                loop_html = (f"<p>In scenario <b>{html.escape(name)}</b>:</p><ul>"
-                             + "".join(f"<li>{html.escape(x)}</li>" for x in sent) + "</ul>")
-        loop_html += rl.loops_table_html(loops)
-    details = [
-        revenue_figure(ds),
-        grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
-                         ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
-                    "Exploration vs exploitation and ambidexterity (He and Wong 2004)", cols=2),
-        grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
-                         ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
-        risk_figure(ds),
-        grid_figure(ds, key_outcomes(ds), "All key outcomes"),
-        stocks_figure(ds, model),
-    ]
-    if edges is not None and len(edges):
-        details.append(structure_figure(edges, model))
-    details = [f for f in details if f is not None]
+    key = [grid_figure(ds, panels, "Key outcomes over time", cols=2, row_height=330),
+           *extra_figures]
+    key = [f for f in key if f is not None]
+    loop_figs, loop_html = _loop_sections(model, loop_scores)
     first = [True]
 
     def emit(fig):
@@ -301,22 +312,13 @@ def build_report(ds, model, edges=None, title="ambidex scenario report", extra_f
         first[0] = False
         return out
 
-    key_html = "".join(emit(f) for kind, f in sections if kind in ("key", "extra"))
-    loops_figs = "".join(emit(f) for kind, f in sections if kind == "loops")
-    detail_html = "".join(emit(f) for f in details)
+    key_html = "".join(emit(f) for f in key)
+    loops_figs = "".join(emit(f) for f in loop_figs)
+    detail_html = "".join(emit(f) for f in _detail_figures(ds, model, edges))
     srcs = "".join(
         f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(src))}</td></tr>"
         for s, src in zip(ds.scenario.values, ds.scenario_source.values))
-
-    def _plain(v):
-        try:
-            return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
-        except ValueError:
-            return v
-
-    prov = html.escape(json.dumps({k: _plain(ds.attrs[k]) for k in (
-        "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
-        indent=1))
+    prov = _provenance_text(ds)
     t0, t1 = float(ds.time.values[0]), float(ds.time.values[-1])
     story_html = "".join(f"<li>{x}</li>" for x in lines)
     return f"""<!DOCTYPE html>
@@ -332,7 +334,7 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <p class=lead>{len(ds.scenario)} scenario(s) of {html.escape(model.path.name)}, {t0:.0f}–{t1:.0f}.</p>
 <h2>Key outcomes</h2>
 <ul class=lead>{story_html}</ul>
-<p>At the end of the run (best return on assets first; {BASELINE} in bold):</p>{table}
+<p>At the end of the run{_table_note(ds)}:</p>{table}
 {key_html}
 <h2>Feedback loops: why it happens</h2>
 {loop_html}
@@ -344,3 +346,61 @@ pre{{background:#f4f4f4;padding:8px;white-space:pre-wrap}}</style>
 <details><summary>Provenance (model file and hash, solver, library versions)</summary><pre>{prov}</pre></details>
 </body></html>
 """
+
+
+def _table_note(ds) -> str:
+    """How the end-of-run table is ordered and marked, for the columns and scenarios it has."""
+    notes = (["best return on assets first"] if "roa" in ds else []) + (
+        [f"{BASELINE} in bold"] if BASELINE in [str(s) for s in ds.scenario.values] else [])
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _loop_sections(model, loop_scores) -> tuple[list, str]:
+    """(figures, HTML) of the report's loops part: the named loops' diagram, their dominance
+    in ``loop_scores``' scenario with sentences, and their table; nothing without named loops."""
+    from . import report_loops as rl
+
+    loops = rl.named_loops(model)
+    if not loops:
+        return [], ""
+    figs, loop_html = [rl.loop_diagram(model, loops)], ""
+    if loop_scores is not None:
+        name, lds = loop_scores
+        figs.append(rl.dominance_figure(lds, loops, name))
+        sent = rl.dominance_sentences(lds, loops)
+        if sent:
+            loop_html = (f"<p>In scenario <b>{html.escape(name)}</b>:</p><ul>"
+                         + "".join(f"<li>{html.escape(x)}</li>" for x in sent) + "</ul>")
+    return [f for f in figs if f is not None], loop_html + rl.loops_table_html(loops)
+
+
+def _detail_figures(ds, model, edges) -> list:
+    """The folded-away charts: revenue, exploration and exploitation, trust, risks, every key
+    outcome, every stock, and the structure diagram when ``edges`` are given."""
+    details = [
+        revenue_figure(ds),
+        grid_figure(ds, [("exploration_share", 1, "share"), ("exploitation_share", 1, "share"),
+                         ("ambidexterity_balance", 1, "0-1"), ("ambidexterity_combined", 1, "0-1")],
+                    "Exploration vs exploitation and ambidexterity (He and Wong 2004)", cols=2),
+        grid_figure(ds, [("relationship_trust", 1, "0-1"), ("cognitive_proximity", 1, "0-1"),
+                         ("novelty_multiplier", 1, "0-1")], "Trust and proximity"),
+        risk_figure(ds),
+        grid_figure(ds, key_outcomes(ds), "All key outcomes"),
+        stocks_figure(ds, model),
+    ]
+    if edges is not None and len(edges):
+        details.append(structure_figure(edges, model))
+    return [f for f in details if f is not None]
+
+
+def _provenance_text(ds) -> str:
+    """The run's provenance attributes as escaped, indented JSON (JSON-valued ones parsed)."""
+    def plain(v):
+        try:
+            return json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v
+        except ValueError:
+            return v
+
+    return html.escape(json.dumps({k: plain(ds.attrs[k]) for k in (
+        "model_path", "model_sha256", "backend", "solver", "versions", "created_utc") if k in ds.attrs},
+        indent=1))

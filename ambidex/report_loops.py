@@ -15,9 +15,10 @@ import math
 import tomllib
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
-import plotly.graph_objects as go
+
+from . import figdict as fd
+from .layouts import kamada_kawai
 
 #: one colour per named loop (reinforcing and balancing told apart by line style as well)
 LOOP_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
@@ -38,13 +39,15 @@ def named_loops(model) -> list[dict]:
 
 
 def _condensed(model, loops: list[dict]):
-    """(graph, per-loop node cycles): nodes are stocks and variables shared by 2+ loops."""
+    """(graph, per-loop node cycles): nodes are stocks and variables shared by 2+ loops.  The
+    graph is ``{node: {successor: {"sign": ±1, "loops": [k, ...]}}}`` in the order networkx's
+    DiGraph would hold it (nodes and each node's successors by first insertion)."""
     stocks = {s.name for s in model.stocks}
     count: dict[str, int] = {}
     for lp in loops:
         for v in set(lp["variables"]):
             count[v] = count.get(v, 0) + 1
-    g = nx.DiGraph()
+    g: dict[str, dict] = {}
     cycles = []
     for k, lp in enumerate(loops):
         vs, signs = list(lp["variables"]), list(lp.get("link_signs") or ["+"] * len(lp["variables"]))
@@ -59,30 +62,31 @@ def _condensed(model, loops: list[dict]):
             for s in span:
                 sign *= -1 if signs[s] in ("-", "−") else 1
             a, b = vs[i], vs[nxt]
-            if g.has_edge(a, b):
+            g.setdefault(a, {})
+            g.setdefault(b, {})
+            if b in g[a]:
                 g[a][b]["loops"].append(k)
             else:
-                g.add_edge(a, b, sign=sign, loops=[k])
+                g[a][b] = {"sign": sign, "loops": [k]}
         cycles.append(cyc)
-    for n in g.nodes:
-        g.nodes[n]["stock"] = n in stocks
     return g, cycles
 
 
-def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Figure | None:
+def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> dict | None:
     """The named loops as one causal-loop diagram; None when the model names no loops."""
     loops = named_loops(model) if loops is None else loops
     if not loops:
         return None
     g, cycles = _condensed(model, loops)
-    pos = nx.kamada_kawai_layout(g.to_undirected(), weight=None)
+    stocks = {s.name for s in model.stocks}
+    pos = kamada_kawai(list(g), [(a, b) for a in g for b in g[a]], weight=None)
     # spread: scale to [0, 1] x [0, 1]
     arr = np.array(list(pos.values()))
     lo, span = arr.min(axis=0), np.ptp(arr, axis=0)
     span[span == 0] = 1
     pos = {n: (np.asarray(p) - lo) / span for n, p in pos.items()}
     anns = []  # set once at the end: plotly re-validates all of them on each add_annotation
-    for a, b, d in g.edges(data=True):
+    for a, b, d in ((u, v, e) for u in g for v, e in g[u].items()):
         k = d["loops"][0]
         colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
         (x0, y0), (x1, y1) = pos[a], pos[b]
@@ -92,38 +96,41 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> go.Fi
         mx, my = x0 + 0.72 * (x1 - x0), y0 + 0.72 * (y1 - y0)  # the sign near the arrow head
         anns.append(dict(x=mx, y=my, text="+" if d["sign"] > 0 else "−", showarrow=False,
                          font={"size": 15, "color": colour}, bgcolor="rgba(255,255,255,0.85)"))
-    fig = go.Figure()
+    fig = fd.figure()
     for k, (lp, cyc) in enumerate(zip(loops, cycles)):
         c = np.mean([pos[v] for v in cyc], axis=0)
         if len(cyc) == 2:  # the middle of two boxes: step aside, perpendicular to the link
             d = pos[cyc[1]] - pos[cyc[0]]
             c = c + 0.05 * np.array([-d[1], d[0]]) / (np.hypot(*d) or 1.0)
         colour = LOOP_PALETTE[k % len(LOOP_PALETTE)]
-        fig.add_trace(go.Scatter(x=[c[0]], y=[c[1]], mode="text+markers", text=[f"<b>{lp['id']}</b>"],
-                                 textfont={"size": 14, "color": colour}, hoverinfo="text",
-                                 hovertext=f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], '')})",
-                                 name=f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], lp['polarity'])})",
-                                 legendgroup=lp["id"], showlegend=True,
-                                 marker={"color": colour, "size": 1, "symbol": "square"}))
+        fd.add_trace(fig, {
+            "hoverinfo": "text",
+            "hovertext": f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], '')})",
+            "legendgroup": lp["id"], "marker": {"color": colour, "size": 1, "symbol": "square"},
+            "mode": "text+markers",
+            "name": f"{lp['id']} {lp['name']} ({POLARITY_WORD.get(lp['polarity'], lp['polarity'])})",
+            "showlegend": True, "text": [f"<b>{lp['id']}</b>"],
+            "textfont": {"size": 14, "color": colour}, "x": [float(c[0])], "y": [float(c[1])],
+            "type": "scatter"})
     for n, (x, y) in pos.items():
-        stock = g.nodes[n]["stock"]
+        stock = n in stocks
         anns.append(dict(x=x, y=y, text=html.escape(n), showarrow=False,
                          font={"size": 12 if stock else 11, "color": "#111" if stock else "#333"},
                          bgcolor="#fff7d6" if stock else "#ffffff",
                          bordercolor="#555" if stock else "#bbb",
                          borderwidth=1.5 if stock else 1, borderpad=3))
-    fig.update_layout(
+    fig["layout"].update(
         annotations=anns,
-        title="The named feedback loops (yellow boxes: stocks; + same direction, − opposite)",
+        title={"text": "The named feedback loops (yellow boxes: stocks; + same direction, − opposite)"},
         xaxis={"visible": False, "range": [-0.08, 1.08]}, yaxis={"visible": False, "range": [-0.06, 1.06]},
-        height=820, template="plotly_white", hovermode="closest",
+        height=820, template=fd.template("plotly_white"), hovermode="closest",
         legend={"title": {"text": "named loops "}, "orientation": "h", "x": 0, "y": -0.02,
                 "yanchor": "top", "itemsizing": "constant"},
         margin={"l": 10, "r": 10, "t": 60, "b": 120})
     return fig
 
 
-def dominance_figure(lds, loops: list[dict], scenario: str) -> go.Figure:
+def dominance_figure(lds, loops: list[dict], scenario: str) -> dict:
     """Relative loop scores of the named loops over time (one line each, labelled with its id
     and name) and the rest summed as 'unnamed loops'.  ``lds``: a Loops That Matter Dataset
     or its :func:`~ambidex.loop_summary.summarise` summary."""
@@ -136,22 +143,23 @@ def dominance_figure(lds, loops: list[dict], scenario: str) -> go.Figure:
     names = [str(x) for x in lds["name"].values]
     colour_of = {lp["id"]: LOOP_PALETTE[k % len(LOOP_PALETTE)] for k, lp in enumerate(loops)}
     label_of = {lp["id"]: f"{lp['id']} {lp['name']}" for lp in loops}
-    fig = go.Figure()
+    fig = fd.figure()
     for i in sorted(range(len(ids)), key=lambda i: ids[i]):
-        fig.add_trace(go.Scatter(x=t, y=rel[i], mode="lines", name=label_of.get(ids[i], names[i] or ids[i]),
-                                 line={"color": colour_of.get(ids[i]), "width": 2.5,
-                                       "dash": "solid" if ids[i].startswith("R") else "dot"}))
+        fd.add_trace(fig, {"line": {"color": colour_of.get(ids[i]), "width": 2.5,
+                                    "dash": "solid" if ids[i].startswith("R") else "dot"},
+                           "mode": "lines", "name": label_of.get(ids[i], names[i] or ids[i]),
+                           "x": t, "y": rel[i], "type": "scatter"})
     n_rest = int(lds.attrs["unnamed_count"])
     if n_rest:
-        fig.add_trace(go.Scatter(x=t, y=lds["unnamed_sum"].values, mode="lines",
-                                 name=f"{n_rest} unnamed loops together",
-                                 line={"color": "#aaaaaa", "width": 1.5, "dash": "dash"}))
-    fig.update_layout(
-        title=f"Which loop drives the change, scenario {scenario} (Loops That Matter)",
-        xaxis_title=f"time ({lds['time'].attrs.get('units', 'year')})",
-        yaxis_title="relative loop score (+ reinforcing, − balancing)",
-        template="plotly_white", height=520,
-        legend={"orientation": "h", "y": -0.18, "x": 0})
+        fd.add_trace(fig, {"line": {"color": "#aaaaaa", "width": 1.5, "dash": "dash"},
+                           "mode": "lines", "name": f"{n_rest} unnamed loops together",
+                           "x": t, "y": lds["unnamed_sum"].values, "type": "scatter"})
+    fig["layout"].update(
+        height=520, legend={"orientation": "h", "y": -0.18, "x": 0},
+        template=fd.template("plotly_white"),
+        title={"text": f"Which loop drives the change, scenario {scenario} (Loops That Matter)"},
+        xaxis={"title": {"text": f"time ({lds['time'].attrs.get('units', 'year')})"}},
+        yaxis={"title": {"text": "relative loop score (+ reinforcing, − balancing)"}})
     return fig
 
 

@@ -64,9 +64,9 @@ def run_scenarios(model=None, names=None, scenarios_dir=None, method=None,
 def _report_html(ds, m, scens, loops: bool, on_note) -> str:
     from .loop_summary import report_loop_scores
     from .report import build_report
-    from .structure import stock_influences
+    from .structure import default_influences
 
-    edges = stock_influences(m, t=None)
+    edges = default_influences(m)
     scores = report_loop_scores(m, scens, on_skip=on_note) if loops else None
     return build_report(ds, m, edges, loop_scores=scores)
 

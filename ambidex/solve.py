@@ -23,21 +23,16 @@ import xarray as xr
 
 from .core import assembly
 from .core.checks import run_problems
-from .core.grid import save_times
-from .core.samples import check_samples
-from .engines import ENGINES, Solver, StatePoint, get_engine
 from .core.errors import ModelError, ScenarioError, SolverError, UnsupportedFunctionError
-from .core.model import Model, load_model
+from .core.grid import save_times
+from .core.model import Model, as_model
+from .core.samples import check_samples
 from .core.scenario import METHODS, Scenario, load_scenario, validate
+from .engines import ENGINES, Solver, StatePoint, get_engine
 
 DEFAULT_METHOD = {"compiled": "dopri5", "pysd": "LSODA"}
 DEFAULT_RTOL = DEFAULT_ATOL = 1e-6
 FAILURE_MODES = ("raise", "mark", "ignore")
-
-
-def as_model(model) -> Model:
-    """``model`` itself, or the model loaded from a path (None: the default model)."""
-    return model if isinstance(model, Model) else load_model(model)
 
 
 def as_scenarios(scenarios) -> list[Scenario]:
@@ -92,11 +87,10 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
 
 def _stepped_functions(model: Model) -> list[str]:
     """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model's PySD
-    translation uses, or, when PySD could not build it, its compiled form."""
+    translation uses, or, when PySD could not build it, its IR (the builder records them)."""
     py = getattr(model, "py_file", None)
     if py is None:
-        cm = getattr(model, "_compiled", None)
-        return list(getattr(cm, "stepped_functions", None) or [])
+        return list(model.ir.stepped)
     cache = model.__dict__.setdefault("_stepped", {})  # read the translation once per model
     if py not in cache:
         text = Path(py).read_text(errors="replace")
@@ -174,8 +168,13 @@ def run_plan(model: Model, p: Plan, P: np.ndarray, outputs, on_failure: str):
     failed run; ``'mark'``: failed runs become NaN; ``'ignore'``: no checks (for model checks
     that must see a negative stock), an engine failure leaves NaN after the time it stopped."""
     eng = get_engine(p.engine, model)
-    res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
-                  horizon=p.scenario.horizon)
+    try:
+        res = eng.run(P, p.times, outputs, p.solver, interventions=p.scenario.interventions,
+                      horizon=p.scenario.horizon)
+    except ModelError as exc:  # say why the run left the compiled engine
+        if not p.fallback:
+            raise
+        raise type(exc)(f"{exc} (it went to engine 'pysd' because {p.fallback})") from None
     if on_failure == "ignore":
         failed = np.asarray(res.failed, dtype=bool)
         if res.fail_time is not None:
@@ -318,6 +317,18 @@ def run(model=None, scenarios=None, samples=None, solver=None, saveat=None, outp
     return Solution(model, [p.scenario for p in plans], plans, got, values, times, cols,
                     failed if on_failure != "raise" else None, messages, per_run,
                     _stack_subscripted(model, subs, [t for _, t in blocks], times))
+
+
+def fixed_parameters(model=None) -> tuple[bool, dict[str, str]]:
+    """``(compiles, {parameter name: why})``: whether the compiled engine takes ``model``, and
+    the parameters it cannot vary per run (SMOOTH N / DELAY orders, control values); analyses
+    that vary every parameter (the extreme-conditions check) ask here, not the engine."""
+    model = as_model(model)
+    try:
+        eng = get_engine("compiled", model)
+    except UnsupportedFunctionError:
+        return False, {}
+    return True, eng.fixed_parameters()
 
 
 def state_at(model=None, scenario=None, t: float | None = None, solver="euler",

@@ -9,6 +9,12 @@ drift from the equations.  The state and the right-hand side come from
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -44,3 +50,44 @@ def stock_influences(model, scenario: Scenario | None = None, t: float | None = 
                 rows.append({"source": model.variables[src].name, "target": model.variables[tgt].name,
                              "sign": int(np.sign(d[j])), "strength": float(strength)})
     return pd.DataFrame(rows, columns=["source", "target", "sign", "strength"])
+
+
+def _code_version() -> str:
+    """Hash of the code the influences depend on (this module, the PySD engine and its door)
+    and of the PySD/numpy versions."""
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in [pkg / "structure.py", pkg / "solve.py", *sorted((pkg / "engines").glob("pysd*.py"))]:
+        h.update(f.read_bytes())
+    for dist in ("pysd", "numpy"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()[:16]
+
+
+def default_influences(model) -> pd.DataFrame:
+    """:func:`stock_influences` of ``model`` at its defaults and initial time (what the scenario
+    report draws), kept in ``<cache root>/influences/`` keyed by the model's translation (file
+    bytes, folder, data files, PySD version) and :func:`_code_version`: a report of an unchanged
+    model neither imports nor runs PySD for it.  The values read back are the computed ones
+    (JSON keeps a float's shortest repr)."""
+    from .core.paths import cache_dir
+    from .core.translate import cache_key
+
+    key = hashlib.sha256(f"{cache_key(Path(model.path))}\n{_code_version()}".encode()).hexdigest()
+    path = cache_dir("influences") / f"{Path(model.path).stem}-{key[:24]}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return pd.DataFrame(rows, columns=["source", "target", "sign", "strength"])
+    except (OSError, ValueError):
+        pass
+    edges = stock_influences(model, t=None)
+    try:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(edges.to_dict("records")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache: computed again next time
+        pass
+    return edges

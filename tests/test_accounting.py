@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ambidex
-from ambidex.engines.pysd_backend import PysdRunner
 from ambidex.core.scenario import Scenario, validate
+from ambidex.engines.pysd_backend import PysdRunner
 
 
 def _runner(model, params=None):

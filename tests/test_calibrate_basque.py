@@ -3,7 +3,8 @@ own scenario (size and industry): the fit lands each case's explorative / exploi
 within the files' standard error (5 pp) and keeps the direction of movement Table 1 records
 ("Trajectory toward exploration: Yes"); the shipped table (docs/reference/basque_cases.csv,
 written by tools/calibrate_basque.py) is what a fresh fit and a plain simulation give, and says
-"NOT met" with the residual when a case cannot be met."""
+"NOT met" with the residual when a case cannot be met.  The calibrated cases ship as scenarios
+(scenarios/basque_case_<x>_calibrated.toml) that reproduce the table when run."""
 
 from __future__ import annotations
 
@@ -57,9 +58,17 @@ def test_case_files_hold_table_1_with_more_data_than_free_parameters():
                                             for t in directions)
         assert all(t.since is not None and t.data[0] == 0 for t in directions)
         assert all(v["source"].startswith("assumption:") for v in ts.fixed.values())
-        n_data += sum(t.kind != "range" for t in ts)
-        n_free += len(ts.free)
-    assert n_free == 4 and n_data > n_free  # Case A's project rate is the fifth datum
+        free = set(ts.free)
+        n_data += sum(t.kind != "range" and (t.kind != "parameter" or t.parameter in free)
+                      for t in ts)
+        n_free += len(free)
+        if case == "a":  # the project rate and the renouncements, each from Case A's own words
+            extra = {t.key: t for t in ts if t.kind != "range" and t.key != "explorative_share"}
+            assert set(extra) == {"projects_per_year", "renounces_many_proposals"}
+            assert all("Case A" in t.source and t.se is not None for t in extra.values())
+            assert extra["renounces_many_proposals"].parameter == "selectivity" in free
+    # Case A: 3 data for 2 free parameters; B-D: 1 datum for 1 free parameter each
+    assert n_free == 5 and n_data == 6
 
 
 @pytest.mark.parametrize("case", list(TABLE_1))
@@ -72,7 +81,10 @@ def test_case_calibrates_to_table_1(model, tool, shipped, case):
     # direction of movement: toward exploration since the transition began, and not back toward
     # exploitation at the survey by more than Table 1's resolution
     assert r["moved_since_2000_pp"] > 0 and r["moving_2014_2018_pp"] >= -tool.FLAT_TOL
-    assert res.dof == res.n_data - 1 >= 0 and res.n_constraints == 2
+    assert res.dof == res.n_data - len(res.parameters) == (1 if case == "a" else 0)
+    assert res.n_constraints == 2
+    if case == "a":  # "one or two innovation projects a year": met once selectivity is free
+        assert abs(float(res.targets_table.loc["projects_per_year", "fitted"]) - 1.5) < 1.96 * 0.5
     old = shipped[case]
     assert float(old["intended_share"]) == pytest.approx(r["intended_share"], abs=1e-3), REGEN
     assert old["verdict"] == r["verdict"], REGEN
@@ -80,17 +92,26 @@ def test_case_calibrates_to_table_1(model, tool, shipped, case):
 
 @pytest.mark.parametrize("case", list(TABLE_1))
 def test_shipped_fit_reproduced_by_simulation(model, shipped, case):
-    """The shipped intended share, with the files' fixed values, simulated plainly: the shares
-    and the changes in the table follow (trapezoid means, independent of the fit's code)."""
+    """The shipped calibrated scenario (basque_case_<x>_calibrated: the fitted values and the
+    file's fixed ones) simulated plainly: the shares, the changes and Case A's project rate in
+    the table follow (trapezoid means, independent of the fit's code)."""
+    import tomllib
+
     old = shipped[case]
-    ds = ambidex.simulate(model, [f"basque_case_{case}"], rtol=1e-8, atol=1e-8,
-                          variables=["exploration share"],
-                          params={"intended exploration share": float(old["intended_share"]),
-                                  "attention drift strength": 0.3,
-                                  "initial exploration orientation": 0.3}).isel(scenario=0)
+    path = ROOT / "scenarios" / f"basque_case_{case}_calibrated.toml"
+    params = tomllib.loads(path.read_text())["parameters"]
+    assert params["intended exploration share"] == pytest.approx(float(old["intended_share"]),
+                                                                 abs=1e-4), REGEN
+    fixed = load_targets(ROOT / "scenarios" / "data" / f"basque_case_{case}.toml").fixed
+    assert all(params[k] == v["value"] for k, v in fixed.items())
+    ds = ambidex.simulate(model, [path], rtol=1e-8, atol=1e-8,
+                          variables=["exploration share", "project starts"]).isel(scenario=0)
     t, y = ds.time.values, ds.exploration_share.values * 100
     sel = (t >= 2014) & (t <= 2018)
     mean = float(np.trapezoid(y[sel], t[sel]) / 4)
+    if case == "a":
+        rate = float(np.trapezoid(ds.project_starts.values[sel], t[sel]) / 4)
+        assert f"projects_per_year: {rate:.2f} vs 1.5" in old["other_data"]
     assert mean == pytest.approx(float(old["model_explorative_pct"]), abs=0.02)
     at = dict(zip(t, y))
     assert at[2016.0] - at[2000.0] == pytest.approx(float(old["moved_since_2000_pp"]), abs=0.01)

@@ -203,6 +203,49 @@ def test_hold_out_equals_manual_fit_without_target(widgets):
         cal.calibrate(m, full, free=free, hold_out="nope")
 
 
+def test_hold_out_prediction_profile(widgets):
+    """The prediction-profile interval of a held-out target: at each end, a plain fit of the
+    other targets plus the held-out one pinned there (se 0.01, written as a targets file; a far
+    smaller se makes the fit too stiff to converge) has the other targets' χ² 3.84 above their
+    minimum; for this nearly bilinear model it is close
+    to the delta-method interval."""
+    m, d = widgets
+    data = _widget_data(m, **{"target workforce": 90.0, "productivity": 55.0})
+    full = _targets(d, WIDGET_TARGETS.format(**data), "pp.toml")
+    free = ["target workforce", "productivity"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        res = cal.calibrate(m, full, free=free, hold_out="customers_10")
+        h = res.hold_out
+        lo, hi = h["profile_lower95"], h["profile_upper95"]
+        assert lo < h["prediction"] < hi
+        assert lo == pytest.approx(h["lower95"], rel=0.03) and hi == pytest.approx(h["upper95"],
+                                                                                  rel=0.03)
+        rest = WIDGET_TARGETS.format(**data).split("[targets.customers_10]")[0]
+        for end in (lo, hi):
+            pinned = _targets(d, rest + f"""
+[targets.pin]
+kind = "value"
+variable = "customers"
+time = 10.0
+value = {end!r}
+units = "customer"
+se = 0.01
+source = "test"
+""", "pinned.toml")
+            fit = cal.calibrate(m, pinned, free=free, profile=False)
+            tt = fit.targets_table
+            assert float(tt.loc["pin", "fitted"]) == pytest.approx(end, abs=0.01)
+            other = float(tt.loc[["staff_5", "output_2_4"], "chi2"].sum())
+            assert other - res.cost == pytest.approx(3.84, abs=0.15)
+        # a least-squares fit without profiles, and MCMC, report no prediction profile
+        quick = cal.calibrate(m, full, free=free, hold_out="customers_10", profile=False)
+    assert np.isnan(quick.hold_out["profile_lower95"])
+    from ambidex.calibrate.holdout import describe
+
+    assert "profile interval" in describe(h)
+
+
 def test_cli_hold_out(widgets, tmp_path):
     from typer.testing import CliRunner
 

@@ -5,6 +5,7 @@ into the model run as the scenario does, and the evidence ledger of the history 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from ambidex.core.scenario import load_scenario, validate
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "scenarios" / "data" / "case_firm_history.toml"
 SHIPPED = ROOT / "scenarios" / "case_firm_history.toml"
+GUIDE = ROOT / "docs" / "guides" / "calibration.md"
 CHI2_95 = {1: 3.841, 2: 5.991, 3: 7.815, 4: 9.488}
 REGEN = "the model changed: regenerate the shipped history with python tools/calibrate_history.py"
 
@@ -76,6 +78,10 @@ def test_history_refit_matches_shipped_scenario(model):
         assert res.estimates[name] == pytest.approx(shipped.parameters[py], rel=1e-3), REGEN
     assert res.estimates["switch time"] == pytest.approx(shipped.interventions[0].time,
                                                          abs=0.01), REGEN
+    # the guide quotes this fit: its chi² and degrees of freedom are what the code gives now
+    quoted = re.search(r"\*\*χ² = ([0-9.]+) with (\d+) degrees of freedom\*\*", GUIDE.read_text())
+    assert quoted and float(quoted[1]) == pytest.approx(res.cost, abs=0.006) \
+        and int(quoted[2]) == res.dof, "update docs/guides/calibration.md section 4"
     # the scenario the fit writes is the shipped one (same interventions, original model names)
     sc = load_scenario_text(res.scenario_tomls()["transition_2005_calibrated"], model)
     assert [iv.parameter for iv in sc.interventions] == [iv.parameter for iv in shipped.interventions]
@@ -124,3 +130,46 @@ def test_history_ledger(model):
     sh = shares(df)
     assert math.isclose(sum(v["share"] for v in sh.values()), 1.0)
     assert len(df.xs("target", level="kind")) == len(load_targets(TARGETS))
+
+
+def test_guide_quotes_the_held_out_roa(model):
+    """The guide's held-out ROA 2017-2021 (prediction [95 % interval] against the datum) is what
+    a fit without that target predicts now."""
+    quoted = re.search(r"ROA 2017–2021 held out is \*\*predicted ([0-9.]+) % \[([0-9.]+), "
+                       r"([0-9.]+)\]", GUIDE.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        h = ambidex.calibrate(model, TARGETS, hold_out="roa_2017_2021", profile=False).hold_out
+    assert quoted, "docs/guides/calibration.md section 5 no longer quotes the held-out ROA"
+    got = (h["prediction"], h["lower95"], h["upper95"])
+    assert [float(q) for q in quoted.groups()] == pytest.approx(got, abs=0.051), \
+        f"update docs/guides/calibration.md section 5: now {got}"
+
+
+def test_revenue_prediction_profile(model, tmp_path):
+    """Revenue 2021 held out: the delta-method interval runs below zero, the prediction profile
+    stays positive; at its upper end a plain fit with revenue pinned there (se 0.02) has the
+    other targets' chi² 3.84 above the hold-out fit's; the guide quotes the interval."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        res = ambidex.calibrate(model, TARGETS, hold_out="revenue_2021")
+        h = res.hold_out
+        assert h["lower95"] < 0 < h["profile_lower95"] < h["prediction"] < h["profile_upper95"]
+        text = TARGETS.read_text()
+        i = text.index("[targets.revenue_2021]")
+        j = text.index("[targets.", i + 1)
+        block = re.sub(r"^value = .*$", f"value = {h['profile_upper95']!r}", text[i:j], flags=re.M)
+        block = re.sub(r"^se = .*$", "se = 0.02", block, flags=re.M)
+        (tmp_path / "pinned.toml").write_text(text[:i] + block + text[j:])
+        fit = ambidex.calibrate(model, tmp_path / "pinned.toml", profile=False)
+    tt = fit.targets_table
+    assert float(tt.loc["revenue_2021", "fitted"]) == pytest.approx(h["profile_upper95"], abs=0.05)
+    other = float(tt["chi2"].sum() - tt.loc["revenue_2021", "chi2"])
+    assert other - res.cost == pytest.approx(3.84, abs=0.2)
+    quoted = re.search(r"prediction profile is \*\*\[([0-9.]+), ([0-9.]+)\] M EUR",
+                       GUIDE.read_text())
+    assert quoted, "docs/guides/calibration.md section 5 no longer quotes the revenue profile"
+    assert float(quoted[1]) == pytest.approx(h["profile_lower95"], abs=0.06) and \
+        float(quoted[2]) == pytest.approx(h["profile_upper95"], rel=0.01), \
+        f"update docs/guides/calibration.md section 5: now {h['profile_lower95']:.3g}, " \
+        f"{h['profile_upper95']:.3g}"

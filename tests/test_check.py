@@ -223,6 +223,39 @@ drained share = share * 3
     assert not r.passed
 
 
+
+def test_extremes_leave_a_smooth_order_alone_and_say_why(write_mdl):
+    """A SMOOTH N order fixes the compiled code's structure: the check does not vary it (one
+    warning naming it and why) and still varies every other parameter."""
+    p = write_mdl("""
+S = INTEG(inflow - S / residence time, 10)
+	~	widget [0,?]
+	~	Source: t.
+	|
+inflow = 2
+	~	widget/Year [0,10]
+	~	Source: t.
+	|
+residence time = 2
+	~	Year [1,10]
+	~	Source: t.
+	|
+smoothed = SMOOTH N(inflow, residence time, inflow, order)
+	~	widget/Year
+	~	Source: t.
+	|
+order = 3
+	~	Dmnl [1,5]
+	~	Source: t.
+	|
+""")
+    r = sdcheck(p, only=["extremes"])
+    by = {x.subject: x for x in r.select(test="extremes.parameter")}
+    assert by["order"].status == "warn"
+    assert by["order"].message.startswith("not varied: parameter 'order' fixes the structure")
+    assert by["inflow"].status == "pass" and by["residence time"].status == "pass"
+
+
 def test_integration_error_recommends_time_step(write_mdl):
     p = write_mdl("""
 S = INTEG(inflow - outflow, 0)

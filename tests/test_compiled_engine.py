@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import require
 
 from ambidex.compiled import compile_model
 from ambidex.core.errors import ModelError, UnsupportedFunctionError
@@ -51,8 +52,7 @@ def write_mdl(tmp_path: Path, name: str, equations: str, final=10, dt=0.125, sav
 
 
 def needs_suite():
-    if not SUITE.is_dir():
-        pytest.skip(f"conformance suite not found at {SUITE}")
+    require(SUITE, "the SDXorg conformance suite")
 
 
 # ------------------------------------------------------------------ PySD agreement (Euler)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import require
 
 import ambidex
 from ambidex.compiled import compile_model
@@ -48,8 +49,7 @@ def test_delay_fixed_matches_vensim(name):
     from ambidex.references import against
 
     folder = CORPUS / "test" / "sdeverywhere" / "models" / name
-    if not folder.is_dir():
-        pytest.skip(f"real-model corpus not found at {CORPUS}")
+    require(folder, "the real-model corpus", shared=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rep = against(folder / f"{name}.mdl", folder / f"{name}.dat", backend="compiled")
@@ -227,3 +227,47 @@ def test_a_compiled_only_model_with_delay_fixed_defaults_to_euler(tmp_path):
     ds = _run(path, None, backend="auto")
     used = json.loads(ds.attrs["solver"])[0]
     assert used["method"] == "euler" and "DELAY FIXED" in used["method_source"]
+
+
+def test_a_function_neither_engine_has_names_both_reasons_in_one_line(tmp_path):
+    """Stella's EXPRND: the compiled engine lacks it, so the run goes to PySD, whose
+    translation stubs it out; the error says both, in one line."""
+    p = tmp_path / "m.stmx"
+    p.write_text('<?xml version="1.0" encoding="utf-8"?>\n<xmile version="1.0" '
+                 'xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"><header><name>m</name>'
+                 '</header><sim_specs method="Euler"><start>0</start><stop>2</stop><dt>1</dt>'
+                 '</sim_specs><model><variables><aux name="noise"><eqn>EXPRND(1)</eqn></aux>'
+                 '</variables></model></xmile>\n')
+    with pytest.raises(ambidex.ModelError) as err:
+        ambidex.simulate(p)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "Not implemented function 'exprnd'" in msg
+    assert "compiled engine does not support EXPRND (in 'noise')" in msg
+
+
+def test_lookup_invert_on_the_compiled_engine(tmp_path):
+    """LOOKUP INVERT(table, y): the x where the (monotonic) table reaches y; hand-derived on
+    (0, 0), (10, 20), (20, 30): y = 5 -> 2.5, y = 25 -> 15."""
+    p = tmp_path / "inv.mdl"
+    p.write_text("{UTF-8}\ntb((0,0),(10,20),(20,30)) ~~|\nlow = LOOKUP INVERT(tb, 5) ~~|\n"
+                 "high = LOOKUP INVERT(tb, 5 + 20 * STEP(1, 1)) ~~|\n"
+                 "INITIAL TIME = 0 ~~|\nFINAL TIME = 2 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    ds = ambidex.simulate(p, method="euler").isel(scenario=0)
+    assert ds.attrs["backend"] == "compiled"
+    np.testing.assert_allclose(ds["low"].values, 2.5)
+    np.testing.assert_allclose(ds["high"].values, [2.5, 15.0, 15.0])
+
+
+def test_a_pysd_failure_after_the_fallback_is_one_line_naming_both(tmp_path):
+    """VECTOR REORDER: the compiled engine lacks it and PySD's own run fails (a TypeError):
+    one ModelError line naming the model, PySD's error and why the run went there."""
+    p = tmp_path / "reorder.mdl"
+    p.write_text("{UTF-8}\nDimA: A1, A2, A3 ~~|\nv[DimA] = 3, 1, 2 ~~|\no[DimA] = 2, 0, 1 ~~|\n"
+                 "y[DimA] = VECTOR REORDER(v[DimA], o[DimA]) ~~|\n"
+                 "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    with pytest.raises(ambidex.ModelError) as err:
+        ambidex.simulate(p)
+    msg = str(err.value)
+    assert "\n" not in msg and "'reorder.mdl'" in msg and "TypeError" in msg
+    assert "compiled engine does not support VECTOR REORDER (in 'y')" in msg

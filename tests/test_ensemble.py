@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 
 import ambidex
-from ambidex.ensemble import bytes_per_run, default_variables, ensemble
 from ambidex.core.errors import ScenarioError
+from ambidex.ensemble import bytes_per_run, default_variables, ensemble
 
 N = 70  # >= 64: the engine's parallel batch path
 

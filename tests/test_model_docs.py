@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ambidex.engines.pysd_backend import PysdRunner
 from ambidex.core.model import normalise
 from ambidex.core.scenario import Scenario, validate
+from ambidex.engines.pysd_backend import PysdRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "model_docs.py"

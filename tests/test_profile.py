@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import ambidex
 from ambidex.cli import app
+from ambidex.core.errors import ModelError
 from ambidex.core.profile import load_profile
 from ambidex.ensemble import default_variables
-from ambidex.core.errors import ModelError
 from ambidex.report import build_report
 from ambidex.workshop import figures, runs
 from ambidex.workshop import state as ws
@@ -78,6 +78,7 @@ def test_ambidex_run_model_uses_the_profile(tmp_path):
     # plotly escapes "/" in its JSON: match up to it
     assert "Teacup Temperature (degrees F)" in html and "Heat Loss to Room (degrees F" in html
     assert "Revenue by business model" not in html  # no dual-model figures for a teacup
+    assert "At the end of the run:" in html and "baseline_dual" not in html
 
 
 def test_report_and_workshop_state_layer_use_the_profile(teacup):
@@ -95,3 +96,80 @@ def test_report_and_workshop_state_layer_use_the_profile(teacup):
     assert any("Tea temperature" in x for x in titles) and any("Heat loss" in x for x in titles)
     html = build_report(ambidex.simulate(teacup), teacup)
     assert "Teacup Temperature (degrees F)" in html
+
+
+def test_workshop_story_and_lever_words_come_from_the_profile(write_mdl):
+    """The presenter charts and the levers' plain words are the profile's, not workshop code's:
+    a model with ``[[story]]``, ``[levers]`` and ``[unit_words]`` gets exactly those; a story
+    series naming a variable the model lacks is dropped; a lever the model lacks is an error."""
+    from ambidex.workshop.charts import charts_for, lever_label, lever_short
+
+    path = write_mdl("""
+Level = INTEG(inflow - Level / decay time, 100)
+	~	widget
+	~	the stock
+	|
+inflow = 10
+	~	widget/Month
+	~	[0, 50]
+	|
+decay time = 5
+	~	Month
+	~	[1, 20]
+	|
+""", name="words.mdl")
+    charts = "".join(f"""
+[[story]]
+id = "c{i}"
+title = "Chart {i}"
+unit = "widgets"
+short = "C{i}"
+series = [{{variable = "Level", label = "level", scale = 2}}, {{variable = "gone", label = "x"}}]
+""" for i in range(4))
+    path.with_name("words.profile.toml").write_text(charts + """
+[levers]
+"decay time" = {label = "Time to use a widget up", short = "Use-up time (months)"}
+[unit_words]
+"widget/Month" = "widgets a month"
+""")
+    m = ambidex.load_model(path)
+    got = charts_for(m)
+    assert [c["short"] for c in got] == ["C0", "C1", "C2", "C3"]
+    assert got[0]["series"] == [{"var": "level", "label": "level", "scale": 2.0}]
+    assert lever_label(m, "decay_time") == "Time to use a widget up (Month)"
+    assert lever_short(m, "decay_time") == "Use-up time (months)"
+    assert lever_label(m, "inflow") == "Inflow (widgets a month)"
+    path.with_name("words.profile.toml").write_text('[levers]\n"decay tme" = {label = "x"}\n')
+    with pytest.raises(ModelError, match=r"words.profile.toml: levers: .*'decay tme'.*decay time"):
+        load_profile(ambidex.load_model(path))
+
+
+def test_the_workshop_app_serves_the_teacup_with_its_own_levers_and_scenarios(teacup):
+    """The whole workshop app for the teacup: levers from its profile's [levers] (the doc
+    strings carry no 'Lever:' tag), only the scenario files that fit it, the page and its
+    generated model served; the model's own values when no scenario file fits."""
+    import json
+
+    from ambidex.core.scenario import list_scenarios
+    from ambidex.workshop import create_app
+    from ambidex.workshop.layout import scenario_options
+
+    app = create_app(teacup, warm_up=False)
+    parts = list(app.layout._traverse())
+    levers = {c.id["py"]: c for c in parts if isinstance(getattr(c, "id", None), dict)
+              and c.id.get("type") == "lever"}
+    assert set(levers) == {"characteristic_time", "room_temperature"}
+    assert levers["characteristic_time"].value == 10.0
+    assert "Cooling time constant (minutes)" in json.dumps(
+        [getattr(c, "children", None) for c in parts], default=str)
+    opts = [o["label"] for o in app.layout["scenario"].options]
+    assert "fragmentation" not in opts and set(opts) < {p.stem for p in list_scenarios()}
+    for label in opts:  # each offered file sets nothing the teacup lacks
+        ws.state_from_scenario(teacup, next(p for p in list_scenarios() if p.stem == label))
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    script = client.get("/_ambidex/workshop.js")
+    assert script.status_code == 200 and b"teacup_temperature" in script.data
+    # a model no scenario file fits starts from its own values
+    assert scenario_options(teacup) and ws.state_from_scenario(teacup, "")["levers"] == {
+        "characteristic_time": 10.0, "room_temperature": 70.0}

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_compiled_engine import KITCHEN_SINK, write_mdl
 
 import ambidex
-from ambidex.compiled import compile_model, pytier
-from ambidex.compiled import warmup
-from test_compiled_engine import KITCHEN_SINK, write_mdl
+from ambidex.compiled import compile_model, pytier, warmup
 
 
 @pytest.fixture

@@ -131,5 +131,6 @@ def test_basque_case_details(all_runs):
     assert float(c.hiring.max()) <= 6.0
 
 
-# calibrated scenarios written by the calibration tools (tests/test_case_history.py checks them)
-CALIBRATED = {"case_firm_history"}
+# calibrated scenarios written by the calibration tools (tests/test_case_history.py and
+# tests/test_calibrate_basque.py check them)
+CALIBRATED = {"case_firm_history"} | {f"basque_case_{c}_calibrated" for c in "abcd"}

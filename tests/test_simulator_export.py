@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import require
 from typer.testing import CliRunner
 
 import ambidex
@@ -110,8 +111,7 @@ def test_offline_trajectories_equal_simulate(browser, model, which, tmp_path):
     if which == "dual":
         m = model
     else:
-        if not CONF.is_dir():
-            pytest.skip(f"conformance suite not found at {CONF}")
+        require(CONF, "the SDXorg conformance suite")
         m = ambidex.load_model(CONF / which)
     from ambidex.export.simulator import write_simulator
 

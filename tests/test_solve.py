@@ -17,14 +17,15 @@ import pytest
 
 import ambidex
 from ambidex import engines
-from ambidex.engines import solvers
 from ambidex.compiled.engine import CompiledModel
 from ambidex.core.errors import ScenarioError
+from ambidex.engines import solvers
 from ambidex.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 BASS = ROOT / "sd_models" / "reference" / "bass_diffusion.mdl"
 SPEC = ROOT / "scenarios" / "sensitivity" / "dual_model_sobol.toml"
+TEACUP = ROOT / "tests" / "models" / "teacup.mdl"
 
 
 def test_dims_and_values_equal_simulate_and_ensemble(model):
@@ -122,9 +123,13 @@ def _small_sensitivity():
 
 
 @pytest.mark.parametrize("analysis", ["simulate", "ensemble", "loops", "check", "sensitivity",
-                                      "calibrate", "structure"])
-def test_every_analysis_reaches_engines_only_through_solve(analysis, counting, model, write_mdl):
-    if analysis == "simulate":
+                                      "calibrate", "structure", "cli", "workshop", "report"])
+def test_every_analysis_reaches_engines_only_through_solve(analysis, counting, model, write_mdl,
+                                                           tmp_path):
+    """The analyses, and the faces (CLI, workshop, report) on a second model, the teacup."""
+    if analysis in ("cli", "workshop", "report"):
+        _face(analysis, tmp_path)
+    elif analysis == "simulate":
         ambidex.simulate(model, variables=["cash"])
         ambidex.simulate(model, "transition_2005", variables=["cash"])  # pysd engine
     elif analysis == "ensemble":
@@ -162,6 +167,29 @@ residence time = 4
             ambidex.calibrate(model, "case_firm", seed=0, n_starts=1, profile=False)
     assert counting["bypass"] == [], f"{analysis} drove an integrator outside solve"
     assert counting["engine_runs"] >= 1, f"{analysis} never reached an engine"
+
+
+def _face(face: str, tmp_path: Path) -> None:
+    if face == "cli":
+        from typer.testing import CliRunner
+
+        from ambidex.cli import app
+
+        r = CliRunner().invoke(app, ["run", "--model", str(TEACUP), "--out", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+    elif face == "workshop":
+        from ambidex.workshop import runs
+        from ambidex.workshop import state as ws
+
+        m = ambidex.load_model(TEACUP)
+        st = ws.state_from_scenario(m, ambidex.Scenario(name="default", source="teacup"))
+        st, _ = ws.set_levers(m, st, {"characteristic_time": 5.0})
+        assert runs.run(m, ws.scenario_dict(m, st)).sizes["time"] > 1
+    else:
+        from ambidex.report import build_report
+
+        m = ambidex.load_model(TEACUP)
+        assert "Teacup Temperature" in build_report(ambidex.simulate(m), m)
 
 
 # ------------------------------------------------------------------ structure through solve
@@ -211,7 +239,7 @@ def test_stock_influences_match_the_hand_derived_jacobian(write_mdl):
 def test_the_model_builds_one_ir_that_the_engine_and_loop_scores_share(monkeypatch):
     """The compiled engine and the loop scores read ``Model.ir``; a loop-dominance analysis on a
     fresh model translates the AbstractModel into slots once, and adds no slot to it."""
-    from ambidex.compiled import translate as ctr
+    from ambidex.core.ir import translator as ctr
     from ambidex.loops.equations import Equations
 
     built = []

@@ -441,11 +441,11 @@ def test_bad_and_tampered_input_is_refused(open_page):
 
 
 def test_named_loops_with_the_dominant_one_highlighted(open_page, model):
+    import time
+
     from ambidex.workshop import loops_view
     from ambidex.workshop import state as ws
     from ambidex.workshop.tabs import no_horizon
-
-    import time
 
     # the starting scenario's loops were measured in the background when the app started
     APP["app"].ambidex_prewarm.join(300)

@@ -151,3 +151,27 @@ def test_an_arrayed_stock_with_an_initial_value_per_element(tmp_path):
 """ + TAIL)
     run = ambidex.simulate(path).isel(scenario=0)
     np.testing.assert_allclose(run["pop"].values, [[100, 50, 0], [110, 55, 0], [121, 60.5, 0]])
+
+
+def test_a_wildcard_over_a_subrange_as_vensim_exports_it(tmp_path):
+    """``x[*:Southwest]`` (Vensim's XMILE export of ``x[Southwest!]``): the subrange only,
+    1 + 2 = 3, and its mean 1.5."""
+    head = HEAD.replace("</dimensions>", '<dim name="Southwest"><elem name="South"/>'
+                                         '<elem name="West"/></dim></dimensions>')
+    path = tmp_path / "sub.xmile"
+    path.write_text(head + _aux("part", "SUM(x[*:Southwest])")
+                    + _aux("part mean", "MEAN(x[*:Southwest])") + TAIL)
+    ds = ambidex.simulate(path).isel(scenario=0, time=0)
+    assert float(ds["part"]) == 3 and float(ds["part_mean"]) == 1.5
+
+
+def test_int_is_the_floor_as_in_stella(tmp_path):
+    """Stella's INT is the largest integer not above its argument (its own builtin_int run:
+    INT(-19.875) = -20), not Vensim's INTEGER (truncation)."""
+    path = tmp_path / "int.stmx"
+    path.write_text(HEAD.replace("<start>0</start><stop>2</stop><dt>1</dt>",
+                                 "<start>-3</start><stop>3</stop><dt>0.25</dt>")
+                    + _aux("whole", "INT(TIME)") + TAIL)
+    ds = ambidex.simulate(path).isel(scenario=0)
+    np.testing.assert_array_equal(ds["whole"].values, np.floor(ds["time"].values))
+    assert float(ds["whole"].sel(time=-2.75)) == -3

@@ -10,15 +10,17 @@ from .errors import CalibrationError
 from .targetset import TargetSet
 from .units import declare_model_units, factor, product
 
+
 def _resolve_var(model, name: str, where: str):
+    """``(output key, Variable)`` of ``name``: a plain variable, or one element of a
+    subscripted one written ``'Population[North]'`` (key ``'population[North]'``)."""
+    from ..core.elements import resolve
+
     try:
-        py = model.resolve(name)
+        py, _, key = resolve(model, name)
     except ModelError as exc:
         raise CalibrationError(f"{where}: {exc}") from None
-    var = model.variables[py]
-    if var.subscripts:
-        raise CalibrationError(f"{where}: '{name}' is subscripted; name one element")
-    return py, var
+    return key, model.variables[py]
 
 
 def bind(targets: TargetSet, model, scenarios: dict | None = None) -> TargetSet:

@@ -211,9 +211,9 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
     is reached, which is reported as not converged; a fixed ``n_steps``, ``burn``, ``thin``
     otherwise; ``moves``: ``"de"`` (default: differential-evolution moves) or ``"stretch"``).
     ``hold_out``: the key of one target to leave out of the fit and predict
-    (``result.hold_out``: prediction, 95 % interval, datum, z).  ``profile``: profile
-    likelihoods with the other parameters re-fitted (``result.profile``), which also decide the
-    identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
+    (``result.hold_out``: prediction, 95 % interval, datum, z; with ``profile`` and a least-squares
+    fit also the prediction-profile interval).  ``profile``: profile likelihoods with the other
+    parameters re-fitted (``result.profile``), which also decide the identifiability warnings.  Reproducible for a given ``seed``.  ``cluster``: ``"local"``, a
     Dask scheduler address or a ``distributed.Client``: batches of at least 64 runs (DE
     populations, MCMC walkers, multi-start candidates) run as Dask tasks on one cluster for the
     whole fit (:func:`ambidex.ensemble`), with identical results.
@@ -254,7 +254,8 @@ def calibrate(model=None, targets=None, free=None, method: str = "least_squares"
         pred = Problem(model, held, free=names, bounds=bounds, method=solver, rtol=rtol,
                        atol=atol, scenarios=problem.scenarios)
         hold, hmsgs = st.hold_out(problem, pred, x_fit, cov,
-                                  draws if fit.samples is not None else None)
+                                  draws if fit.samples is not None else None,
+                                  fit=fit if profile else None)
         msgs += hmsgs
     info.pop("least_squares_x", None)
     for m in msgs:

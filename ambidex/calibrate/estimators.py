@@ -183,7 +183,7 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
          n_walkers: int | None = None, n_steps: int | None = None, burn: int | None = None,
          thin: int | None = None, seed: int = 0, progress: bool = False,
          max_steps: int = 20000, check_every: int = 100,
-         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-6, moves=None) -> Fit:
+         tau_multiple: float = TAU_MULTIPLE, rtol: float | None = 1e-5, moves=None) -> Fit:
     """emcee ensemble sampler (``vectorize=True``: each half-ensemble in one batched call).
 
     Log posterior = log prior - chi²/2, chi² the sum of squared normalised residuals.  Walkers
@@ -199,7 +199,9 @@ def mcmc(problem: Problem, x_start: np.ndarray, cov: np.ndarray | None = None,
     guidance).  With a fixed ``n_steps`` burn defaults to half the chain.  Either way
     ``extra['converged']`` says whether the chain reached 50 τ, and ``extra['tau_multiple']``
     how many τ long it is.  The walkers' runs use ``rtol``/``atol`` no tighter than ``rtol``
-    (default 1e-6: the sampler needs no finite differences; chi² changes by ~1e-6 relative).
+    (default 1e-5: the sampler needs no finite differences; on the case-firm history, within
+    Δχ² < 20 of the optimum, χ² differs from a 1e-9 solve by at most 0.03 — 0.015 in the log
+    posterior — against 0.009 at 1e-6, for about 20 % fewer right-hand-side evaluations).
     """
     try:
         import emcee

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.elements import split, take
 from ..core.errors import ModelError, ScenarioError
-from .errors import CalibrationError
 from .binding import bind
+from .errors import CalibrationError
 from .targets import TargetSet, load_targets
 
 FAIL_RESIDUAL = 1e3  # per element, for runs that fail (least squares / DE need finite values)
@@ -44,6 +45,20 @@ def _integral_row(times: np.ndarray, t0: float, t1: float) -> np.ndarray:
     tw[:-1] += h / 2
     tw[1:] += h / 2
     return tw @ rows
+
+
+def _add_elements(ds, keys) -> None:
+    """Add to the run ``ds`` (Dataset or dict) a (sample, time) column for every key that names
+    one element, ``'population[North]'`` (see :mod:`ambidex.core.elements`)."""
+    for key in keys:
+        base, elems = split(key)
+        if elems is None or key in ds:
+            continue
+        col = take(ds[base], elems, key)
+        if isinstance(ds, dict):
+            ds[key] = col
+        else:
+            ds[key] = (("sample", "time"), col.values)
 
 
 @dataclass
@@ -204,7 +219,8 @@ class Problem:
         for name, sc in self.scenarios.items():
             if name not in self.vars:
                 continue
-            want = (variables or {}).get(name, self.vars[name])
+            keys = (variables or {}).get(name, self.vars[name])
+            want = list(dict.fromkeys(split(k)[0] for k in keys))  # an element's variable
             if sc.interventions:  # the compiled engine cannot run them: PySD, run by run
                 from .runs import run_each
 
@@ -227,6 +243,9 @@ class Problem:
                                      cluster=self.cluster if distribute else None)
             except ScenarioError as exc:
                 raise CalibrationError(f"scenario '{name}': {exc}") from None
+        for name, ds in out.items():
+            keys = (variables or {}).get(name, self.vars[name])
+            _add_elements(ds, keys)
         self.n_evals += X.shape[0] * len(out)
         return out
 

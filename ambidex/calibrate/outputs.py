@@ -8,6 +8,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from ..core.elements import split
 from ..core.provenance import stamp
 
 
@@ -78,7 +79,10 @@ def _trajectories(ds: xr.Dataset, result) -> xr.Dataset:
                 fit[i] = d[py]
             if sc in result.bands and py in result.bands[sc]:
                 band[:, i] = result.bands[sc][py]
-        attrs = {"units": p.model.variables[py].units, "long_name": p.model.variables[py].name}
+        base, elems = split(py)  # one element of a subscripted variable: 'population[North]'
+        var = p.model.variables[base]
+        attrs = {"units": var.units,
+                 "long_name": var.name + (f"[{', '.join(elems)}]" if elems else "")}
         ds[f"fit_{py}"] = (("scenario", "time"), fit, attrs)
         if result.bands:
             ds[f"band_{py}"] = (("quantile", "scenario", "time"), band, attrs)
@@ -189,7 +193,8 @@ def _hold_out_html(result) -> str:
     from .holdout import describe
 
     row = {k: h[k] for k in ("target", "what", "datum", "se", "prediction", "lower95", "upper95",
-                             "prediction_lower95", "prediction_upper95", "z", "units", "method")}
+                             "profile_lower95", "profile_upper95", "prediction_lower95",
+                             "prediction_upper95", "z", "units", "method") if k in h}
     return (f"<h2>Held-out target</h2><p>{html.escape(describe(h))}</p>"
             + _table([row], list(row)))
 

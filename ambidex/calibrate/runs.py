@@ -35,6 +35,7 @@ def run_each(model, X: np.ndarray, free: list, scenario, variables: list[str],
         par = model.parameters[f.py]
         ok &= ~outside(par.lower, par.upper, X[:, j])
     out = {py: np.full((X.shape[0], times.size), np.nan) for py in variables}
+    subs_out: dict = {}
     failed = ~ok
     if ok.any():
         cols = {f.py: X[ok, j] for j, f in enumerate(free)}
@@ -42,16 +43,23 @@ def run_each(model, X: np.ndarray, free: list, scenario, variables: list[str],
             p = plan(model, scenario, {"method": METHOD, "rtol": rtol, "atol": atol}, "pysd",
                      times)
             P = model.table.matrix(cols, base=scenario.parameters, n=int(ok.sum()))
-            values, names, bad, _, _, _ = run_plan(model, p, P, list(variables), "mark")
+            values, names, bad, _, _, subs = run_plan(model, p, P, list(variables), "mark")
         except AmbidexError as exc:
             raise CalibrationError(f"scenario '{scenario.name}': {exc}") from None
         failed[np.flatnonzero(ok)[bad]] = True
         for j, py in enumerate(names):
             out[py][ok] = values[:, j, :]
+        for py, (dims, crd, data) in subs.items():
+            full = np.full((X.shape[0], *data.shape[1:]), np.nan)
+            full[ok] = data
+            subs_out[py] = _array(full, dims, crd)
     coords = {"sample": np.arange(X.shape[0]), "time": times}
-    data = {py: (("sample", "time"), a) for py, a in out.items()}
+    data = {py: (("sample", "time"), a) for py, a in out.items() if py not in subs_out}
     data["failed"] = (("sample",), failed)
-    return xr.Dataset(data, coords=coords)
+    ds = xr.Dataset(data, coords=coords)
+    for py, da in subs_out.items():
+        ds[py] = da
+    return ds
 
 
 class _Column:
@@ -82,7 +90,16 @@ def run_batch(model, X: np.ndarray, free: list, scenario, variables: list[str],
         p = plan(model, scenario, {"method": method, "rtol": rtol, "atol": atol}, "compiled",
                  np.asarray(times, dtype=float))
         P = model.table.matrix(cols, base=scenario.parameters, n=X.shape[0])
-        values, names, _, _, _, _ = run_plan(model, p, P, list(variables), "mark")
+        values, names, _, _, _, subs = run_plan(model, p, P, list(variables), "mark")
     except AmbidexError as exc:
         raise CalibrationError(f"scenario '{scenario.name}': {exc}") from None
-    return {py: _Column(values[:, j, :]) for j, py in enumerate(names)}
+    out = {py: _Column(values[:, j, :]) for j, py in enumerate(names)}
+    for py, (dims, crd, data) in subs.items():  # the elements a target names are taken later
+        out[py] = _array(data, dims, crd)
+    return out
+
+
+def _array(data: np.ndarray, dims, coords) -> xr.DataArray:
+    """A subscripted output (N, T, *sizes) as a DataArray (sample, time, *subscript ranges)."""
+    return xr.DataArray(data, dims=("sample", "time", *dims),
+                        coords={d: list(coords[d]) for d in dims})

@@ -125,12 +125,19 @@ def bound_messages(problem: Problem, x, singular: bool, msgs: list) -> list[str]
     return out
 
 
-def hold_out(problem: Problem, pred: Problem, x_fit, cov, samples):
+def hold_out(problem: Problem, pred: Problem, x_fit, cov, samples, fit=None):
     """Predict the held-out target (problem ``pred``) at ``x_fit`` with ``cov`` or the posterior
-    ``samples``; return (the prediction record, its warnings).  Its runs count in ``problem``."""
+    ``samples``; with the least-squares ``fit`` also its prediction-profile interval
+    (``profile_lower95`` / ``profile_upper95``, NaN otherwise).  Return (the prediction record,
+    its warnings).  Its runs count in ``problem``."""
     from . import holdout as ho
 
     hold = ho.predict(pred, x_fit, cov, samples=samples)
+    hold["profile_lower95"] = hold["profile_upper95"] = math.nan
+    if fit is not None and samples is None:
+        spread = hold["sd"] if math.isfinite(hold["sd"]) and hold["sd"] > 0 else hold["se"]
+        hold["profile_lower95"], hold["profile_upper95"] = ho.profile_interval(
+            problem, pred, fit.x, fit.cost, hold["prediction"], spread)
     problem.n_evals += pred.n_evals
     return hold, hold_out_messages(hold)
 

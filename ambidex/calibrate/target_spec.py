@@ -15,6 +15,7 @@ import numpy as np
 from .errors import CalibrationError
 from .targetset import KEYS, KINDS, Target
 
+
 def number(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CalibrationError(f"{where}: expected a number, got {type(value).__name__} {value!r}")

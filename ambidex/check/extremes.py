@@ -15,7 +15,6 @@ import warnings
 
 import numpy as np
 
-from ..core.errors import ModelError, UnsupportedFunctionError
 from .report import CheckResult
 
 
@@ -106,26 +105,22 @@ def _run(model, rows, outs, rtol, atol, max_steps, compiled: bool):
 
 def check_extremes(model, factor: float = 10.0, rtol: float = 1e-6, atol: float = 1e-6,
                    max_steps: int = 50_000) -> list[CheckResult]:
+    from ..solve import fixed_parameters
+
     results: list[CheckResult] = []
-    try:
-        cm = model.compiled()
-    except UnsupportedFunctionError:
-        cm = None
+    compiled, fixed = fixed_parameters(model)
     rows = []  # (parameter, label, value, inside)
     for p in model.parameters.values():
-        if cm is not None:
-            try:
-                cm.param_matrix({p.name: np.array([p.default, p.default * factor + 1.0])})
-            except ModelError as exc:
-                results.append(CheckResult("extremes", "extremes.parameter", p.name, "warn",
-                                           f"not varied: {exc}", {}))
-                continue
+        if p.name in fixed:
+            results.append(CheckResult("extremes", "extremes.parameter", p.name, "warn",
+                                       f"not varied: {fixed[p.name]}", {}))
+            continue
         for label, v, inside in cases(p, factor):
             rows.append((p, label, v, inside))
     if not rows:
         return results
     outs = _outputs(model)
-    per_run = _run(model, rows, outs, rtol, atol, max_steps, compiled=cm is not None)
+    per_run = _run(model, rows, outs, rtol, atol, max_steps, compiled=compiled)
     by_param: dict[str, list] = {}
     for (p, label, v, inside), (times, series, msg) in zip(rows, per_run):
         probs = _problems(model, times, series, msg)
@@ -137,7 +132,7 @@ def check_extremes(model, factor: float = 10.0, rtol: float = 1e-6, atol: float 
         hard = [c for c in cs if not c["ok"] and c["inside_range"]]
         soft = [c for c in cs if not c["ok"] and not c["inside_range"]]
         ev = {"default": p.default, "lower": p.lower, "upper": p.upper, "cases": cs,
-              "backend": "compiled dopri5" if cm is not None else "pysd euler"}
+              "backend": "compiled dopri5" if compiled else "pysd euler"}
         if hard:
             n_fail += 1
             c = hard[0]

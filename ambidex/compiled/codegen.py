@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import ModelError
+from ..core.ir.exprtext import _num, breakpoint_call, chain_args, render_chain
+from ..core.ir.nodes import walk_refs
+from ..core.ir.order import topo
 from . import _rt
 from . import hoist
-from .exprtext import _OPS, _num, chain_args, render_chain  # noqa: F401  (shared with ir)
-from .ir import Slot, walk_refs
 from .kernels import HELPERS, KERNELS
 
 GEN_VERSION = "6"
@@ -83,49 +83,6 @@ class Renderer:
         raise AssertionError(ir)  # pragma: no cover
 
 
-def _deps(slot: Slot, mode: str) -> set:
-    out: set = set()
-    if mode == "init" and slot.kind in ("state", "initc"):
-        walk_refs(slot.init_ir, "init", out)
-    elif slot.kind == "aux":
-        walk_refs(slot.ir, mode, out)
-    return out
-
-
-def topo(roots, mode: str, model_name: str, stop=frozenset()):
-    """Slots needed to compute ``roots`` in ``mode``, in evaluation order (not descending
-    into the auxiliaries in ``stop``: values computed elsewhere)."""
-    order, state = [], {}
-    for root in roots:
-        if state.get(root) == 2:
-            continue
-        stack = [(root, iter(sorted(_deps(root, mode), key=lambda s: s.id)))]
-        state[root] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                stack.pop()
-                state[node] = 2
-                order.append(node)
-                continue
-            if mode == "run" and (nxt.kind != "aux" or nxt in stop):
-                continue
-            if nxt.kind in ("param", "control"):
-                continue
-            st = state.get(nxt)
-            if st == 2:
-                continue
-            if st == 1:
-                cyc = [n.name for n, _ in stack]
-                cyc = cyc[cyc.index(nxt.name):] + [nxt.name]
-                raise ModelError(f"model '{model_name}' has a circular dependency "
-                                 f"({mode} stage): " + " -> ".join(cyc))
-            state[nxt] = 1
-            stack.append((nxt, iter(sorted(_deps(nxt, mode), key=lambda s: s.id))))
-    return order
-
-
 def out_order(tr, outputs) -> list:
     """Every auxiliary an output can need, in evaluation order (the order of ``w``'s flags)."""
     needed: set = set()
@@ -150,20 +107,6 @@ def save_plan(tr, outputs, requested) -> np.ndarray:
     for col, i in enumerate(requested):
         w[len(aux) + int(i)] = col
     return w
-
-
-def breakpoint_call(kind: str, a: list[str], prefix: str = "", inf: str = "np.inf") -> str:
-    """Source of the call giving the next breakpoint after ``tt`` of one STEP / RAMP / PULSE /
-    PULSE TRAIN site, its arguments ``a`` already rendered; ``prefix`` and ``inf`` adapt it to
-    the target language (numba: ``""``, ``"np.inf"``; the browser's JavaScript: ``"R."``,
-    ``"Infinity"``)."""
-    if kind == "step":
-        return f"{prefix}_bp_step(tt, DT, {a[1]})"
-    if kind == "ramp":
-        return f"{prefix}_bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else inf})"
-    if kind == "pulse":
-        return f"{prefix}_bp_pulse(tt, {a[0]}, {a[1]})"
-    return f"{prefix}_bp_pulse_train(tt, {', '.join(a)})"
 
 
 def generate(tr, layout) -> str:

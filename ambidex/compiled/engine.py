@@ -12,8 +12,6 @@ import numpy as np
 from ..core.errors import ModelError, SolverError
 from . import pytier
 from .cache import load_source
-from .codegen import generate, save_plan
-from .translate import Translator, clean
 
 RPREC = 1e-5  # PySD's relative precision for final and saving times
 STATUS = {0: "ok", 1: "produced NaN/inf", 2: "exceeded the maximum number of steps",
@@ -72,31 +70,13 @@ def compile_model(model) -> CompiledModel:
     else:
         am = model
         name = Path(str(getattr(am, "original_path", "model"))).name
+    from ..core.ir.translator import Translator
+
     tr = Translator(am, name)
     cm = CompiledModel(tr)
     path = model if isinstance(model, (str, os.PathLike)) else getattr(am, "original_path", None)
     cm.model_path = Path(path) if path is not None else None
     return cm
-
-
-def _subscripted_layout(scope) -> dict:
-    """``{py name: (dims, {dim: elements}, [(element tuple, output name)])}`` for every
-    subscripted variable: dims are the subscript ranges it is defined over (a range that does
-    not cover its elements is replaced by a dim of its own, ``'<py>_<range>'``)."""
-    out = {}
-    for info in scope.elements.values():
-        if info.is_lookup or not info.tuples or info.tuples == [()]:
-            continue
-        dims, coords = [], {}
-        for i, d in enumerate(info.dims):
-            used = list(dict.fromkeys(t[i] for t in info.tuples))
-            full = list(scope.ranges.get(d, []))
-            if not set(used) <= set(full):
-                d, full = f"{info.py}_{d}", used
-            dims.append(d)
-            coords[d] = full
-        out[info.py] = (dims, coords, [(t, info.slots[t].name) for t in info.tuples])
-    return out
 
 
 class CompiledModel:
@@ -109,7 +89,11 @@ class CompiledModel:
     ``saveper``, ``variable_names`` (every output), ``units`` and ``doc``.
     """
 
-    def __init__(self, tr: Translator):
+    def __init__(self, tr):
+        from ..core.ir.scope import subscripted_layout  # the IR's imports: only when building
+        from ..core.ir.statefuls import clean
+        from .codegen import generate
+
         self.model_name = tr.model_name
         scope = tr.scope
         self.initial_time = tr.control_value("initial_time")
@@ -137,7 +121,7 @@ class CompiledModel:
             for key in {info.name, info.py, info.name.lower(), clean(info.name)}:
                 self._var_elems.setdefault(key, elems)
         self._params, self._states, self._outputs = params, states, outputs
-        self.subscripted = _subscripted_layout(scope)
+        self.subscripted = subscripted_layout(scope)
         self.stock_names = [s.name for s in states]
         self.user_stock_names = [s.name for s in states if s.user_stock]
         self.param_names = [s.name for s in params]
@@ -157,7 +141,8 @@ class CompiledModel:
         #: functions whose states step once per TIME STEP (DELAY FIXED, SAMPLE IF TRUE, ...):
         #: methods 'euler' and 'rk4' only
         self.stepped_functions = dict(tr.stepped)
-        self._tr = tr
+        self._tr_obj = tr
+        self._tr_factory = None  # rebuilds the IR for a CompiledModel read from a snapshot
         self._layout = {"params": params, "states": states, "initcs": initcs,
                         "outputs": outputs}
         self._plans: dict = {}
@@ -182,9 +167,36 @@ class CompiledModel:
         key = tuple(int(i) for i in out_idx)
         w = self._plans.get(key)
         if w is None:
+            from .codegen import save_plan
+
             w = save_plan(self._tr, self._outputs, list(key))
             self._plans[key] = w
         return w
+
+    @property
+    def _tr(self):
+        """The model's IR (:class:`~ambidex.core.ir.translator.Translator`); a CompiledModel
+        read from a snapshot (:mod:`.snapshot`) rebuilds it on first need."""
+        tr = self.__dict__.get("_tr_obj")
+        if tr is None:  # rebuilt: adopt its slots, which the IR's readers key dicts by
+            fresh = type(self)(self._tr_factory())
+            for k in ("_tr_obj", "_params", "_states", "_outputs", "_layout", "_var_elems"):
+                self.__dict__[k] = fresh.__dict__[k]
+            tr = self.__dict__["_tr_obj"]
+        return tr
+
+    def __getstate__(self):
+        """Everything but the IR, the loaded modules and this process's tier bookkeeping."""
+        state = dict(self.__dict__)
+        for k in ("_tr_obj", "_tr_factory", "_mod", "_py", "_background", "_tier_s"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.update(_tr_obj=None, _tr_factory=None, _py=None, _background=set(),
+                             _tier_s=0.0)
+        self._mod = load_source(self.source)
 
     @staticmethod
     def _py_elem(s):

@@ -14,6 +14,9 @@ import pandas as pd
 import xarray as xr
 
 from .provenance import stamp
+from .xrshim import defer_dask_probe
+
+defer_dask_probe()  # no dask.array import for xarray's first duck-array check
 
 
 def variable_attrs(model, py: str) -> dict:
@@ -45,8 +48,7 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         dims, sub = ("scenario", "sample", "time"), values
     else:
         dims, sub = ("scenario", "time"), values[:, 0]
-    vs = {py: xr.Variable(dims, sub[..., j, :], variable_attrs(model, py), fastpath=True)
-          for j, py in enumerate(names)}
+    vs = _variables(dims, sub, names, [variable_attrs(model, py) for py in names])
     sub_index = {}
     for py, (sdims, coords, data) in (subscripted or {}).items():
         arr = data if sample_dim else data[:, 0]
@@ -64,11 +66,12 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
     index.update(sub_index)
     coord_names = set(index)
     for k, v in index.items():
-        vs[k] = xr.IndexVariable((k,), v)
+        vs[k] = _index_variable(k, np.asarray(v))
     vs["time"].attrs = {"units": model.time_units, "long_name": "time"}
-    vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]))
+    vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]),
+                                        fastpath=True)
     vs["scenario_file"] = xr.Variable(("scenario",), np.array(
-        [str(sc.path) if sc.path else "" for sc in scenarios]))
+        [str(sc.path) if sc.path else "" for sc in scenarios]), fastpath=True)
     coord_names |= {"scenario_source", "scenario_file"}
     for py, a in (samples or {}).items():
         p = model.parameters[py]
@@ -83,6 +86,58 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
     except (AttributeError, TypeError):  # pragma: no cover - a future xarray without it
         data = {k: v for k, v in vs.items() if k not in coord_names}
         return xr.Dataset(data, coords={k: vs[k] for k in coord_names})
+
+
+_SLOTS = ("_dims", "_data", "_attrs", "_encoding")
+
+
+def _variables(dims: tuple, sub: np.ndarray, names: list, attrs: list) -> dict:
+    """``{name: xr.Variable(dims, sub[..., j, :], attrs[j], fastpath=True)}``, the slots set
+    directly: xarray's constructor checks each of the ~240 variables (about a millisecond of a
+    one-scenario ``simulate``).  The first is built both ways and compared slot by slot; an
+    xarray whose Variable differs gets its own constructor for all."""
+    out = {}
+    if not names:
+        return out
+    ref = xr.Variable(dims, sub[..., 0, :], attrs[0], fastpath=True)
+    new = object.__new__
+    try:
+        probe = new(xr.Variable)
+        for k, v in zip(_SLOTS, (tuple(dims), sub[..., 0, :], attrs[0], None)):
+            setattr(probe, k, v)
+        same = _same(ref, probe)
+    except (AttributeError, TypeError):  # pragma: no cover - another xarray
+        same = False
+    if not same:  # pragma: no cover - another xarray
+        return {py: xr.Variable(dims, sub[..., j, :], attrs[j], fastpath=True)
+                for j, py in enumerate(names)}
+    dims = tuple(dims)
+    for j, py in enumerate(names):
+        v = new(xr.Variable)
+        v._dims, v._data, v._attrs, v._encoding = dims, sub[..., j, :], attrs[j] or None, None
+        out[py] = v
+    return out
+
+
+def _same(a, b) -> bool:
+    """Two Variables alike in every slot (data compared by its memory and layout)."""
+    da, db = a._data, b._data
+    return (a._dims == b._dims and a._attrs == b._attrs and a._encoding == b._encoding
+            and type(da) is type(db) and da.shape == db.shape and da.strides == db.strides
+            and da.__array_interface__["data"] == db.__array_interface__["data"])
+
+
+def _index_variable(dim: str, v: np.ndarray) -> xr.IndexVariable:
+    """``xr.IndexVariable((dim,), v)`` for a numpy array ``v``, built as xarray builds it but
+    without its duck-array checks, which import dask.array (seconds) on their first call."""
+    try:
+        from xarray.core.indexing import PandasIndexingAdapter
+
+        index = pd.Index(v, dtype=object) if v.dtype.kind == "O" else pd.Index(v)
+        return xr.IndexVariable((dim,), PandasIndexingAdapter(index, dtype=v.dtype),
+                                fastpath=True)
+    except (ImportError, TypeError):  # pragma: no cover - a future xarray without it
+        return xr.IndexVariable((dim,), v)
 
 
 def provenance(model, scenarios, solvers: list[dict], engines: list[str], samples=(),

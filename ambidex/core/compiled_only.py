@@ -2,8 +2,8 @@
 
 PySD turns a model file into an AbstractModel and then into Python; some published models parse
 but fail in the second step (subscripted constant lists, EXCEPT over subranges, mappings).  The
-compiled engine works from the AbstractModel alone, so such a model still loads: its
-:class:`~ambidex.core.model.Model` is filled from the compiled model and runs on
+model's IR (:mod:`ambidex.core.ir`) is built from the AbstractModel alone, so such a model still
+loads: its :class:`~ambidex.core.model.Model` is filled from the IR and runs on
 ``backend="compiled"``; asking for the PySD backend names why it is not available.
 """
 
@@ -29,21 +29,23 @@ def _limits(el) -> tuple[float | None, float | None]:
 
 
 def fill_from_compiled(model, reason: str, flows: dict) -> None:
-    """Fill ``model`` (variables, parameters, stocks, control) from its compiled form.
+    """Fill ``model`` (variables, parameters, stocks, control) from its IR (``model.ir``).
 
     ``reason`` is PySD's build error (kept for :meth:`Model.new_pysd`'s message); ``flows`` maps
-    a normalised stock name to its (inflows, outflows).  Raises the compiled engine's
+    a normalised stock name to its (inflows, outflows).  Raises the IR builder's
     :class:`ModelError` when it cannot take the model either, with PySD's reason added.
     """
+    from .ir.scope import subscripted_layout
     from .records import CONTROL_NAMES, Parameter, Stock, Variable
 
     try:
-        cm = model.compiled()
+        tr = model.ir
     except ModelError as exc:
         raise ModelError(f"{reason}; the compiled engine cannot take it either: {exc}") from exc
     model.pysd_error = reason
     flow_names = {f for ins, outs in flows.values() for f in ins + outs}
-    for info in cm._tr.scope.elements.values():
+    subscripted = subscripted_layout(tr.scope)
+    for info in tr.scope.elements.values():
         if info.is_lookup or info.py in CONTROL_NAMES:
             continue
         slots = list(info.slots.values())
@@ -54,7 +56,7 @@ def fill_from_compiled(model, reason: str, flows: dict) -> None:
         else:
             kind = "flow" if info.py in flow_names else "auxiliary"
         lower, upper = _limits(info.el)
-        dims = cm.subscripted.get(info.py, ((),))[0]
+        dims = subscripted.get(info.py, ((),))[0]
         var = Variable(name=info.name, py_name=info.py, units=str(info.el.units or ""),
                        doc=str(info.el.documentation or "").strip(), kind=kind,
                        lower=lower, upper=upper, subscripts=tuple(dims))
@@ -69,6 +71,6 @@ def fill_from_compiled(model, reason: str, flows: dict) -> None:
             var = model.variables[py]
             model.stocks.append(Stock(name=var.name, py_name=py, inflows=ins, outflows=outs,
                                       physical=var.lower is not None and var.lower >= 0))
-    model.control.update(initial_time=cm.initial_time, final_time=cm.final_time,
-                         time_step=cm.time_step, saveper=cm.saveper)
-    model.uses_time_functions = bool(cm._tr.bp_sites)
+    model.control.update({c: tr.control_value(c) for c in
+                          ("initial_time", "final_time", "time_step", "saveper")})
+    model.uses_time_functions = bool(tr.bp_sites)

@@ -9,20 +9,29 @@ the stocks with their inflows and outflows, and the simulation control values.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
+import os
+import pickle
 import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .parameters import ParameterTable
-from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .errors import ModelError
+from .parameters import ParameterTable
 from .paths import PACKAGE_ROOT
+from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
 from .translate import abstract_model, file_sha256, saved_method, translate
 
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
+
+
+def as_model(model) -> Model:
+    """``model`` itself, or the model loaded from a path (None: the default model): the one
+    place every API taking "a Model or a path" turns it into a Model."""
+    return model if isinstance(model, Model) else load_model(model)
 
 
 def normalise(name: str) -> str:
@@ -75,21 +84,20 @@ class Model:
         model uses one the compiled backend lacks (``backend="pysd"`` runs it).
         """
         if self._compiled is None:
-            from ..compiled.engine import CompiledModel
+            from ..compiled.snapshot import compiled_model  # read from disk when built before
 
-            self._compiled = CompiledModel(self.ir)
-            self._compiled.model_path = self.path  # for the background compile (pytier)
+            self._compiled = compiled_model(self)
         return self._compiled
 
     @cached_property
     def ir(self):
         """The model's one intermediate representation, built once from :attr:`abstract`: an
         expression tree per variable over numbered slots, and the lookup tables
-        (:class:`ambidex.compiled.translate.Translator`).  The compiled engine generates its
+        (:class:`ambidex.core.ir.translator.Translator`).  The compiled engine generates its
         kernels from it and loop scores (:mod:`ambidex.loops.equations`) evaluate it; it is
         complete when built (every slot translated), so neither reader adds to it.  Raises
         :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what it cannot take."""
-        from ..compiled.translate import Translator  # the IR builder lives with the compiler
+        from .ir.translator import Translator  # imports PySD's builders: only when needed
 
         return Translator(self.abstract, self.path.name)
 
@@ -244,6 +252,9 @@ def load_model(path: str | Path | None = None) -> Model:
             raise (parse_exc if "cannot read the equation" in str(parse_exc) else exc) from None
         fill_from_compiled(model, str(exc), flows)
         return model
+    cached = _read_snapshot(py_file)
+    if cached is not None and cached.path == src.resolve():
+        return cached
     model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
     model.saved_method, model.saved_method_note = saved_method(src)
     pm = model.new_pysd()
@@ -265,7 +276,44 @@ def load_model(path: str | Path | None = None) -> Model:
     model.time_units = str(time_rec["Units"].iloc[0]) if len(time_rec) else ""
     source = py_file.read_text()
     model.uses_time_functions = bool(re.search(r"\b(step|pulse|pulse_train|ramp)\(", source))
+    _write_snapshot(model)
     return model
+
+
+#: the fields of a loaded Model kept on disk beside its translation (see _read_snapshot)
+_SNAPSHOT_FIELDS = ("path", "sha256", "py_file", "variables", "parameters", "stocks", "control",
+                    "time_units", "uses_time_functions", "saved_method", "saved_method_note")
+_SNAPSHOT_CODE = hashlib.sha256(b"".join(
+    (Path(__file__).parent / f).read_bytes() for f in ("model.py", "records.py", "parameters.py")
+)).hexdigest()[:12]
+
+
+def _snapshot_file(py_file: Path) -> Path:
+    return py_file.with_name(f"{py_file.stem}.model-{_SNAPSHOT_CODE}.pkl")
+
+
+def _read_snapshot(py_file: Path) -> Model | None:
+    """The Model that :func:`load_model` built from this translation before (its variables,
+    parameters, stocks and control values, read from PySD's model object: PySD is not imported
+    again), or None.  The translation's folder is keyed by the model file's bytes, its folder's
+    data files and the PySD version; the snapshot's name by this module's source."""
+    try:
+        with open(_snapshot_file(py_file), "rb") as fh:
+            fields = pickle.load(fh)
+        return Model(**fields)
+    except Exception:  # absent, unreadable or from an older ambidex: load with PySD
+        return None
+
+
+def _write_snapshot(model: Model) -> None:
+    path = _snapshot_file(model.py_file)
+    try:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump({k: getattr(model, k) for k in _SNAPSHOT_FIELDS}, fh)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError):  # a read-only cache: loaded with PySD next time
+        pass
 
 
 def _read_variables(model: Model, pm, src: Path, flows: dict) -> None:

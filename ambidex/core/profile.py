@@ -7,7 +7,11 @@ Keys (all optional): ``name``, ``default_scenario``, ``loops_file``, ``checks_fi
 to the model file), ``key_outputs`` and ``integration_outputs`` (variable names besides every
 stock), ``[[summary]]`` (label, variable, scale), ``[[report]]`` (variable, scale, unit),
 ``[[workshop]]`` (variable, scale, unit, title, label), ``[workshop_extra] variables``,
-``[sectors]`` (sector -> horizontal position 0-1 in the report's structure diagram).
+``[sectors]`` (sector -> horizontal position 0-1 in the report's structure diagram),
+``[[story]]`` (the workshop's presenter charts: id, title, unit, short, short_unit, percent,
+range, series of {variable, label, scale}; a series whose variable the model lacks is dropped,
+so a revised model keeps a working page), ``[levers]`` (lever -> {label, short}: plain words),
+``[unit_words]`` (unit -> words in lever labels).
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ModelError
+from .model import normalise
 from .tomlio import read_toml
 
 TOP_KEYS = {"name", "default_scenario", "loops_file", "checks_file", "key_outputs",
-            "integration_outputs", "summary", "report", "workshop", "workshop_extra", "sectors"}
+            "integration_outputs", "summary", "report", "workshop", "workshop_extra", "sectors",
+            "story", "levers", "unit_words"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Profile:
     workshop: tuple[tuple, ...]                          # (py, scale, unit, title[, label])
     workshop_extra: tuple[str, ...] = ()
     sectors: dict = field(default_factory=dict)
+    story: tuple[dict, ...] = ()                         # presenter charts (see _story)
+    levers: dict = field(default_factory=dict)           # py name -> {"label", "short"}
+    unit_words: dict = field(default_factory=dict)       # unit -> plain words
 
 
 def profile_path(model_path) -> Path:
@@ -62,6 +71,25 @@ def _names(model, values, where: str) -> tuple[str, ...]:
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
     return tuple(out)
+
+
+def _story(model, rows) -> tuple[dict, ...]:
+    """The presenter charts whose variables the model has (a chart with none is dropped)."""
+    out = []
+    for r in rows or ():
+        series = [{"var": model.resolve(x["variable"]), "label": x.get("label", x["variable"]),
+                   "scale": float(x.get("scale", 1))}
+                  for x in r.get("series", ()) if normalise(x["variable"]) in model._index]
+        if series:
+            title, unit = r.get("title", r["id"]), r.get("unit", "")
+            out.append({"id": r["id"], "title": title, "unit": unit, "range": r.get("range"),
+                        "percent": bool(r.get("percent", False)), "series": series,
+                        "short": r.get("short", title), "short_unit": r.get("short_unit", unit)})
+    return tuple(out)
+
+
+def _levers(model, table: dict, label: str) -> dict:
+    return {_names(model, [k], f"{label}: levers")[0]: dict(v) for k, v in (table or {}).items()}
 
 
 def load_profile(model) -> Profile:
@@ -103,6 +131,9 @@ def load_profile(model) -> Profile:
         workshop_extra=_names(model, data.get("workshop_extra", {}).get("variables"),
                               f"{label}: workshop_extra"),
         sectors=dict(data.get("sectors", {})),
+        story=_story(model, data.get("story")),
+        levers=_levers(model, data.get("levers"), label),
+        unit_words=dict(data.get("unit_words", {})),
     )
     model.__dict__["_profile"] = prof
     return prof
@@ -124,7 +155,8 @@ def dataset_profile(ds) -> dict:
     def py(name):
         return names.get(normalise(name))
 
-    stocks = [v for v in ds.data_vars if ds[v].attrs.get("kind") == "stock"]
+    attrs = {v: ds.variables[v].attrs for v in ds.data_vars}  # ds[v] builds a DataArray each
+    stocks = [v for v in ds.data_vars if attrs[v].get("kind") == "stock"]
     summary = [(r.get("label", r["variable"]), py(r["variable"]), float(r.get("scale", 1)))
                for r in data.get("summary", ()) if py(r["variable"])]
     report = [(py(r["variable"]), float(r.get("scale", 1)), r.get("unit", ""))
@@ -133,10 +165,10 @@ def dataset_profile(ds) -> dict:
                  r.get("title", r["variable"])) + ((r["label"],) if "label" in r else ())
                 for r in data.get("workshop", ()) if py(r["variable"])]
     return {
-        "workshop": workshop or [(v, 1.0, ds[v].attrs.get("units", ""),
-                                  ds[v].attrs.get("long_name", v)) for v in stocks],
-        "summary": summary or [(ds[v].attrs.get("long_name", v), v, 1.0) for v in stocks],
-        "report": report or [(v, 1.0, ds[v].attrs.get("units", "")) for v in stocks],
+        "workshop": workshop or [(v, 1.0, attrs[v].get("units", ""),
+                                  attrs[v].get("long_name", v)) for v in stocks],
+        "summary": summary or [(attrs[v].get("long_name", v), v, 1.0) for v in stocks],
+        "report": report or [(v, 1.0, attrs[v].get("units", "")) for v in stocks],
         "sectors": dict(data.get("sectors", {})),
         "default_scenario": data.get("default_scenario"),
     }

@@ -91,15 +91,25 @@ DATA_SUFFIXES = (".csv", ".tab", ".tsv", ".txt", ".dat", ".xls", ".xlsx", ".ods"
 def cache_key(src: Path) -> str:
     """Cache key of a model: its stem, a hash of its bytes, of the folder it sits in and of the
     data files beside it that it names, the PySD version and :data:`TRANSLATOR_VERSION`."""
-    import pysd
-
     h = hashlib.sha256(src.read_bytes())
     h.update(str(src.resolve().parent).encode())
     text = src.read_text(errors="replace")
     for f in sorted(src.parent.iterdir()):
         if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and f.name in text:
             h.update(f.name.encode() + f.read_bytes())
-    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{pysd.__version__}-t{TRANSLATOR_VERSION}{_PREPASS_HASH}"
+    return f"{src.stem}-{h.hexdigest()[:16]}-pysd{_pysd_version()}-t{TRANSLATOR_VERSION}{_PREPASS_HASH}"
+
+
+def _pysd_version() -> str:
+    """PySD's version from its package metadata (importing PySD itself costs a second)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pysd")
+    except metadata.PackageNotFoundError:  # pragma: no cover - an unusual install
+        import pysd
+
+        return pysd.__version__
 
 
 _INLINE_COMMENT = re.compile(r"\{[^{}]*\}")
@@ -156,13 +166,12 @@ def translate(path: str | Path) -> Path:
     cannot translate it.
     """
     src, kind = model_file(path)
-    import pysd  # heavy: only when a model is translated
-
     key = cache_key(src)
     target_dir = cache_root() / key
     target_py = target_dir / f"{src.stem}.py"
     if target_py.is_file():
         return target_py
+    import pysd  # heavy: only when a model is translated
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root()))
     try:
         copy = _stage(src, kind, tmp)
@@ -175,8 +184,8 @@ def translate(path: str | Path) -> Path:
             msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
             msg = "; ".join(part.strip() for part in msg.splitlines() if part.strip())  # one line
             raise ModelError(
-                f"PySD could not translate model file '{src}': {type(exc).__name__}: {msg}"
-            ) from exc
+                f"PySD could not translate model file '{src}'{_where(exc, src)}: "
+                f"{type(exc).__name__}: {msg}") from exc
         if not (tmp / f"{src.stem}.py").is_file():
             raise ModelError(f"PySD produced no Python file for model '{src}'")
         try:
@@ -189,6 +198,30 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+def _where(exc, src: Path) -> str:
+    """Where a parse error is, in words: the equation text PySD could not parse and its line
+    in the model file (a parsimonious ParseError carries the text it was given), and what a
+    bare ``name[subs]`` is: a data variable whose data Vensim reads from a data file."""
+    text = getattr(exc, "text", None)
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    snippet = " ".join(text.split())
+    line = ""
+    try:
+        first = text.strip().splitlines()[0].strip()
+        for i, row in enumerate(src.read_text(errors="replace").splitlines(), start=1):
+            if first and first in row:
+                line = f" (line {i})"
+                break
+    except OSError:
+        pass
+    what = ""
+    if "=" not in snippet and re.fullmatch(r"[^=~|()]+(\[[^\]]*\])?", snippet):
+        what = (" -- a data variable without an equation: Vensim reads its values from a data "
+                "file given at run time, which ambidex cannot; give it an equation or GET DATA")
+    return f", cannot parse {snippet[:100]!r}{line}{what}"
 
 
 #: pickled AbstractModels parsed in this process, by cache key (each call unpickles a fresh copy,

@@ -4,7 +4,10 @@
 - ``MEAN(a, b, ...)`` with two or more arguments (the mean of the arguments) becomes
   ``((a) + (b) + ...) / n``; the one-argument, array form is left alone.
 
-A model variable named ``PI`` or ``MEAN`` keeps its meaning (nothing is rewritten then).
+- ``STARTTIME``, ``STOPTIME`` and ``DT`` (the XMILE names of the run's start, stop and time
+  step) become ``INITIAL_TIME``, ``FINAL_TIME`` and ``TIME_STEP``, the names PySD gives them.
+
+A model variable named like one of them keeps its meaning (nothing is rewritten then).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 
 _PI = re.compile(r"(?<![\w.\"])PI\b(?!\s*[(.\"])", re.I)
 _MEAN = re.compile(r"(?<![\w.\"])MEAN\s*\(", re.I)
+_CONTROL = {"starttime": "INITIAL_TIME", "stoptime": "FINAL_TIME", "dt": "TIME_STEP"}
+_CONTROL_RE = re.compile(r"(?<![\w.\"])(STARTTIME|STOPTIME|DT)\b(?!\s*[(.\"])", re.I)
 
 
 def _split_args(text: str, start: int) -> tuple[list[str], int] | None:
@@ -62,19 +67,22 @@ def rewrite(eqn: str, names: set[str]) -> str:
         eqn = _PI.sub("PI()", eqn)
     if "mean" not in names:
         eqn = _means(eqn)
-    return eqn
+    return _CONTROL_RE.sub(lambda m: m.group(0) if m.group(1).lower() in names
+                           else _CONTROL[m.group(1).lower()], eqn)
 
 
 def stella_builtins(text: str) -> str:
     """The XMILE ``text`` with every ``<eqn>`` rewritten as above (unchanged text when it uses
     neither builtin or does not parse as XML)."""
-    if not re.search(r"\b(PI|MEAN)\b", text, re.I):
+    if not re.search(r"\b(PI|MEAN|STARTTIME|STOPTIME|DT)\b", text, re.I):
         return text
     from lxml import etree
 
-    try:
-        root = etree.fromstring(text.encode("utf-8"))
+    try:  # recovering, as PySD reads XMILE (Stella writes '--' inside comments)
+        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(recover=True))
     except etree.XMLSyntaxError:
+        return text
+    if root is None:
         return text
     ns = root.nsmap.get(None)
     q = f"{{{ns}}}" if ns else ""
@@ -82,7 +90,7 @@ def stella_builtins(text: str) -> str:
              for tag in ("aux", "flow", "stock", "gf") for el in root.iter(f"{q}{tag}")}
     changed = False
     for eqn in root.iter(f"{q}eqn"):
-        if eqn.text and re.search(r"\b(PI|MEAN)\b", eqn.text, re.I):
+        if eqn.text and re.search(r"\b(PI|MEAN|STARTTIME|STOPTIME|DT)\b", eqn.text, re.I):
             new = rewrite(eqn.text, names)
             changed |= new != eqn.text
             eqn.text = new

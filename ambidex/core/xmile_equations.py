@@ -3,7 +3,8 @@
 PySD's XMILE grammar takes names, numbers, operators, calls and name-only subscripts.  Stella
 and the XMILE standard also write array syntax it cannot read:
 
-- ``x[*]`` — the whole dimension at that position; inside an array builtin (SUM, MEAN, MIN,
+- ``x[*]`` — the whole dimension at that position (``x[*:SubA]``: the whole subrange SubA,
+  as Vensim's XMILE export writes it); inside an array builtin (SUM, MEAN, MIN,
   MAX, PROD, SIZE, STDDEV) the builtin runs over it (Vensim's ``x[Dim!]``; an arrayed ``x``
   without brackets there means ``x[*, ...]``), elsewhere it is the element the equation is
   being computed for;
@@ -28,7 +29,6 @@ import re
 
 from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.xmile.xmile_structures import structures
-
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
@@ -168,6 +168,9 @@ class _Syntax:
     def index(self):
         if self.peek("*"):
             self.take("*")
+            if self.peek(":"):  # '*:SubA': the whole of a subrange (Vensim-exported XMILE)
+                self.take(":")
+                return ("star", self.take("name"))
             return ("star",)
         node = self.expr()
         if self.peek("!"):
@@ -189,7 +192,7 @@ class ModelNames:
                 self.elem_of.setdefault(_clean(e), (d, e))
 
     @classmethod
-    def from_root(cls, root) -> "ModelNames":
+    def from_root(cls, root) -> ModelNames:
         ns = root.nsmap.get(None)
         q = f"{{{ns}}}" if ns else ""
         dims = {}
@@ -209,8 +212,9 @@ class ModelNames:
 class _Builder:
     """Syntax tuples -> PySD abstract syntax, resolving the array syntax of one equation."""
 
-    def __init__(self, names: ModelNames, lhs_dims: list[str]):
+    def __init__(self, names: ModelNames, lhs_dims: list[str], self_name: str | None = None):
         self.n, self.lhs = names, [_clean(d) for d in lhs_dims]
+        self.lhs_dims, self.self_name = list(lhs_dims), self_name
 
     def build(self, node, red=None):
         """``red``: the dimensions a surrounding array builtin runs over (a list it fills)."""
@@ -256,6 +260,10 @@ class _Builder:
     def reference(self, node, red):
         _, name, subs = node
         ref = _var(name)
+        if ref == "self" and self.self_name and "self" not in self.n.var_dims:  # Stella's SELF
+            ref = _var(self.self_name)
+            if subs is None and self.lhs_dims:  # the element being computed
+                subs = [("ref", d, None) for d in self.lhs_dims]
         dims = self.n.var_dims.get(ref, [])
         if subs is None and red is not None and dims:  # SUM(x): over all of x
             subs = [("star",)] * len(dims)
@@ -268,6 +276,11 @@ class _Builder:
         """One subscript: a dimension (``Dim``, or ``Dim!`` reduced over), an element name, or
         an expression giving the 1-based position at run time."""
         if node[0] == "star":
+            if len(node) > 1:  # '*:SubA'
+                sub = self.n.dims.get(_clean(node[1]))
+                if sub is None:
+                    raise ValueError(f"'*:{node[1]}' names no dimension")
+                return self._over(sub[0], red)
             if dim is None:
                 raise ValueError("'*' beyond the dimensions of the variable")
             return self._over(self.n.dims[_clean(dim)][0], red)
@@ -305,6 +318,11 @@ class _Builder:
         if fname in _REDUCERS and (len(args) == 1 or fname == "mean"):
             return self.reduce(_REDUCERS[fname], args)
         built = [self.build(a, red) for a in args]
+        if fname == "int" and len(built) == 1:  # Stella/XMILE INT is the floor: INT(-1.5) = -2
+            x = built[0]
+            whole = ae.CallStructure(ae.ReferenceStructure("integer"), (x,))
+            below = structures["if_then_else"](ae.LogicStructure(["<"], (x, whole)), 1.0, 0.0)
+            return ae.ArithmeticStructure(["-"], (whole, below))
         if fname == "rank":
             fname = "vector_rank"
         entry = structures.get(fname)
@@ -339,9 +357,11 @@ class _Builder:
         return ae.CallStructure(ae.ReferenceStructure(fname), (arg,))
 
 
-def parse_equation(text: str, names: ModelNames, lhs_dims: list[str] | None = None):
+def parse_equation(text: str, names: ModelNames, lhs_dims: list[str] | None = None,
+                   self_name: str | None = None):
     """PySD abstract syntax of one XMILE equation ``text`` of a variable over ``lhs_dims``
-    (dimension names).  Raises ``ValueError`` naming the problem."""
+    (dimension names) called ``self_name`` (what Stella's ``SELF`` means in it).  Raises
+    ``ValueError`` naming the problem."""
     text = re.sub(r"\{[^{}]*\}", " ", text)  # Stella's {comments} inside an equation
     syntax = _Syntax(re.sub(r"\s+", " ", text)).parse()
-    return _Builder(names, lhs_dims or []).build(syntax)
+    return _Builder(names, lhs_dims or [], self_name).build(syntax)

@@ -63,7 +63,7 @@ class _Flattener:
 
     def _vars(self, model):
         node = model.find(f"{self.q}variables")
-        return [] if node is None else list(node)
+        return [] if node is None else [n for n in node if isinstance(n.tag, str)]  # no comments
 
     def run(self) -> None:
         self._instantiate(self.main, "", [])
@@ -169,9 +169,11 @@ def flatten_modules(text: str) -> str:
         return text
     from lxml import etree
 
-    try:
-        root = etree.fromstring(text.encode("utf-8"))
+    try:  # recovering, as PySD reads XMILE (Stella writes '--' inside comments)
+        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(recover=True))
     except etree.XMLSyntaxError:
+        return text
+    if root is None:
         return text
     fl = _Flattener(root)
     if not any(n.tag == f"{fl.q}module" for n in fl._vars(fl.main)):

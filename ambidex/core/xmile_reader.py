@@ -37,7 +37,7 @@ def own_equation_parser():
             names = cache[id(root)] = ModelNames.from_root(root)
         lhs = [d.get("name") for d in element.node.xpath("ns:dimensions/ns:dim",
                                                          namespaces=element.ns)]
-        return parse_equation(expression, names, lhs)
+        return parse_equation(expression, names, lhs, element.node.get("name"))
 
     def smile_parser(self, expression):
         try:

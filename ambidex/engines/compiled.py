@@ -52,6 +52,18 @@ class CompiledEngine:
         diff = np.any(P != tab.defaults, axis=0)
         return {tab.parameters[j].name: P[:, j] for j in np.flatnonzero(diff)}
 
+    def fixed_parameters(self) -> dict[str, str]:
+        """Parameters this engine cannot change per run, by model-file name, each with the
+        compiled model's reason (a SMOOTH N / DELAY order or a control value fixes the
+        structure of the generated code)."""
+        out = {}
+        for p in self.model.table.parameters:
+            try:
+                self.cm.param_matrix({p.name: np.array([p.default, p.default + 1.0])})
+            except ModelError as exc:
+                out[p.name] = str(exc)
+        return out
+
     def run(self, P, times, outputs, solver: Solver, interventions=(), horizon=None) -> RunResult:
         """Run every row of ``P`` (see :mod:`ambidex.engines.base`)."""
         why = self.unsupported(_Plan(tuple(interventions), horizon or self._horizon()), solver)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import solvers
-from .pysd_backend import DISCRETE, PysdRunner
-from ..core.errors import ModelError, ScenarioError, SolverError
+from ..core.errors import AmbidexError, ModelError, ScenarioError, SolverError
 from ..core.interventions import breakpoints
 from ..core.scenario import Scenario
+from . import solvers
 from .base import RunResult, Solver, StatePoint
+from .pysd_backend import DISCRETE, PysdRunner
 
 
 class PysdEngine:
@@ -58,6 +58,11 @@ class PysdEngine:
             except SolverError as exc:
                 status[r], msgs[r] = 1, str(exc)
                 runs.append(None)
+            except AmbidexError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - PySD's own failures: one line, the model
+                raise ModelError(f"model '{model.path.name}': the PySD engine cannot run it: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         block, names, subs = _collect(model, runs, asked, outputs is not None, len(times))
         return RunResult(block, tuple(names), times, status, msgs, subscripted=subs)
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import math
 
-from ..compiled.codegen import breakpoint_call, topo
-from ..compiled.ir import walk_refs
 from ..core.errors import ModelError
+from ..core.ir.exprtext import breakpoint_call
+from ..core.ir.nodes import walk_refs
+from ..core.ir.order import topo
 
 _F1 = {"abs": "Math.abs", "exp": "Math.exp", "sqrt": "R._sqrt", "ln": "R._ln", "sin": "Math.sin",
        "cos": "Math.cos", "tan": "Math.tan", "arcsin": "R._asin", "arccos": "R._acos",
@@ -137,107 +138,113 @@ class JsRenderer:
         return "((" + " && ".join(parts) + ") ? 1 : 0)"
 
 
-def _used(slots, irs, mode):
-    used = set()
-    for s in slots:
-        if s.kind == "aux":
-            walk_refs(s.ir, mode, used)
-        elif mode == "init" and s.kind in ("state", "initc"):
-            walk_refs(s.init_ir, mode, used)
-    for ir in irs:
-        walk_refs(ir, mode, used)
-    return used
-
-
 def generate_js(cm, outputs: list[str] | None = None) -> tuple[str, dict]:
     """(JS source of a factory ``function(R) -> model``, spec dict) for the compiled model
     ``cm`` (:class:`ambidex.compiled.CompiledModel`); ``outputs`` are output names (Vensim or
     Python names; default every output)."""
-    tr, layout = cm._tr, cm._layout
-    params, states, initcs, alls = (layout["params"], layout["states"], layout["initcs"],
-                                    layout["outputs"])
-    stepped = [s.name for s in states if s.next_ir is not None or s.proj]
-    if stepped:  # the browser's integrators have no once-per-step update or projection
-        fns = ", ".join(list(cm.stepped_functions)
-                        + (["SINTEG"] if any(s.proj for s in states) else []))
-        raise ModelError(f"JavaScript export: model '{cm.model_name}' uses {fns}, which the "
-                         "browser simulator does not run")
-    req = [alls[i] for i in cm._out_targets(outputs)] if outputs is not None else list(alls)
-    pidx = {s: i for i, s in enumerate(params)}
-    yidx = {s: i for i, s in enumerate(states)}
-    cidx = {s: i for i, s in enumerate(initcs)}
+    js = _JsModule(cm, outputs)
+    lines = ["function (R) {", '"use strict";', *js.header(), *js.init_fn(), *js.rhs_fn(),
+             *js.out_fn(), *js.nbp_fn(),
+             f"return {{init, rhs, out, nbp, DT, NO: {len(js.req)}}};", "}"]
+    return "\n".join(lines), js.spec()
 
-    def names(mode):
+
+class _JsModule:
+    """The four functions of :func:`generate_js` for one compiled model, one method each."""
+
+    def __init__(self, cm, outputs):
+        self.cm, self.tr = cm, cm._tr
+        layout = cm._layout
+        self.params, self.states, self.initcs, alls = (layout["params"], layout["states"],
+                                                       layout["initcs"], layout["outputs"])
+        stepped = [s.name for s in self.states if s.next_ir is not None or s.proj]
+        if stepped:  # the browser's integrators have no once-per-step update or projection
+            fns = ", ".join(list(cm.stepped_functions)
+                            + (["SINTEG"] if any(s.proj for s in self.states) else []))
+            raise ModelError(f"JavaScript export: model '{cm.model_name}' uses {fns}, which the "
+                             "browser simulator does not run")
+        self.req = ([alls[i] for i in cm._out_targets(outputs)] if outputs is not None
+                    else list(alls))
+        self.pidx = {s: i for i, s in enumerate(self.params)}
+        self.yidx = {s: i for i, s in enumerate(self.states)}
+        self.cidx = {s: i for i, s in enumerate(self.initcs)}
+        self.rrun = JsRenderer("run", self.names("run"))
+
+    def names(self, mode):
         out = {}
-        for s in tr.slots:
+        for s in self.tr.slots:
             if s.kind == "control":
                 out[s] = num(s.value)
             elif s.kind == "param":
-                out[s] = f"p[{pidx[s]}]" if s in pidx else num(s.value)
+                out[s] = f"p[{self.pidx[s]}]" if s in self.pidx else num(s.value)
             elif mode == "run" and s.kind == "state":
-                out[s] = f"y[{yidx[s]}]"
+                out[s] = f"y[{self.yidx[s]}]"
             elif mode == "run" and s.kind == "initc":
-                out[s] = f"c[{cidx[s]}]"
+                out[s] = f"c[{self.cidx[s]}]"
             else:
                 out[s] = f"v{s.id}"
         return out
 
-    lines = ["function (R) {", '"use strict";']
-    for t in tr.tables:
-        lines.append(f"const LX{t.id} = {json.dumps([float(x) for x in t.xs])};")
-        lines.append(f"const LY{t.id} = {json.dumps([float(y) for y in t.ys])};")
-    dt = tr.control_value("time_step")
-    lines.append(f"const DT = {num(dt)};")
+    def header(self):
+        lines = []
+        for t in self.tr.tables:
+            lines.append(f"const LX{t.id} = {json.dumps([float(x) for x in t.xs])};")
+            lines.append(f"const LY{t.id} = {json.dumps([float(y) for y in t.ys])};")
+        lines.append(f"const DT = {num(self.tr.control_value('time_step'))};")
+        return lines
 
-    rin = JsRenderer("init", names("init"))
-    order = topo(list(states) + list(initcs), "init", tr.model_name)
-    body = []
-    for s in order:
-        ir = s.init_ir if s.kind in ("state", "initc") else s.ir
-        body.append(f"  const v{s.id} = +({rin(ir)});")
-    body += [f"  y[{yidx[s]}] = v{s.id};" for s in states]
-    body += [f"  c[{cidx[s]}] = v{s.id};" for s in initcs]
-    lines += ["function init(t, p, y, c) {", *body, "}"]
+    def init_fn(self):
+        rin = JsRenderer("init", self.names("init"))
+        order = topo(list(self.states) + list(self.initcs), "init", self.tr.model_name)
+        body = []
+        for s in order:
+            ir = s.init_ir if s.kind in ("state", "initc") else s.ir
+            body.append(f"  const v{s.id} = +({rin(ir)});")
+        body += [f"  y[{self.yidx[s]}] = v{s.id};" for s in self.states]
+        body += [f"  c[{self.cidx[s]}] = v{s.id};" for s in self.initcs]
+        return ["function init(t, p, y, c) {", *body, "}"]
 
-    rrun = JsRenderer("run", names("run"))
-
-    def run_body(root_irs):
+    def run_body(self, root_irs):
         needed = set()
         for ir in root_irs:
             walk_refs(ir, "run", needed)
         roots = [s for s in sorted(needed, key=lambda s: s.id) if s.kind == "aux"]
-        return [f"  const v{s.id} = +({rrun(s.ir)});" for s in topo(roots, "run", tr.model_name)]
+        return [f"  const v{s.id} = +({self.rrun(s.ir)});"
+                for s in topo(roots, "run", self.tr.model_name)]
 
-    body = run_body([s.ddt_ir for s in states])
-    body += [f"  dy[{yidx[s]}] = {rrun(s.ddt_ir)};" for s in states]
-    lines += ["function rhs(t, y, p, c, dy) {", *body, "}"]
+    def rhs_fn(self):
+        body = self.run_body([s.ddt_ir for s in self.states])
+        body += [f"  dy[{self.yidx[s]}] = {self.rrun(s.ddt_ir)};" for s in self.states]
+        return ["function rhs(t, y, p, c, dy) {", *body, "}"]
 
-    body = run_body([("r", s) for s in req])
-    body += [f"  o[{j}] = {rrun(('r', s))};" for j, s in enumerate(req)]
-    lines += ["function out(t, y, p, c, o) {", *body, "}"]
+    def out_fn(self):
+        body = self.run_body([("r", s) for s in self.req])
+        body += [f"  o[{j}] = {self.rrun(('r', s))};" for j, s in enumerate(self.req)]
+        return ["function out(t, y, p, c, o) {", *body, "}"]
 
-    body = run_body([a for _, args in tr.bp_sites for a in args])
-    body.append("  let bp = Infinity;")
-    for kind, args in tr.bp_sites:
-        call = breakpoint_call(kind, [rrun(x) for x in args], prefix="R.", inf="Infinity")
-        body.append(f"  bp = Math.min(bp, {call});")
-    lines += ["function nbp(t, y, p, c, tt) {", *body, "  return bp;", "}"]
+    def nbp_fn(self):
+        sites = self.tr.bp_sites
+        body = self.run_body([a for _, args in sites for a in args])
+        body.append("  let bp = Infinity;")
+        for kind, args in sites:
+            call = breakpoint_call(kind, [self.rrun(x) for x in args], prefix="R.", inf="Infinity")
+            body.append(f"  bp = Math.min(bp, {call});")
+        return ["function nbp(t, y, p, c, tt) {", *body, "  return bp;", "}"]
 
-    nonneg = [yidx[s] for s in states if s.nonneg]
-    times, save = cm.time_grid()
-    spec = {
-        "name": cm.model_name,
-        "NY": len(states), "NC": max(len(initcs), 1),
-        "params": [s.name for s in params],
-        "param_py": [cm._py_elem(s) for s in params],
-        "defaults": [float(s.value) for s in params],
-        "outputs": [s.name for s in req],
-        "output_py": [cm._py_elem(s) for s in req],
-        "nonneg": nonneg, "has_bp": bool(tr.bp_sites),
-        "initial_time": cm.initial_time, "final_time": cm.final_time,
-        "time_step": cm.time_step, "saveper": cm.saveper,
-        "grid": times.tolist(), "save": [bool(b) for b in save],
-    }
-    lines.append(f"return {{init, rhs, out, nbp, DT, NO: {len(req)}}};")
-    lines.append("}")
-    return "\n".join(lines), spec
+    def spec(self) -> dict:
+        cm, params, req = self.cm, self.params, self.req
+        times, save = cm.time_grid()
+        return {
+            "name": cm.model_name,
+            "NY": len(self.states), "NC": max(len(self.initcs), 1),
+            "params": [s.name for s in params],
+            "param_py": [cm._py_elem(s) for s in params],
+            "defaults": [float(s.value) for s in params],
+            "outputs": [s.name for s in req],
+            "output_py": [cm._py_elem(s) for s in req],
+            "nonneg": [self.yidx[s] for s in self.states if s.nonneg],
+            "has_bp": bool(self.tr.bp_sites),
+            "initial_time": cm.initial_time, "final_time": cm.final_time,
+            "time_step": cm.time_step, "saveper": cm.saveper,
+            "grid": times.tolist(), "save": [bool(b) for b in save],
+        }

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import ModelError
-from ..core.model import load_model
+from ..core.model import as_model
 from ..simulate import DEFAULT_ATOL, DEFAULT_RTOL, _save_times
 from .jsgen import generate_js
 
@@ -139,7 +139,7 @@ def _iv(model, iv) -> dict:
 def model_bundle(model=None, all_outputs: bool = False) -> dict:
     """{'factory': JS source, 'spec': dict} of ``model``: the generated model, its levers,
     charts, scenarios, save times and the solver settings of ``ambidex.simulate``."""
-    m = model if hasattr(model, "parameters") else load_model(model)
+    m = as_model(model)
     cm = m.compiled()
     charts = _charts(m)
     wanted = []

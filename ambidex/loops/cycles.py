@@ -128,14 +128,14 @@ def _cycles(sub: nx.DiGraph, g: nx.DiGraph, length_bound, max_loops: int):
     from ..core.translate import cache_root
 
     stocks = sorted(n for n in sub if g.nodes[n].get("kind") == "stock")
-    ident = repr((sorted(sub.edges), stocks, length_bound, max_loops, nx.__version__, 1))
+    ident = repr((sorted(sub.edges), stocks, length_bound, max_loops, nx.__version__, 2))
     key = hashlib.sha256(ident.encode()).hexdigest()[:24]
     path = cache_root() / "loops" / f"{key}.pkl"
     try:
         return pickle.loads(path.read_bytes())
     except Exception:  # not cached yet (or unreadable): enumerate
         pass
-    raw = list(itertools.islice(nx.simple_cycles(sub, length_bound=length_bound), max_loops + 1))
+    raw = list(itertools.islice(_deterministic_cycles(sub, length_bound), max_loops + 1))
     truncated = len(raw) > max_loops
     raw = raw[:max_loops]
     cycles = sorted((_canonical(c, g) for c in raw), key=lambda c: (len(c), c))
@@ -147,3 +147,21 @@ def _cycles(sub: nx.DiGraph, g: nx.DiGraph, length_bound, max_loops: int):
     except OSError:  # read-only cache: still correct, just not reused
         pass
     return cycles, truncated
+
+
+def _deterministic_cycles(sub: nx.DiGraph, length_bound):
+    """networkx's ``simple_cycles`` of ``sub`` in an order fixed by the graph alone.
+
+    networkx starts each strongly connected component at ``next(iter(component))``, a set of
+    node names whose order follows Python's string hash (``PYTHONHASHSEED``), and a subgraph
+    copy lists its nodes in set order too; so when ``max_loops`` cuts the enumeration short, two
+    processes could keep different loops.  The nodes are renumbered 0..n-1 in sorted name order
+    (integers hash to themselves) with edges added in sorted order, which fixes the walk.
+    """
+    order = sorted(sub)
+    num = {n: i for i, n in enumerate(order)}
+    h = nx.DiGraph()
+    h.add_nodes_from(range(len(order)))
+    h.add_edges_from(sorted((num[a], num[b]) for a, b in sub.edges))
+    for cyc in nx.simple_cycles(h, length_bound=length_bound):
+        yield [order[i] for i in cyc]

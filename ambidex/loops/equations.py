@@ -3,7 +3,7 @@
 Loops That Matter re-evaluates one variable with only one of its inputs at the current time and
 all others at the previous time.  The compiled engine's translator (:mod:`ambidex.compiled`)
 already turns PySD's AbstractModel into per-variable expression trees (*slots*, see
-:mod:`ambidex.compiled.ir`); this module evaluates those trees vectorised over time, on any
+:mod:`ambidex.core.ir`); this module evaluates those trees vectorised over time, on any
 mix of input arrays.  A stock's "equation" is its net flow (the derivative).
 
 Functions: arithmetic and comparisons, MIN, MAX, ABS, EXP, LN, SQRT, the trigonometric ones,
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled.codegen import chain_args, render_chain
-from ..compiled.ir import SMALL_VENSIM, InitEvaluator, _fn, _lookup
 from ..core.errors import ModelError
+from ..core.ir.exprtext import chain_args, render_chain
+from ..core.ir.nodes import SMALL_VENSIM, InitEvaluator, _fn, _lookup
 
 
 def _safe(f):
@@ -169,7 +169,7 @@ class Equations:
         seen = set()
 
         def walk(ir):
-            from ..compiled.ir import walk_refs
+            from ..core.ir.nodes import walk_refs
             refs = set()
             walk_refs(ir, "run", refs)
             for s in refs:

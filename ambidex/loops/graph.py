@@ -14,15 +14,10 @@ import dataclasses
 
 import networkx as nx
 
-from ..core.model import Model, load_model, normalise
+from ..core.model import as_model, normalise
 
 #: fields of PySD's abstract structures that only set an initial value
 INIT_FIELDS = {"initial", "initial_trend"}
-
-
-def as_model(model) -> Model:
-    """A :class:`~ambidex.core.model.Model` from a model or a path (``None``: the dual model)."""
-    return model if isinstance(model, Model) else load_model(model)
 
 
 def abstract_model(path):

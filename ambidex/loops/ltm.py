@@ -33,9 +33,12 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import ScenarioError
+from ..core.model import as_model
 from .cycles import DEFAULT_MAX_LOOPS, LoopList, find_loops
+from .elements import element_graph, flat_env
 from .equations import Equations
-from .graph import as_model, causal_graph
+from .graph import causal_graph
+from .hidden import expand, trajectories
 from .polarity import link_polarities
 
 TIME_CONVENTION = ("scores at time t use the changes over the Euler step [t - dt, t] "
@@ -53,20 +56,27 @@ class Structure:
     equations: Equations
     loops: LoopList
     named: object = None  # NamedLoops match result, when a loops TOML exists
+    hidden: list = None   # node names of the hidden stocks of SMOOTH/DELAY/TREND (hidden.py)
+
+    def env(self, values: dict, time) -> dict:
+        """The run ``values`` (py name -> array over ``time``) with the hidden stocks added."""
+        return {**values, **trajectories(self.equations, self.hidden or [], values, time)}
 
 
 def trajectory(model, scenario=None, params: dict | None = None) -> xr.Dataset:
-    """Every variable at every TIME STEP: Euler, PySD backend (one scenario)."""
+    """Every variable at every TIME STEP: Euler (one scenario) on the compiled engine, or PySD's
+    where the compiled engine cannot run it (scheduled interventions)."""
     from ..simulate import simulate
 
     dt = model.control["time_step"]
     ds = simulate(model, scenarios=scenario, params=params, method="euler", saveper=dt,
-                  time_step=dt, backend="pysd")
+                  time_step=dt)
     return ds.isel(scenario=0)
 
 
 def _env(ds: xr.Dataset) -> dict:
-    return {v: np.asarray(ds[v].values, dtype=float) for v in ds.data_vars}
+    """One array over time per node: a variable, or one element of a subscripted one."""
+    return flat_env(ds)
 
 
 def analyse(model=None, scenario=None, length_bound: int | None = None,
@@ -78,16 +88,21 @@ def analyse(model=None, scenario=None, length_bound: int | None = None,
     from .naming import match_named_loops, named_loops_path, read_named_loops
 
     model = as_model(model)
-    g = causal_graph(model)
     eq = Equations(model)
+    if any(v.subscripts for v in model.variables.values()):  # one node per element
+        g, hidden = element_graph(model, eq)
+    else:
+        g = causal_graph(model)
+        hidden = expand(g, eq)  # SMOOTH/DELAY/TREND stocks as nodes
     ds = run if run is not None else trajectory(model, scenario)
     env = _env(ds)
+    env.update(trajectories(eq, hidden, env, ds.time.values))
     from .graph import loop_subgraph
     link_polarities(g, eq, env, ds.time.values, edges=list(loop_subgraph(g).edges))
     path = named_loops_path(model) if loops_toml is None else loops_toml
     include = [n.variables for n in read_named_loops(path, model).loops] if path is not None else ()
     loops = find_loops(g, length_bound=length_bound, max_loops=max_loops, include=include)
-    st = Structure(model, g, eq, loops)
+    st = Structure(model, g, eq, loops, hidden=hidden)
     if path is not None and loops:
         st.named = match_named_loops(st, path)
     return st, ds
@@ -258,7 +273,7 @@ def dominance(st: Structure, run: xr.Dataset, scenario=None, samples: dict | Non
         empty = np.zeros((0, len(time)))
         return _dataset(st, time, empty, empty, {"scenario": str(run.scenario.values)})
     if samples is None:
-        score, rel = loop_scores(st, _env(run), time)
+        score, rel = loop_scores(st, st.env(_env(run), time), time)
         return _dataset(st, time, score, rel, {"scenario": str(run.scenario.values)})
     return ensemble_scores(st, scenario, samples, quantiles)
 
@@ -280,23 +295,24 @@ def ensemble_scores(st, scenario, samples: dict, quantiles=(0.05, 0.25, 0.5, 0.7
     """The ensemble form of :func:`~ambidex.loops.ltm.loop_dominance` (see there)."""
     names, values = _sample_table(samples)
     model = st.model
-    for k in names:
-        model.resolve_parameter(k)  # unknown name: ModelError with close matches
+    pys = [model.resolve_parameter(k).py_name for k in names]  # unknown: ModelError, close matches
     from ..solve import solve
 
     dt = model.control["time_step"]
-    runs = solve(model, scenario, samples=dict(zip(names, values.T)), engine="pysd",
+    runs = solve(model, scenario, samples=dict(zip(names, values.T)),  # one batched run
                  solver={"method": "euler", "time_step": dt}, saveat=dt).isel(scenario=0)
     time = runs.time.values
     scores, rels = [], []
     for i in range(len(values)):
-        env = {v: np.asarray(runs[v].values[i], dtype=float) for v in runs.data_vars}
-        s, r = loop_scores(st, env, time)
+        env = flat_env(runs.isel(sample=i))
+        env.update({py: float(values[i, j]) for j, py in enumerate(pys)})  # not in the runs
+        s, r = loop_scores(st, st.env(env, time), time)
         scores.append(s)
         rels.append(r)
     score, rel = np.stack(scores), np.stack(rels)
     ds = _dataset(st, time, score, rel, {"scenario": str(getattr(scenario, "name", scenario or "default")),
-                                        "samples": len(values)})
+                                        "samples": len(values),
+                                        "engine": str(runs.attrs.get("backend", ""))})
     ds = ds.assign_coords(sample=np.arange(len(values)))
     for j, k in enumerate(names):
         ds = ds.assign_coords({f"param_{model.resolve_parameter(k).py_name}": ("sample", values[:, j])})

@@ -8,12 +8,12 @@ that, the shortest found loop that passes through all of them in this cyclic ord
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ModelError
 from ..core.model import normalise
+from ..core.tomlio import read_toml
 
 
 @dataclass
@@ -52,8 +52,8 @@ def read_named_loops(path, model) -> NamedLoops:
     """Parse a loops TOML; raise :class:`ModelError` naming the file and key on bad input."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = read_toml(path, ModelError)  # malformed TOML: one line naming the file
+    except OSError as exc:
         raise ModelError(f"{path}: cannot read named loops: {exc}") from exc
     out = NamedLoops(path)
     for k, entry in enumerate(data.get("loop", [])):

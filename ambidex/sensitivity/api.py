@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from ..core.elements import resolve as resolve_element
 from ..core.errors import ScenarioError
 from .analysis import analyze
 from .evaluate import evaluate
@@ -123,9 +124,8 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
                      scenario=str(scenario or ""), solver=evaluator.method)
     ds.attrs.update(attrs)
     for o in spec.outputs:
-        py = model.resolve(o.variable)
-        var = model.variables[py]
-        ds.attrs[f"output {o.label}"] = f"{o.statistic} of {var.name} ({var.units})"
+        var = model.variables[resolve_element(model, o.variable)[0]]
+        ds.attrs[f"output {o.label}"] = f"{o.statistic} of {o.variable} ({var.units})"
     if out is not None:
         written = {k: str(v) for k, v in write_results(ds, out, report=report).items()}
         if cluster is not None:

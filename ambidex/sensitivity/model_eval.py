@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.elements import resolve as resolve_element
+from ..core.elements import take
 from ..core.errors import SolverError
 
 _MODELS: dict[str, object] = {}
@@ -85,7 +87,7 @@ class ModelEvaluator:
         model = self.model
         out = []
         for o in self.outputs:
-            py = model.resolve(o.variable)
+            py = resolve_element(model, o.variable)[0]
             if py not in out:
                 out.append(py)
         return out
@@ -120,7 +122,9 @@ class ModelEvaluator:
         times = ds["time"].values
         out = {}
         for o in self.outputs:
-            vals, _ = reduce_output(o, ds[model.resolve(o.variable)].values, times)
+            py, elems, _ = resolve_element(model, o.variable)
+            y = ds[py] if elems is None else take(ds[py], elems, o.key)
+            vals, _ = reduce_output(o, y.values, times)
             out[o.label] = vals
         return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.elements import resolve as resolve_element
 from ..core.errors import ModelError, ScenarioError
 from .spec import Spec
 
@@ -101,11 +102,12 @@ def check_against_model(spec: Spec, model) -> Spec:
         raise ScenarioError(f"{spec.label}: parameters: {', '.join(sorted(dup))} listed twice")
     outputs = []
     for o in spec.outputs:
-        try:
-            py = model.resolve(o.variable)
+        try:  # a plain variable or one element of a subscripted one, 'Population[North]'
+            py, elems, _ = resolve_element(model, o.variable)
         except ModelError as exc:
             raise ScenarioError(f"{o.key}.variable: {exc}") from None
-        outputs.append(replace(o, variable=model.variables[py].name, name=o.label))
+        name = model.variables[py].name + (f"[{', '.join(elems)}]" if elems else "")
+        outputs.append(replace(o, variable=name, name=o.label))
     if not outputs:
         raise ScenarioError(f"{spec.label}: 'outputs' must name at least one model variable "
                             "([[outputs]] with variable = ...)")
@@ -118,7 +120,7 @@ def check_against_model(spec: Spec, model) -> Spec:
     if spec.uncertainty:
         for v in spec.uncertainty.get("variables", []):
             try:
-                model.resolve(v)
+                resolve_element(model, v)
             except ModelError as exc:
                 raise ScenarioError(f"{spec.label}: uncertainty.variables: {exc}") from None
     return replace(spec, parameters=tuple(params), outputs=tuple(outputs))

@@ -11,9 +11,21 @@ from pathlib import Path
 
 from ..core.errors import ScenarioError
 from ..core.tomlio import read_toml
-from .spec import (DISCOVERY_KEYS, DISTRIBUTIONS, METHOD_KEYS, METHODS, OUTPUT_KEYS,
-                   PARAM_KEYS, SOLVER_KEYS, STATISTICS, TOP_KEYS, UNCERTAINTY_KEYS, OutputSpec,
-                   ParamSpec, Spec)
+from .spec import (
+    DISCOVERY_KEYS,
+    DISTRIBUTIONS,
+    METHOD_KEYS,
+    METHODS,
+    OUTPUT_KEYS,
+    PARAM_KEYS,
+    SOLVER_KEYS,
+    STATISTICS,
+    TOP_KEYS,
+    UNCERTAINTY_KEYS,
+    OutputSpec,
+    ParamSpec,
+    Spec,
+)
 from .spec_check import _check_distributions, check_against_model, check_sample_size
 
 

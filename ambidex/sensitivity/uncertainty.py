@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.elements import resolve as resolve_element
+from ..core.elements import take
+
 
 def mc_sample(spec, n: int) -> np.ndarray:
     """``n`` Latin-hypercube rows in parameter units (seeded by the spec)."""
@@ -39,13 +42,17 @@ def uncertainty_bands(evaluator, spec, progress: bool = False):
     pcts = unc.get("percentiles", [5, 25, 50, 75, 95])
     model = evaluator.model
     variables = unc.get("variables") or [o.variable for o in spec.outputs]
-    pys = list(dict.fromkeys(model.resolve(v) for v in variables))
+    refs = [resolve_element(model, v) for v in variables]  # 'Population[North]' too
+    pys = list(dict.fromkeys(py for py, _, _ in refs))
     X = mc_sample(spec, n)
     with bar(progress, f"Monte Carlo {n} runs") as upd:
         ds = evaluator.trajectories(X, variables=pys, offset=0)
         if upd:
             upd(n, n)
-    traj = {model.variables[py].name: ds[py].values for py in pys}
+    traj = {}
+    for v, (py, elems, _) in zip(variables, refs):
+        y = ds[py] if elems is None else take(ds[py], elems, v)
+        traj[model.variables[py].name + (f"[{', '.join(elems)}]" if elems else "")] = y.values
     out = bands(traj, ds["time"].values, pcts)
     out["mc_X"] = (("mc_sample", "parameter"), X)
     out.attrs["mc_samples"] = n

@@ -12,7 +12,7 @@ path; shareable links and session files; exports.  Each browser tab keeps its ow
 
 from __future__ import annotations
 
-from ..core.model import load_model
+from ..core.model import as_model
 
 __all__ = ["create_app", "serve"]
 SCRIPT = "/_ambidex/workshop.js"
@@ -41,7 +41,7 @@ def create_app(model=None, warm_up: bool = True, scenario: str | None = None):
     from ..export.simulator import HERE
     from . import callbacks, guard, layout, runs
 
-    m = model if hasattr(model, "parameters") else load_model(model)
+    m = as_model(model)
     if warm_up:
         runs.warm_up(m)
     app = dash.Dash(__name__, title="ambidex workshop", update_title=None,

@@ -11,6 +11,7 @@ import math
 
 from .state import WorkshopError
 
+
 def start_game(model, state: dict) -> dict:
     """Start the game at the scenario's initial time with the current levers."""
     new = copy.deepcopy(state)

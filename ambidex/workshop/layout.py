@@ -7,7 +7,8 @@ import json
 
 from dash import dcc, html
 
-from ..core.scenario import list_scenarios, load_scenario
+from ..core.errors import AmbidexError
+from ..core.scenario import list_scenarios, load_scenario, validate
 from .charts import lever_label, lever_short
 from .state import MAX_SNAPSHOTS, lever_groups
 
@@ -108,8 +109,20 @@ def lever_panel(model):
                     role="region", **{"aria-label": "Levers"})
 
 
-def scenario_options():
-    return [{"label": p.stem, "value": str(p)} for p in list_scenarios()]
+def scenario_options(model=None):
+    """The scenario files that fit ``model`` (the parameters they set are its own; all files
+    when None); when none does, one entry that starts from the model's own values."""
+    opts = [{"label": p.stem, "value": str(p)} for p in list_scenarios()
+            if model is None or _fits(model, p)]
+    return opts or [{"label": "model defaults", "value": ""}]
+
+
+def _fits(model, path) -> bool:
+    try:
+        validate(load_scenario(path), model)
+    except AmbidexError:
+        return False
+    return True
 
 
 def _describe(path) -> str:
@@ -219,7 +232,7 @@ def _save_bar():
 
 
 def build(model, default_scenario: str | None = None):
-    opts = scenario_options()
+    opts = scenario_options(model)
     from ..core.profile import load_profile
 
     default = load_profile(model).default_scenario  # from the model's NAME.profile.toml

@@ -15,10 +15,10 @@ import threading
 import networkx as nx
 import numpy as np
 
-from ..loops import analyse, dominance, read_named_loops
-from ..loops.ltm import trajectory
-from ..loops.naming import named_loops_path
 from ..core.scenario import scenario_from_dict
+from ..loops import analyse, read_named_loops
+from ..loops.ltm import _env, loop_scores, trajectory
+from ..loops.naming import named_loops_path
 
 LOOP_COLORS = {"R": ["#1f5fbf", "#2b8a3e", "#862e9c", "#0b7285"],
                "B": ["#d9480f", "#c2255c", "#e67700", "#5c940d", "#a61e4d"]}
@@ -49,13 +49,16 @@ def named_scores(model, scen: dict):
         if named is None:
             return {}
         run = trajectory(model, scenario_from_dict(scen))
-        ds = dominance(st, run)
-        ids = ds["named_id"].values
+        time = run.time.values
+        # the scores straight, not the 20 k-loop Dataset of ``dominance`` (its chain strings
+        # alone took ~4 s): the room needs only the named loops' rows
+        _score, rel = loop_scores(st, st.env(_env(run), time), time)
+        ids = np.array([lp.named_id for lp in st.loops], dtype=object)
         out = {}
         for n in named.loops:
             k = np.flatnonzero(ids == n.id)
             if len(k):
-                out[n.id] = (n.name, n.polarity, ds.time.values, ds["relative_score"].values[k[0]])
+                out[n.id] = (n.name, n.polarity, time, rel[k[0]])
         if len(_CACHE) > 16:
             _CACHE.clear()
         _CACHE[key] = out
@@ -79,23 +82,43 @@ def dominant_at(scores: dict, year: float) -> str | None:
     return best
 
 
-def periods(scores: dict) -> list[tuple[float, float, str]]:
-    """[(start, end, loop id)]: the named loop with the largest |relative score| over time."""
+def periods(scores: dict, min_years: float = 1.0) -> list[tuple[float, float, str]]:
+    """[(start, end, loop id)], contiguous: the named loop with the largest |relative score|
+    over time, with spells shorter than ``min_years`` (years; flicker where two loops' scores
+    cross) absorbed into the longer neighbouring spell, so the room reads a few whole periods."""
     if not scores:
         return []
     ids = list(scores)
-    t = scores[ids[0]][2]
+    t = np.asarray(scores[ids[0]][2], float)
     mat = np.abs(np.nan_to_num(np.array([scores[i][3] for i in ids])))
-    top = np.argmax(mat, axis=0)
-    out = []
-    for k, j in enumerate(top):
-        if mat[j, k] == 0:
-            continue
-        if out and out[-1][2] == ids[j] and out[-1][3] == k - 1:
-            out[-1] = (out[-1][0], float(t[k]), ids[j], k)
-        else:
-            out.append((float(t[k]), float(t[k]), ids[j], k))
-    return [(a, b, i) for a, b, i, _ in out]
+    top = [ids[j] if mat[j, k] > 0 else None for k, j in enumerate(np.argmax(mat, axis=0))]
+    runs: list[list] = []  # [first time index, loop id or None]
+    for k, lid in enumerate(top):
+        if not runs or runs[-1][1] != lid:
+            runs.append([k, lid])
+
+    def bounds(r: int) -> tuple[float, float]:
+        end = t[runs[r + 1][0]] if r + 1 < len(runs) else t[-1]
+        return float(t[runs[r][0]]), float(end)
+
+    while len(runs) > 1:
+        spans = [bounds(r)[1] - bounds(r)[0] for r in range(len(runs))]
+        r = int(np.argmin(spans))
+        if spans[r] >= min_years:
+            break
+        left = spans[r - 1] if r > 0 else -1.0
+        right = spans[r + 1] if r + 1 < len(runs) else -1.0
+        if left >= right:  # the previous spell extends over the blip
+            runs.pop(r)
+        else:  # the next spell starts where the blip started
+            runs[r + 1][0] = runs[r][0]
+            runs.pop(r)
+        merged = [runs[0]]
+        for run in runs[1:]:
+            if run[1] != merged[-1][1]:
+                merged.append(run)
+        runs = merged
+    return [(*bounds(r), runs[r][1]) for r in range(len(runs)) if runs[r][1] is not None]
 
 
 def _chains(model, named):
@@ -243,8 +266,11 @@ def scores_figure(scores: dict, year: float) -> dict:
     return {"data": data, "layout": {
         "title": {"text": "Relative loop score over time (Loops That Matter; + reinforcing, "
                           "− balancing)", "font": {"size": 16}, "x": 0},
-        "height": 360, "font": {"size": 14}, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
-        "yaxis": {"title": {"text": "relative score"}, "zeroline": True},
-        "legend": {"orientation": "h", "y": -0.2, "font": {"size": 14}},
+        "height": 440, "font": {"size": 14}, "margin": {"l": 60, "r": 10, "t": 40, "b": 10},
+        "xaxis": {"automargin": True},
+        "yaxis": {"title": {"text": "relative score"}, "zeroline": True, "range": [-1.05, 1.05]},
+        # below the year tick labels, anchored by its top so they stay clear
+        "legend": {"orientation": "h", "y": -0.28, "yanchor": "top", "bgcolor": "rgba(0,0,0,0)",
+                   "font": {"size": 14}},
         "shapes": [{"type": "line", "x0": year, "x1": year, "y0": 0, "y1": 1, "yref": "paper",
                     "line": {"color": "#444", "dash": "dot"}}]}}

@@ -65,6 +65,7 @@ def combine(datasets: list[xr.Dataset]) -> xr.Dataset:
 
 
 def warm_up(model) -> None:
-    """Compile the engine (numba) and prime the PySD backend so the first slider move is fast."""
+    """One run of the model's defaults through ``simulate``, so the engine it uses is compiled
+    (or PySD primed) before the first slider move (the page's script builds the browser's
+    model from the compiled one meanwhile, :func:`ambidex.workshop.page_script`)."""
     run(model, {"name": "warm-up", "source": "workshop warm-up", "parameters": {}})
-    model.compiled()

@@ -29,13 +29,13 @@ import tomllib
 import tomli_w
 
 from ..core.errors import AmbidexError, ModelError, ScenarioError
-from ..core.scenario import load_scenario, scenario_from_dict, validate
+from ..core.scenario import Scenario, load_scenario, scenario_from_dict, validate
 
 MAX_SNAPSHOTS = 4
 RESERVED_NAMES = ("current", "baseline")
 
-# Levers grouped as the seeds group them; any other parameter documented "Lever: ..." joins the
-# group of its sector (see lever_groups).
+# Levers grouped as the seeds group them; any other parameter documented "Lever: ..." or named
+# in the profile's [levers] joins the group of its sector, else "Levers" (see lever_groups).
 GROUPS = {
     "Boundary element (Innovation Management Team)": [
         "target_team_size", "maximum_integration_rate", "intended_exploration_share",
@@ -91,12 +91,15 @@ def slider_step(lo: float, hi: float) -> float:
 def lever_groups(model) -> dict[str, list[dict]]:
     """{group title: [lever spec]} where a spec has py, name, units, lower, upper, step, default,
     doc (one line)."""
+    from ..core.profile import load_profile
+
     params = model.parameters
+    named = load_profile(model).levers  # the profile's [levers] are levers too
     placed = {py for pys in GROUPS.values() for py in pys}
     groups: dict[str, list[str]] = {g: [py for py in pys if py in params] for g, pys in GROUPS.items()}
     for py, p in params.items():
-        if py not in placed and _is_lever(p):
-            groups.setdefault(SECTOR_GROUP.get(p.sector, "Culture and leadership"), []).append(py)
+        if py not in placed and (_is_lever(p) or py in named):
+            groups.setdefault(SECTOR_GROUP.get(p.sector, "Levers"), []).append(py)
     out = {}
     for g, pys in groups.items():
         specs = []
@@ -132,9 +135,11 @@ def _iv_dict(iv) -> dict:
 
 
 def state_from_scenario(model, scenario, previous: dict | None = None) -> dict:
-    """A fresh state starting from ``scenario`` (name, path or Scenario); snapshots and log of
-    ``previous`` are kept.  Raises :class:`ScenarioError` if it does not fit the model."""
-    sc = load_scenario(scenario)
+    """A fresh state starting from ``scenario`` (name, path or Scenario; empty: the model's own
+    values); snapshots and log of ``previous`` are kept.  Raises :class:`ScenarioError` if it
+    does not fit the model."""
+    sc = load_scenario(scenario) if scenario else Scenario(name="model defaults",
+                                                            source=str(model.path))
     valid = validate(sc, model)  # checks names and ranges; maps to py names
     levers = {py: float(valid.parameters.get(py, model.parameters[py].default))
               for py in lever_names(model)}

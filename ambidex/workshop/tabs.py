@@ -89,9 +89,8 @@ def _loops(app, model):
             return figures.empty("this model has no named loops file"), no_update, []
         rows = [html.Tr([html.Th("from"), html.Th("to"), html.Th("dominant named loop")])]
         for a, b, lid in loops_view.periods(scores):
-            if b - a >= 0.5:
-                rows.append(html.Tr([html.Td(f"{a:g}"), html.Td(f"{b:g}"),
-                                     html.Td(f"{lid} {scores[lid][0]}")]))
+            rows.append(html.Tr([html.Td(f"{a:.1f}"), html.Td(f"{b:.1f}"),
+                                 html.Td(f"{lid} {scores[lid][0]}")]))
         return (loops_view.diagram(model, scores, float(year)),
                 loops_view.scores_figure(scores, float(year)), rows)
 
@@ -124,15 +123,15 @@ def _feedback(app, model):
                 _edges_cache.clear()
             _edges_cache[key] = edges
         fig = structure_figure(edges, model)
-        fig.update_layout(title=f"Feedback structure between stocks at {float(year):g} "
-                                "(green +, red −), measured from the equations")
+        fig["layout"]["title"] = {"text": f"Feedback structure between stocks at {float(year):g} "
+                                          "(green +, red −), measured from the equations"}
         links = edges[(edges.source != edges.target) & edges.strength.notna()]
         links = links[np.isfinite(links.strength.astype(float)) & (links.strength != 0)]
         top = links.reindex(links.strength.abs().sort_values(ascending=False).index).head(15)
         table = [html.Tr([html.Th(c) for c in ("from stock", "to stock", "sign", "strength")])] + [
             html.Tr([html.Td(r.source), html.Td(r.target), html.Td("+" if r.sign > 0 else "−"),
                      html.Td(f"{r.strength:.3g}")]) for r in top.itertuples()]
-        return fig.to_plotly_json(), table
+        return fig, table
 
 
 

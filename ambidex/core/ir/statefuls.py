@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.errors import UnsupportedFunctionError
-from .ir import InitEvaluator
+from ..errors import UnsupportedFunctionError
+from .nodes import InitEvaluator
 
 
 def clean(name: str) -> str:

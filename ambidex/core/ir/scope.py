@@ -1,7 +1,9 @@
-"""Translate a PySD AbstractModel into scalar slots (see :mod:`.ir`).
+"""One model section's translation into scalar slots: :class:`Scope` turns each element of a
+PySD AbstractModel section into slots (:mod:`.nodes`) and each expression into an IR tree.
 
 Subscripted variables are expanded element by element at compile time; macros are expanded
-inline, one instance per call; SMOOTH/DELAY/TREND become hidden states.
+inline, one instance per call (each a Scope of its own); SMOOTH/DELAY/TREND become hidden
+states.  :class:`~ambidex.core.ir.translator.Translator` drives it for a whole model.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import numpy as np
 from pysd.builders.python.namespace import NamespaceManager
 from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
-from pysd.translators.structures.abstract_model import AbstractLookup
 
-from ..core.errors import ModelError, UnsupportedFunctionError
-from .ir import InitEvaluator, Slot, Table, walk_refs
-from .statefuls import StatefulMixin, clean
+from ..errors import ModelError, UnsupportedFunctionError
 from .discrete import DiscreteMixin
+from .elements import Ctx, ElemInfo, _explicit_pairs, _get_name, _split_explicit_maps
+from .nodes import Slot
+from .statefuls import StatefulMixin, clean
 from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 
@@ -37,62 +39,6 @@ UNSUPPORTED_STRUCT = {
 }
 
 
-
-
-def _get_name(node) -> str:
-    kind = {ae.GetLookupsStructure: "LOOKUPS", ae.GetDataStructure: "DATA",
-            ae.GetConstantsStructure: "CONSTANTS"}[type(node)]
-    f = str(node.file).lower()
-    src = "XLS" if (f.startswith("?") or f.endswith((".xls", ".xlsx", ".ods"))) else "DIRECT"
-    return f"GET {src} {kind}"
-
-
-def _split_explicit_maps(ranges):
-    """Undo PySD's reading of ``DimB: B1, B2 -> (DimA: SubA, A3)``, which it parses as the
-    elements B1, B2, SubA, A3 mapped to DimA.  Returns the ranges with the elements restored and
-    ``{(DimB, DimA): [target of B1, target of B2, ...]}`` (each an element or a subrange)."""
-    names = {r.name: r for r in ranges}
-    out, maps = [], {}
-    for r in ranges:
-        subs, mapping = list(r.subscripts), list(r.mapping or [])
-        if len(mapping) == 1 and mapping[0] in names and len(subs) % 2 == 0:
-            target = names[mapping[0]]
-            half = len(subs) // 2
-            tail = subs[half:]
-            inside = set(target.subscripts) | {n for n, x in names.items()
-                                               if set(x.subscripts) <= set(target.subscripts)}
-            if all(t in inside for t in tail) and not any(h in inside for h in subs[:half]):
-                maps[(r.name, target.name)] = tail
-                r = dataclasses.replace(r, subscripts=subs[:half], mapping=[])
-        out.append(r)
-    return out, maps
-
-
-class ElemInfo:
-    def __init__(self, element, py):
-        self.el = element
-        self.name = element.name
-        self.py = py
-        self.dims: list = []
-        self.tuples: list = []
-        self.comp: dict = {}   # tuple -> (component, array index)
-        self.slots: dict = {}  # tuple -> Slot
-        self.tables: dict = {}  # tuple -> Table
-        self.is_lookup = any(isinstance(c, AbstractLookup) for c in element.components)
-
-
-class Ctx:
-    def __init__(self, scope, slot, bindings):
-        self.scope, self.slot, self.bindings = scope, slot, bindings
-
-    def with_bindings(self, extra):
-        return Ctx(self.scope, self.slot, self.bindings + list(extra))
-
-    def err(self, msg):
-        return ModelError(f"{msg} (in variable '{self.slot.var or self.slot.name}'"
-                          f" of model '{self.scope.tr.model_name}')")
-
-
 class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
     """A section (main model or one macro instance)."""
 
@@ -101,7 +47,8 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
         self.argmap = argmap or {}
         self.main = argmap is None
         root = Path(section.path).parent if section.path else Path(".")
-        subscripts, self.explicit_maps = _split_explicit_maps(section.subscripts)
+        subscripts, self.explicit_maps = _split_explicit_maps(
+            section.subscripts, _explicit_pairs(section.path) if section.path else None)
         self.sm = SubscriptManager(subscripts, root)
         self.ranges = self.sm.subscripts
         self.range_clean = {clean(r): r for r in self.ranges}
@@ -307,10 +254,10 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
 
     def reference(self, node, ctx):
         name = node.reference
+        if name in self.argmap:  # a macro argument, even one named like TIME
+            return self.argmap[name]
         if name == "time":
             return ("t",)
-        if name in self.argmap:
-            return self.argmap[name]
         if name.endswith("$") and not self.main:  # TIME STEP$ in a macro: the model's own
             name = name[:-1].strip()
             if name == "time":
@@ -356,6 +303,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             if linfo is not None and linfo.is_lookup:
                 t = self.slot_for(linfo, args[0].subscripts, ctx)
                 return ("lk", tr.table_variant(t, LOOKUP_MODES[fname]), self.expr(args[1], ctx))
+        if fname == "lookup_invert" and args and isinstance(args[0], ae.ReferenceStructure):
+            linfo = self.elements.get(args[0].reference)
+            if linfo is not None and linfo.is_lookup:
+                t = self.slot_for(linfo, args[0].subscripts, ctx)
+                return ("lk", tr.inverted_table(t, f"variable '{ctx.slot.var}'"),
+                        self.expr(args[1], ctx))
         if fname in VECTOR_FUNCTIONS:
             return self.vector_call(fname, args, ctx)
         if fname in ("sum", "prod", "vmin", "vmax"):
@@ -373,13 +326,17 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             for it in items[1:]:
                 res = ("f", "min" if fname == "vmin" else "max", [res, it])
             return res
-        if fname in ("npv", "sinteg", "delay_material"):
+        if fname in ("npv", "sinteg", "delay_material", "previous"):
             return getattr(self, fname)(args, ctx)
         if fname == "elmcount":
             rng = self.range_clean.get(getattr(args[0], "reference", ""))
             if rng is None:
                 raise ctx.err("ELMCOUNT needs a subscript range")
             return ("n", float(len(self.ranges[rng])))
+        if any(isinstance(x, ae.ReferenceStructure) and getattr(
+                self.elements.get(x.reference), "is_lookup", False) for x in args):
+            raise UnsupportedFunctionError(fname.upper().replace("_", " "), ctx.slot.var,
+                                           tr.model_name)  # LOOKUP AREA(table, ...) and such
         a = [self.expr(x, ctx) for x in args]
         if fname == "if_then_else":
             return ("ite", a[0], a[1], a[2])
@@ -393,6 +350,12 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             return ("f", fname, a)
         if fname == "pi":
             return ("n", float(np.pi))
+        if fname == "log10" and len(a) == 1:
+            return ("f", "log", [a[0], ("n", 10.0)])
+        if fname == "round" and len(a) == 1:  # Stella's ROUND: halves away from zero
+            return ("ite", ("ar", (">=",), [a[0], ("n", 0.0)]),
+                    ("f", "integer", [("ar", ("+",), [a[0], ("n", 0.5)])]),
+                    ("neg", ("f", "integer", [("ar", ("-",), [("n", 0.5), a[0]])])))
         if fname in ("Xpulse", "Xpulse_train"):
             return self.stella_pulse(fname, a)
         if fname in ("step", "pulse", "pulse_train") or fname in ("ramp", "Xramp"):
@@ -403,88 +366,21 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
                                        tr.model_name)
 
 
-class Translator:
-    def __init__(self, am, model_name: str):
-        self.model_name = model_name
-        self.slots: list[Slot] = []
-        self.tables: list[Table] = []
-        self.bp_sites: list = []
-        self.stepped: dict[str, str] = {}  # once-per-TIME-STEP function -> first variable
-        self.n_macro = 0
-        mains = [s for s in am.sections if s.type == "main"]
-        if not mains:
-            raise ModelError(f"model '{model_name}' has no main section")
-        self.macros = {s.name: s for s in am.sections if s.type == "macro"}
-        self.scope = Scope(self, mains[0])
-        for c in CONTROLS:
-            if c not in self.scope.elements:
-                raise ModelError(f"model '{model_name}' lacks the control variable "
-                                 f"'{c.upper().replace('_', ' ')}'")
-        ev = InitEvaluator(np.nan, np.nan)
-        ev.ensure = self.ensure
-        for c in CONTROLS:
-            s = self.control(c)
-            s.kind = "control"
-            if s.pending:
-                self.ensure(s)
-            if s.ir is not None:
-                deps = set()
-                self.collect_params(s.ir, deps)
-                for p in deps:  # fixed at compile time: they cannot vary per run
-                    p.structural = True
-                s.value = float(ev.slot(s))
-                s.ir = None
-            s.pending = None
-        for info in list(self.scope.elements.values()):
-            for s in list(info.slots.values()):
-                self.ensure(s)
-
-    def control(self, c):
-        return self.scope.elements[c].slots[()]
-
-    def control_value(self, c):
-        return self.control(c).value
-
-    def ensure(self, slot):
-        if getattr(slot, "pending", None):
-            slot.pending[0].translate(slot)
-
-    def new_slot(self, name, kind, **kw):
-        s = Slot(len(self.slots), name, kind, **kw)
-        s.pending = None
-        self.slots.append(s)
-        return s
-
-    def new_table(self, lk):
-        xs = tuple(float(x) for x in lk.x)
-        ys = tuple(float(y) for y in lk.y)
-        if len(xs) == 0 or len(xs) != len(ys):
-            raise ModelError(f"bad lookup table in model '{self.model_name}'")
-        t = Table(len(self.tables), xs, ys, lk.type or "interpolate")
-        if t.kind not in ("interpolate", "extrapolate", "hold_backward", "hold_forward"):
-            raise UnsupportedFunctionError(f"LOOKUP ({t.kind})", None, self.model_name)
-        self.tables.append(t)
-        return t
-
-    def table_variant(self, table: Table, kind: str) -> Table:
-        """The same points as ``table`` read as ``kind`` (a new table when the kind differs)."""
-        if table.kind == kind:
-            return table
-        t = Table(len(self.tables), table.xs, table.ys, kind)
-        self.tables.append(t)
-        return t
-
-    def collect_params(self, ir, out, seen=None):
-        seen = set() if seen is None else seen
-        refs = set()
-        walk_refs(ir, "init", refs)
-        for s in refs:
-            if s in seen:
-                continue
-            seen.add(s)
-            self.ensure(s)
-            if s.kind == "param":
-                out.add(s)
-            for sub in (s.ir, s.init_ir):
-                if sub is not None:
-                    self.collect_params(sub, out, seen)
+def subscripted_layout(scope) -> dict:
+    """``{py name: (dims, {dim: elements}, [(element tuple, output name)])}`` for every
+    subscripted variable: dims are the subscript ranges it is defined over (a range that does
+    not cover its elements is replaced by a dim of its own, ``'<py>_<range>'``)."""
+    out = {}
+    for info in scope.elements.values():
+        if info.is_lookup or not info.tuples or info.tuples == [()]:
+            continue
+        dims, coords = [], {}
+        for i, d in enumerate(info.dims):
+            used = list(dict.fromkeys(t[i] for t in info.tuples))
+            full = list(scope.ranges.get(d, []))
+            if not set(used) <= set(full):
+                d, full = f"{info.py}_{d}", used
+            dims.append(d)
+            coords[d] = full
+        out[info.py] = (dims, coords, [(t, info.slots[t].name) for t in info.tuples])
+    return out

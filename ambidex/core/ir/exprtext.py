@@ -28,3 +28,17 @@ def _num(v: float) -> str:
     if math.isinf(v):
         return "np.inf" if v > 0 else "(-np.inf)"
     return repr(float(v))
+
+
+def breakpoint_call(kind: str, a: list[str], prefix: str = "", inf: str = "np.inf") -> str:
+    """Source of the call giving the next breakpoint after ``tt`` of one STEP / RAMP / PULSE /
+    PULSE TRAIN site, its arguments ``a`` already rendered; ``prefix`` and ``inf`` adapt it to
+    the target language (numba: ``""``, ``"np.inf"``; the browser's JavaScript: ``"R."``,
+    ``"Infinity"``)."""
+    if kind == "step":
+        return f"{prefix}_bp_step(tt, DT, {a[1]})"
+    if kind == "ramp":
+        return f"{prefix}_bp_ramp(tt, {a[1]}, {a[2] if len(a) > 2 else inf})"
+    if kind == "pulse":
+        return f"{prefix}_bp_pulse(tt, {a[0]}, {a[1]})"
+    return f"{prefix}_bp_pulse_train(tt, {', '.join(a)})"

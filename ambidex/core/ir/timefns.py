@@ -1,5 +1,5 @@
 """Functions of time and of the TIME STEP the compiled translator builds from other IR
-(mixed into :class:`~ambidex.compiled.translate.Scope`): Stella's PULSE."""
+(mixed into :class:`~ambidex.core.ir.scope.Scope`): Stella's PULSE."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 
-from .ir import InitEvaluator
+from .nodes import InitEvaluator
 
 
 def _bang_dims(node, out: list):

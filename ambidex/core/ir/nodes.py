@@ -165,7 +165,7 @@ class InitEvaluator:
         if getattr(s, "pending", None) and hasattr(self, "ensure"):
             self.ensure(s)
         if s in self.active:
-            from ..core.errors import ModelError
+            from ..errors import ModelError
             raise ModelError(f"circular initialisation involving '{s.name}'")
         self.active.add(s)
         try:

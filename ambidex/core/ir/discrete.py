@@ -1,5 +1,5 @@
 """Vensim's discrete and special-integration functions on the compiled engine (mixed into
-:class:`~ambidex.compiled.translate.Scope`).
+:class:`~ambidex.core.ir.scope.Scope`).
 
 - DELAY FIXED, DELAY MATERIAL (constant delay time) and SAMPLE IF TRUE are *discrete states*:
   hidden states whose value at the next TIME STEP is an expression of the current one
@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from ..core.errors import UnsupportedFunctionError
-from .ir import InitEvaluator
+from ..errors import UnsupportedFunctionError
+from .nodes import InitEvaluator
 
 SMALL_VENSIM = 1e-6
 MAX_PIPELINE = 100_000  # steps of one fixed delay (each is a state)
@@ -99,6 +99,17 @@ class DiscreteMixin:
                 "neg": ir[1:2], "not": ir[1:2], "lg": ir[2:4], "f": ir[2] if tag == "f" else [],
                 "ite": ir[1:4], "lk": ir[2:3]}[tag]
         return all(self._steady(k) for k in kids)
+
+    def previous(self, args, ctx):
+        """Stella's PREVIOUS(x, init): ``x`` one TIME STEP ago (``init``, else ``x``'s own
+        initial value, at the first step)."""
+        if len(args) not in (1, 2):
+            raise ctx.err(f"PREVIOUS takes 1 or 2 arguments, got {len(args)}")
+        inp = self._hidden_aux(self.expr(args[0], ctx), ctx, "previous input")
+        init = self.expr(args[1] if len(args) == 2 else args[0], ctx)
+        self.tr.stepped.setdefault("PREVIOUS", ctx.slot.var or ctx.slot.name)
+        s = self._discrete(f"~previous[0]:{ctx.slot.name}", init, inp, ctx)
+        return ("r", s)
 
     def sample_if_true(self, node, ctx):
         """SAMPLE IF TRUE(condition, input, initial): the input while the condition holds,

@@ -1,0 +1,68 @@
+"""Graph layouts for the report's diagrams, cached on disk.
+
+The stock-to-stock structure and the named-loops diagram are laid out by networkx's
+Kamada-Kawai layout: an L-BFGS-B minimisation through scipy (a second or more, plus importing
+networkx and scipy.optimize) whose answer depends only on the graph.  :func:`kamada_kawai`
+keeps the positions in ``<cache root>/layouts/<key>.json``, keyed by the node order, the edge
+list, the layout's arguments and the networkx/scipy/numpy versions, so a report of an unchanged
+model lays out nothing.  The positions read back are bitwise the computed ones (JSON keeps a
+float's shortest repr).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import metadata
+
+import numpy as np
+
+LAYOUT_VERSION = 1
+
+
+def _versions() -> str:
+    out = []
+    for dist in ("networkx", "scipy", "numpy"):
+        try:
+            out.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            out.append(dist)
+    return ",".join(out)
+
+
+def _compute(nodes: list, edges: list, weight) -> dict:
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    return nx.kamada_kawai_layout(g.to_undirected(), weight=weight)
+
+
+def kamada_kawai(nodes: list[str], edges: list[tuple[str, str]],
+                 weight: str | None = "weight") -> dict[str, np.ndarray]:
+    """``nx.kamada_kawai_layout`` of the undirected view of the directed graph with ``nodes``
+    (in this order) and ``edges`` (source, target; added in this order): node -> array (x, y)
+    in node order.  From the disk cache when this graph was laid out before."""
+    from .core.paths import cache_dir
+
+    spec = json.dumps([LAYOUT_VERSION, _versions(), weight, list(nodes),
+                       [list(e) for e in edges]], ensure_ascii=True)
+    key = hashlib.sha256(spec.encode()).hexdigest()[:32]
+    path = cache_dir("layouts") / f"{key}.json"
+    try:
+        got = json.loads(path.read_text(encoding="utf-8"))
+        if got["nodes"] == list(nodes):
+            return {n: np.array(p) for n, p in zip(got["nodes"], got["pos"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    pos = _compute(nodes, edges, weight)
+    try:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"nodes": list(pos), "pos": [[float(v) for v in p]
+                                                               for p in pos.values()]}))
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache: computed again next time
+        pass
+    return pos

@@ -1,0 +1,30 @@
+"""Test data that must be there: a missing folder is a failure or a named skip, never an empty
+parametrisation or a silent pass.
+
+``require(path, what)`` for data shipped in this repository (``tests/data/``): absent means a
+broken checkout, always a failure.  ``require(path, what, shared=True)`` for the ``../shared``
+checkout beside the repository (the real-model corpus, which a fresh clone does not have): a skip
+naming the folder (``-ra`` lists it in the summary), or a failure when ``AMBIDEX_REQUIRE_SHARED=1``
+is set, for machines where the corpus must run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REQUIRE_SHARED = "AMBIDEX_REQUIRE_SHARED"
+
+
+def require(path: Path, what: str, shared: bool = False) -> None:
+    if Path(path).exists():
+        return
+    if not shared:
+        pytest.fail(f"{what} not found at {path}: it is shipped in the repository "
+                    "(tests/data/README.md); the checkout is incomplete", pytrace=False)
+    msg = (f"{what} not found at {path} (the ../shared checkout beside the repository); "
+           "these tests did not run")
+    if os.environ.get(REQUIRE_SHARED) == "1":
+        pytest.fail(f"{msg}, and {REQUIRE_SHARED}=1 requires them", pytrace=False)
+    pytest.skip(f"{msg} (set {REQUIRE_SHARED}=1 to make this a failure)")
