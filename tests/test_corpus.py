@@ -153,3 +153,30 @@ def test_a_data_variable_without_an_equation_is_one_line_naming_it(tmp_path):
     msg = str(err.value)
     assert "\n" not in msg
     assert "cannot parse 'Values[DimA]' (line 3)" in msg and "data variable" in msg
+
+
+@pytest.mark.parametrize("case", ["several mappings", "positional subrange mapping"])
+def test_vensim_mappings_between_ranges(tmp_path, case):
+    """SDEverywhere's multimap and ref models (hand-derived).  ``DimA: A1, A2, A3 -> (DimB: B3,
+    B2, B1), DimC``: A1 stands for B3 and C1, so b = a reversed and c = a.  ``tNext: (t2-t3) ->
+    tPrev``: ce[t2] = ecc[t1] + 1, ce[t3] = ecc[t2] + 1 with ecc = ce + 1 (a positional mapping,
+    once misread as an explicit one)."""
+    import numpy as np
+
+    import ambidex
+
+    tail = "INITIAL TIME = 0 ~~|\nFINAL TIME = 1 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n"
+    if case == "several mappings":
+        body = ("DimA: A1, A2, A3 -> (DimB: B3, B2, B1), DimC ~~|\nDimB: B1, B2, B3 ~~|\n"
+                "DimC: C1, C2, C3 ~~|\na[DimA] = 1, 2, 3 ~~|\nb[DimB] = a[DimA] ~~|\n"
+                "c[DimC] = a[DimA] ~~|\n")
+        want = {"b": [3, 2, 1], "c": [1, 2, 3]}
+    else:
+        body = ("Target: (t1-t3) ~~|\ntNext: (t2-t3) -> tPrev ~~|\ntPrev: (t1-t2) -> tNext ~~|\n"
+                "ecc[t1] = ce[t1] + 1 ~~|\necc[tNext] = ce[tNext] + 1 ~~|\nce[t1] = 1 ~~|\n"
+                "ce[tNext] = ecc[tPrev] + 1 ~~|\n")
+        want = {"ce": [1, 3, 5], "ecc": [2, 4, 6]}
+    (tmp_path / "m.mdl").write_text("{UTF-8}\n" + body + tail)
+    ds = ambidex.simulate(tmp_path / "m.mdl", method="euler").isel(scenario=0, time=0)
+    for name, values in want.items():
+        np.testing.assert_allclose(ds[name].values, values)

@@ -57,3 +57,17 @@ def test_macros_pysd_cannot_build_run_compiled_with_hand_derived_values(tmp_path
     np.testing.assert_allclose(ds["y"].values, 0.25 * ds["time"].values)
     np.testing.assert_allclose(ds["z"].values, 1.0)  # a delay of a constant initialised at it
     np.testing.assert_allclose(ds["r"].values, 3.0)  # the model's ROUND, not a builtin
+
+
+def test_a_macro_argument_named_time_is_the_argument(tmp_path):
+    """``:MACRO: EXPAVG(input, time)``: inside the macro ``time`` is the argument (2 years),
+    not the model's TIME; the macro's stock starts at its input.  Hand-derived Euler, dt 1:
+    level' = 0.1 avg, avg' = (level - avg) / 2 from level = avg = 10."""
+    path = tmp_path / "expavg.mdl"
+    path.write_text("{UTF-8}\n:MACRO: EXPAVG(input, time)\nEXPAVG = INTEG((input - EXPAVG) / time, "
+                    "input)\n\t~\tinput\n\t~\t\t|\n:END OF MACRO:\nlevel = INTEG(inflow, 10) ~~|\n"
+                    "inflow = avg * 0.1 ~~|\navg = EXPAVG(level, 2) ~~|\nINITIAL TIME = 0 ~~|\n"
+                    "FINAL TIME = 4 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n")
+    ds = ambidex.simulate(path, method="euler").isel(scenario=0)
+    np.testing.assert_allclose(ds["avg"].values, [10, 10, 10.5, 11.25, 12.15])
+    np.testing.assert_allclose(ds["level"].values, [10, 11, 12, 13.05, 14.175])

@@ -254,10 +254,10 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
 
     def reference(self, node, ctx):
         name = node.reference
+        if name in self.argmap:  # a macro argument, even one named like TIME
+            return self.argmap[name]
         if name == "time":
             return ("t",)
-        if name in self.argmap:
-            return self.argmap[name]
         if name.endswith("$") and not self.main:  # TIME STEP$ in a macro: the model's own
             name = name[:-1].strip()
             if name == "time":
