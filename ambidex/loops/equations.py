@@ -69,8 +69,9 @@ class Equations:
         try:
             return self.slots[py]
         except KeyError:
-            raise ModelError(f"variable '{py}' of model '{self.model.path.name}' is subscripted "
-                             f"or unknown; loop scores need unsubscripted variables") from None
+            raise ModelError(f"variable '{py}' of model '{self.model.path.name}' is not a node "
+                             f"of its loop graph (an element is named like 'population[North]')"
+                             ) from None
 
     def expr(self, py: str):
         s = self.slot(py)

@@ -35,8 +35,8 @@ def _label(slot) -> str:
 
 
 def hidden_states(eq) -> list:
-    """The hidden continuous states of unsubscripted variables (SMOOTH, DELAY, TREND, ...);
-    ModelError naming a once-per-step one (DELAY FIXED, SAMPLE IF TRUE) that a loop needs."""
+    """The hidden state slots of the model (SMOOTH, DELAY, TREND, ...; also the once-per-step
+    ones of DELAY FIXED and SAMPLE IF TRUE, which :func:`trajectories` refuses by name)."""
     return [s for s in eq.tr.slots if s.kind == "state" and not s.user_stock
             and s.name.startswith("~")]
 
