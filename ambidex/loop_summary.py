@@ -5,7 +5,7 @@ loops' sum and the share of all loop activity (:mod:`ambidex.report_loops`).  Co
 takes a Loops That Matter analysis (a PySD Euler run at every TIME STEP, the model's loops --
 12 k on the dual model -- and their scores: seconds), while the summary itself is a few
 kilobytes.  :func:`report_loop_scores` therefore keeps the summary in
-``<cache root>/loop_summaries/<key>.nc`` keyed by everything it depends on: the model file's
+``<cache root>/loop_summaries/<key>.npz`` keyed by everything it depends on: the model file's
 bytes (sha256), the scenario's name, overrides, horizon and solver, the named-loops file's
 bytes, the source of the loop analysis and the PySD/networkx/numpy versions.  A change to any
 of them computes it afresh.
@@ -14,6 +14,7 @@ of them computes it afresh.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from importlib import metadata
 from pathlib import Path
@@ -98,22 +99,40 @@ def cache_key(model, scenario) -> str:
 
 
 def _cached(path: Path):
+    """The summary stored by :func:`_store` (None: absent or unreadable).  Kept as numpy arrays
+    and a JSON header, not netCDF: reading it needs neither h5py nor xarray's decoding."""
     import xarray as xr
 
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(str(arrays.pop("meta")))
+        out = xr.Dataset(
+            {"relative_score": (("loop", "time"), arrays["relative_score"]),
+             "unnamed_sum": ("time", arrays["unnamed_sum"]),
+             "abs_total": ("time", arrays["abs_total"])},
+            coords={"time": arrays["time"], "named_id": ("loop", meta["named_id"]),
+                    "name": ("loop", meta["name"])},
+            attrs=meta["attrs"])
+        out["time"].attrs = meta["time_attrs"]
+        return out
     except Exception:  # absent or unreadable: compute
         return None
 
 
 def _store(summary, path: Path) -> None:
+    meta = {"named_id": [str(x) for x in summary["named_id"].values],
+            "name": [str(x) for x in summary["name"].values],
+            "time_attrs": dict(summary["time"].attrs), "attrs": dict(summary.attrs)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        summary.to_netcdf(tmp, engine="h5netcdf")
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, relative_score=summary["relative_score"].values,
+                 unnamed_sum=summary["unnamed_sum"].values, abs_total=summary["abs_total"].values,
+                 time=summary["time"].values,
+                 meta=np.array(json.dumps(meta, default=lambda o: o.item())))
         os.replace(tmp, path)
-    except OSError:  # read-only cache: still correct, computed again next time
+    except (OSError, TypeError, ValueError):  # read-only cache: still correct, computed again
         pass
 
 
@@ -136,7 +155,7 @@ def report_loop_scores(model, scens, on_skip=None):
         return None
     from .core.translate import cache_root
 
-    path = cache_root() / "loop_summaries" / f"{cache_key(model, sc)}.nc"
+    path = cache_root() / "loop_summaries" / f"{cache_key(model, sc)}.npz"
     summary = _cached(path)
     if summary is None:
         try:

@@ -136,10 +136,12 @@ def child_ensemble(n: int, store: bool, key_only: bool, reps: int = 1) -> dict:
     import numpy as np
 
     import ambidex
-    from ambidex.ensemble import KEY_OUTPUTS, ensemble
+    from ambidex.core.profile import load_profile
+    from ambidex.ensemble import ensemble
 
     m = ambidex.load_model(MODEL)
-    variables = [k for k in KEY_OUTPUTS if k in m.variables] if key_only else None
+    # the model profile's key outputs (sd_models/NAME.profile.toml), without the stocks
+    variables = list(load_profile(m).key_outputs) if key_only else None
     s = _samples(m, n)
     ensemble(m, {k: v[:256] for k, v in s.items()}, variables=variables)  # JIT warm-up
     base = _rss_now_mib()
@@ -165,7 +167,7 @@ def child_ensemble(n: int, store: bool, key_only: bool, reps: int = 1) -> dict:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return {"label": f"ensemble {n:,} runs" + (" streamed to zarr" if store else " in memory")
-                     + (" (6 key outputs)" if key_only else " (default outputs: 20)"),
+                     + (f" ({len(variables)} key outputs)" if key_only else " (default outputs)"),
             "n": n, "seconds": secs, "runs_per_s": n / secs, "n_failed": n_failed,
             "reps": len(times), "best_runs_per_s": n / min(times), "all_seconds": times,
             "result_bytes": nbytes, "store_bytes_on_disk": disk, "chunk_size": chunk,

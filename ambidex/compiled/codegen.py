@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,10 @@ from ..core.ir.exprtext import _num, breakpoint_call, chain_args, render_chain
 from ..core.ir.nodes import walk_refs
 from ..core.ir.order import topo
 from . import _rt
+from . import hoist
 from .kernels import HELPERS, KERNELS
 
-GEN_VERSION = "5"
+GEN_VERSION = "6"
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
        "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
@@ -24,10 +26,13 @@ _FN = {"min": "_min", "max": "_max", "power": "_pow", "log": "_log", "zidz": "_z
 
 
 class Renderer:
-    def __init__(self, mode: str, names: dict):
-        self.mode, self.names = mode, names
+    def __init__(self, mode: str, names: dict, subst: dict | None = None,
+                 rcp: dict | None = None):
+        self.mode, self.names, self.subst, self.rcp = mode, names, subst or {}, rcp or {}
 
     def __call__(self, ir) -> str:  # noqa: C901
+        if self.subst and id(ir) in self.subst:  # a hoisted sub-expression (see .hoist)
+            return self.subst[id(ir)]
         tag = ir[0]
         r = self
         if tag == "n":
@@ -39,7 +44,13 @@ class Renderer:
         if tag == "ai":
             return r(ir[1] if self.mode == "run" else ir[2])
         if tag == "ar":
-            return "(" + render_chain(ir[1], chain_args(ir[2], r)) + ")"
+            ops, args = list(ir[1]), chain_args(ir[2], r)
+            if self.rcp:  # x / p -> x * (1 / p), the reciprocal computed once per run
+                for i in range(len(ops)):
+                    name = self.rcp.get((id(ir), i))
+                    if name is not None:
+                        ops[i], args[i + 1] = "*", name
+            return "(" + render_chain(ops, args) + ")"
         if tag == "neg":
             return f"(-({r(ir[1])}))"
         if tag == "not":
@@ -116,11 +127,14 @@ def generate(tr, layout) -> str:
         lines.append(f"_LY{t.id} = np.array({list(t.ys)!r}, dtype=np.float64)")
     dt = tr.control_value("time_step")
     lines.append(f"DT = {_num(dt)}")
-    lines.append(f"NY = {len(states)}\nNC = {max(len(initcs), 1)}\nNV = {max(len(outputs), 1)}")
+    disc = [s for s in states if s.next_ir is not None]
+    hp = hoist.plan([s.ddt_ir for s in states] + [s.next_ir for s in disc]
+                    + [a for _, args in tr.bp_sites for a in args], len(initcs))
+    lines.append(f"NY = {len(states)}\nNC = {max(len(initcs) + hp.size, 1)}\n"
+                 f"NV = {max(len(outputs), 1)}")
     nonneg = [yidx[s] for s in states if s.nonneg]
     lines.append(f"NONNEG = np.array({nonneg!r}, dtype=np.int64)")
     lines.append(f"HAS_NONNEG = {bool(nonneg)}\nHAS_BP = {bool(tr.bp_sites)}")
-    disc = [s for s in states if s.next_ir is not None]
     proj = [s for s in states if s.proj]
     lines.append(f"DISC = np.array({[yidx[s] for s in disc]!r}, dtype=np.int64)")
     lines.append(f"PROJ = np.array({[yidx[s] for s in proj]!r}, dtype=np.int64)")
@@ -133,6 +147,8 @@ def generate(tr, layout) -> str:
         for s in sorted(used, key=lambda s: s.id):
             if s.kind == "param":
                 out.append(f"    v{s.id} = p[{pidx[s]}]")
+            elif mode == "hoisted" and s in hp.index:
+                out.append(f"    v{s.id} = c[{hp.index[s]}]")
             elif mode == "run" and s.kind == "state":
                 out.append(f"    v{s.id} = y[{yidx[s]}]")
             elif mode == "run" and s.kind == "initc":
@@ -159,33 +175,56 @@ def generate(tr, layout) -> str:
         body.append(f"    v{s.id} = float({rin(ir)})")
     body += [f"    y[{yidx[s]}] = v{s.id}" for s in states]
     body += [f"    c[{cidx[s]}] = v{s.id}" for s in initcs]
+    if hp.size:
+        body.append("    _pre(p, c)")
     lines += ["", "@_jit", "def _init(t, p, y, c):", *(body or []), "    return"]
 
+    # ---- _pre(p, c): the parameter-only values (see .hoist) behind the initial values in c
     rrun = Renderer("run", name)
+    pre_irs = [ir for _, ir in hp.exprs.values()]
+    pre_roots = set(hp.slots)
+    for ir in pre_irs:
+        walk_refs(ir, "run", pre_roots)
+    order = topo([s for s in sorted(pre_roots, key=lambda s: s.id) if s.kind == "aux"], "run",
+                 tr.model_name)
+    body = loads(used_by(order, pre_irs, "run") | set(order), "run")
+    body += [f"    v{s.id} = float({rrun(s.ir)})" for s in order]
+    body += [f"    c[{hp.index[s]}] = v{s.id}" for s in hp.slots]
+    body += [f"    c[{hp.index[nm]}] = float({rrun(ir)})" for nm, ir in hp.exprs.values()]
+    lines += ["", "@_jit", "def _pre(p, c):", *body, "    return"]
+
+    rrun = Renderer("run", name, hp.subst(), hp.rcp)
+    hload = {nm: f"    {nm} = c[{hp.index[nm]}]" for nm, _ in hp.exprs.values()}
 
     def run_body(roots_irs):
+        """Loads and auxiliaries for ``roots_irs``, parameter-only values from ``c``."""
         needed = set()
         for ir in roots_irs:
             walk_refs(ir, "run", needed)
-        auxroots = [s for s in sorted(needed, key=lambda s: s.id) if s.kind == "aux"]
-        order = topo(auxroots, "run", tr.model_name)
+        auxroots = [s for s in sorted(needed, key=lambda s: s.id)
+                    if s.kind == "aux" and s not in hp.const]
+        order = topo(auxroots, "run", tr.model_name, hp.const)
         used = used_by(order, roots_irs, "run")
         body = loads(used | set(order), "run")
-        body = [b for b in body]
+        body += loads(used & set(hp.slots), "hoisted")
         for s in order:
             body.append(f"    v{s.id} = float({rrun(s.ir)})")
         return body
 
+    def with_hloads(body):
+        text = "\n".join(body)
+        return [ln for nm, ln in hload.items() if re.search(rf"\b{nm}\b", text)] + body
+
     # ---- _rhs(t, y, p, c, dy)
     body = run_body([s.ddt_ir for s in states])
     body += [f"    dy[{yidx[s]}] = {rrun(s.ddt_ir)}" for s in states]
-    lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *body, "    return"]
+    lines += ["", "@_jit", "def _rhs(t, y, p, c, dy):", *with_hloads(body), "    return"]
 
     # ---- _disc(t, y, p, c, yd): the next-step values of the discrete states (DELAY FIXED,
     # SAMPLE IF TRUE), from the values at t; the kernels assign them after each step
     body = run_body([s.next_ir for s in disc])
     body += [f"    yd[{yidx[s]}] = {rrun(s.next_ir)}" for s in disc]
-    lines += ["", "@_jit", "def _disc(t, y, p, c, yd):", *body, "    return"]
+    lines += ["", "@_jit", "def _disc(t, y, p, c, yd):", *with_hloads(body), "    return"]
 
     # ---- _outs(te, Y, p, c, o, w, n): after a run, the outputs chosen by ``w`` (see
     # save_plan) at the saved times te[:n] from the saved states Y (NY, T), each variable as
@@ -228,6 +267,6 @@ def generate(tr, layout) -> str:
     for kind, args in tr.bp_sites:
         call = breakpoint_call(kind, [rrun(x) for x in args])
         body.append(f"    bp = min(bp, {call})")
-    lines += ["", "@_jit", "def _nbp(t, y, p, c, tt):", *body, "    return bp"]
+    lines += ["", "@_jit", "def _nbp(t, y, p, c, tt):", *with_hloads(body), "    return bp"]
     lines.append(KERNELS)
     return "\n".join(lines) + "\n"
