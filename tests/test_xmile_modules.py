@@ -179,3 +179,27 @@ def test_stella_previous_round_log10_and_the_run_names(tmp_path):
     np.testing.assert_allclose(v["rounded"], np.sign(x) * np.floor(np.abs(x) + 0.5) + 2.0)
     np.testing.assert_allclose(v["run"], 0 + 10 * 6 + 100 * 0.5)
     np.testing.assert_allclose(v["held"], np.minimum(t, 3.0))  # SELF: the variable itself
+
+
+NONNEG = HEAD.replace("<stop>4</stop>", "<stop>3</stop>").replace("<dt>0.5</dt>", "<dt>1</dt>") + """
+<model><variables>
+  <stock name="tank"><eqn>5</eqn><inflow>fill</inflow><outflow>first</outflow>
+    <outflow>second</outflow><non_negative/></stock>
+  <flow name="fill"><eqn>1</eqn></flow>
+  <flow name="first"><eqn>4</eqn><non_negative/></flow>
+  <flow name="second"><eqn>3</eqn><non_negative/></flow>
+</variables></model></xmile>
+"""
+
+
+def test_stella_outflows_take_at_most_what_a_non_negative_stock_holds(tmp_path):
+    """Stella's non-negative stock: outflows, in order, get at most stock/DT + inflows, and
+    report the reduced value.  Hand-derived at DT = 1: at t = 0 there are 5 + 1 = 6 to take,
+    'first' takes 4, 'second' the remaining 2; afterwards only the inflow's 1, all to 'first'."""
+    path = tmp_path / "tank.stmx"
+    path.write_text(NONNEG)
+    ds = _run(path, "auto")
+    v = _by_name(ds)
+    np.testing.assert_allclose(v["tank"], [5, 0, 0, 0])
+    np.testing.assert_allclose(v["first"], [4, 1, 1, 1])
+    np.testing.assert_allclose(v["second"], [2, 0, 0, 0])

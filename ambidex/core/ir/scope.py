@@ -22,6 +22,7 @@ from .discrete import DiscreteMixin
 from .elements import Ctx, ElemInfo, _explicit_pairs, _get_name, _split_explicit_maps
 from .nodes import Slot
 from .statefuls import StatefulMixin, clean
+from .stella import StellaMixin
 from .timefns import TimeFunctionMixin
 from .vectors import VECTOR_FUNCTIONS, VectorMixin, _bang_dims
 
@@ -39,7 +40,7 @@ UNSUPPORTED_STRUCT = {
 }
 
 
-class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
+class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin, StellaMixin):
     """A section (main model or one macro instance)."""
 
     def __init__(self, tr, section, prefix="", argmap=None):
@@ -145,6 +146,8 @@ class Scope(StatefulMixin, VectorMixin, TimeFunctionMixin, DiscreteMixin):
             slot.nonneg = bool(ast.non_negative)
             slot.ddt_ir = self.expr(ast.flow, ctx)
             slot.init_ir = self.expr(ast.initial, ctx)
+            if slot.nonneg and self.tr.model_name.lower().endswith((".xmile", ".stmx", ".itmx")):
+                self._limit_outflows(slot)
         else:
             slot.ir = self.expr(ast, ctx)
 
