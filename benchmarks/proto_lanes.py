@@ -99,9 +99,11 @@ def unrolled_source(rhs: str, w: int) -> str:
     return "\n".join(out)
 
 
-def module_source(src: str) -> str:
+def module_source(src: str, nomath: bool = False) -> str:
     head = src[:src.index("\n@_jit\ndef _init(")]
     rhs = scalar_rhs(src)
+    if nomath:
+        rhs = nomath_source(src).replace("def _rhs_nomath(", "def _rhs(")
     parts = [head, rhs, *(lanes_source(rhs, w) for w in WIDTHS)]
     for w in UNROLL:
         parts.append(unrolled_source(rhs, w))
@@ -197,7 +199,7 @@ def _drive(T, Y, P, C, D, k, which):
             "nomath/rhs_pairwise_median": statistics.median(b / a for a, b in zip(*got.values()))}
 
 
-def main(n: int, evals: int, reps: int) -> dict:
+def main(n: int, evals: int, reps: int, nomath: bool = False) -> dict:
     import numba
 
     import ambidex
@@ -215,7 +217,7 @@ def main(n: int, evals: int, reps: int) -> dict:
     for r in range(n):
         mod._init(cm.initial_time, P[r], Y[r], C[r])
     T = np.full(n, cm.initial_time)
-    lm = load_source(module_source(cm.source))
+    lm = load_source(module_source(cm.source, nomath))
     numba.set_num_threads(1)
 
     def soa(a, w):  # (n, k) -> (n / w, k, w), lanes innermost
@@ -262,6 +264,9 @@ if __name__ == "__main__":
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--math-share", action="store_true",
                     help="time the scalar RHS against its transcendental-free twin instead")
+    ap.add_argument("--nomath", action="store_true",
+                    help="lanes of the transcendental-free twin (timing only: not the model)")
     a = ap.parse_args()
-    fn = math_share if a.math_share else main
-    print("RESULT " + json.dumps(fn(a.n, a.evals, a.reps), indent=1), flush=True)
+    res = (math_share(a.n, a.evals, a.reps) if a.math_share
+           else main(a.n, a.evals, a.reps, a.nomath))
+    print("RESULT " + json.dumps(res, indent=1), flush=True)
