@@ -59,7 +59,7 @@ def check(path: str, n: int, serial: bool, rtol: float = 1e-6) -> dict:
         o1 = np.empty((nout, te.size))
         s1 = mod._dopri1(P[r], cm.initial_time, cm.final_time, te, rtol, rtol, np.inf, 0.0,
                          200_000, o1, w)
-        same &= bool(np.array_equal(o1, out[r], equal_nan=True)) and s1[2] == nf[r]
+        same = bool(same and np.array_equal(o1, out[r], equal_nan=True) and s1[2] == nf[r])
     err = []
     for r in range(N):
         ref = reference(mod, cm, P[r], te, w, nout)
