@@ -11,8 +11,7 @@ import numpy as np
 from ..core.ir.exprtext import _num, breakpoint_call, chain_args, render_chain
 from ..core.ir.nodes import walk_refs
 from ..core.ir.order import topo
-from . import _rt
-from . import hoist
+from . import _rt, hoist
 from .kernels import HELPERS, KERNELS
 
 GEN_VERSION = "6"
