@@ -67,7 +67,9 @@ def test_mass_balance_of_every_stock(model):
 @pytest.mark.parametrize("backend", ["pysd", "compiled"])
 @pytest.mark.parametrize("params", [{}, {"selectivity": 0.0, "exclusivity share": 0.9}])
 def test_euler_through_our_engine_equals_pysd_run(model, params, backend):
-    """Both backends in Euler mode reproduce PySD's own run() (to 1e-12 relative)."""
+    """Both backends in Euler mode reproduce PySD's own run() (to 1e-12 relative to each
+    variable's largest magnitude: the compiled engine multiplies by parameter reciprocals
+    precomputed once per run, so a difference variable near zero may differ in its last bits)."""
     ours = ambidex.simulate(model, params=params, method="euler", backend=backend).isel(scenario=0)
     assert backend in ours.attrs["backend"]
     pm = model.new_pysd()
@@ -76,8 +78,10 @@ def test_euler_through_our_engine_equals_pysd_run(model, params, backend):
     for py in ours.data_vars:
         name = model.variables[py].name
         if name in theirs.columns:
-            np.testing.assert_allclose(ours[py].values, theirs[name].values, rtol=1e-12, atol=1e-300,
-                                       err_msg=name)
+            ref = np.asarray(theirs[name].values, dtype=float)
+            scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+            np.testing.assert_allclose(ours[py].values, ref, rtol=1e-12,
+                                       atol=max(1e-12 * scale, 1e-300), err_msg=name)
             compared += 1
     assert compared > 100
 
