@@ -157,11 +157,13 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch, model):
 
     ds = ambidex.simulate(model, variables=["total_revenue"])
 
-    def boom(self, *a, **k):
-        open(a[0], "w").write("partial")
+    def boom(ds, path, *a, **k):  # the writer dies half-way (netCDF4 or xarray alike)
+        open(path, "w").write("partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(type(ds), "to_netcdf", boom)
+    import ambidex.core.results as results
+
+    monkeypatch.setattr(results, "to_netcdf", boom)
     with pytest.raises(OSError):
         write_netcdf(ds, tmp_path / "x.nc")
     assert os.listdir(tmp_path) == []
