@@ -56,7 +56,8 @@ ModelOpt = typer.Option(None, "--model", "-m", help="Model file (.mdl or .xmile)
 DirOpt = typer.Option(None, "--scenarios-dir", help="Folder of scenario TOML files; default ./scenarios.")
 MethodOpt = typer.Option(
     None, "--method",
-    help="dopri5 (default: adaptive Dormand-Prince in the compiled engine), euler, rk4 (fixed "
+    help="dopri5 (default: adaptive Dormand-Prince in the compiled engine), bs3 (adaptive "
+         "Bogacki-Shampine 3(2), cheaper where flows have MIN/MAX kinks), euler, rk4 (fixed "
          "step, the model's TIME STEP), or scipy's LSODA, RK45, RK23, DOP853, Radau, BDF (PySD "
          "backend). Scenarios with interventions run piecewise between their change times.")
 OutOpt = typer.Option(Path("results"), "--out", "-o", help="Output folder (created if missing).")

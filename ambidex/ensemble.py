@@ -33,7 +33,7 @@ from .core.samples import _column, _sample_columns, check_samples  # noqa: F401
 from .core.scenario import Scenario, load_scenario, validate
 from .solve import plan, run_plan
 
-METHODS = ("euler", "rk4", "dopri5")
+METHODS = ("euler", "rk4", "dopri5", "bs3")
 #: At most this many failure messages are kept in the ``failure_messages`` attr.
 MAX_MESSAGES = 1000
 
@@ -101,6 +101,16 @@ def bytes_per_run(n_vars: int, n_times: int, n_params: int, n_sample_params: int
 
 
 # ------------------------------------------------------------------------------ running
+def _check_solver(method: str, rtol, atol) -> None:
+    """One clear line for a method the compiled engine lacks or a tolerance that is not > 0."""
+    if method not in METHODS:
+        raise ScenarioError(f"method {method!r}: ensemble() runs on the compiled engine, whose "
+                            f"methods are {', '.join(METHODS)}")
+    for nm, v in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(v, numbers.Real) and v > 0):
+            raise ScenarioError(f"{nm} must be a positive number, got {v!r}")
+
+
 def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rtol: float = 1e-6,
              atol: float = 1e-6, variables: Iterable[str] | None = None,
              chunk_size: int | None = None, max_memory_bytes: int = 512 * 2**20,
@@ -114,7 +124,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     ``scenario``: a scenario name, path or :class:`Scenario` whose parameter overrides apply to
     every sample (the samples win where both set a parameter); scheduled interventions, another
     horizon or TIME STEP are refused (the compiled engine cannot run them).  ``method``:
-    ``"dopri5"`` (adaptive per run, ``rtol``/``atol``), ``"euler"`` or ``"rk4"`` (the model's TIME
+    ``"dopri5"`` or ``"bs3"`` (adaptive per run, ``rtol``/``atol``), ``"euler"`` or ``"rk4"`` (the model's TIME
     STEP).  ``variables``: output names (default: every stock plus the key outputs, see
     :func:`default_variables`).  A scenario's own ``[solver]`` method and tolerances are not
     used: ``method``, ``rtol`` and ``atol`` apply.  The ``sample`` coordinate is 0..N-1 for every
@@ -141,12 +151,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     naming its index).
     """
     model = as_model(model)
-    if method not in METHODS:
-        raise ScenarioError(f"method {method!r}: ensemble() runs on the compiled engine, whose "
-                            f"methods are {', '.join(METHODS)}")
-    for nm, v in (("rtol", rtol), ("atol", atol)):
-        if not (isinstance(v, numbers.Real) and v > 0):
-            raise ScenarioError(f"{nm} must be a positive number, got {v!r}")
+    _check_solver(method, rtol, atol)
     sc = _scenario(model, scenario)
     cols, n = check_samples(model, samples)
     var_names = _variables(model, variables)

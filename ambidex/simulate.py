@@ -27,8 +27,8 @@ def simulate(model=None, scenarios=None, params: dict | None = None, method: str
     """Simulate ``scenarios`` (names, paths or :class:`Scenario`; default: model defaults).
 
     ``params`` (name -> value) override parameters in every scenario; ``method`` is one of
-    LSODA, RK45, RK23, DOP853, Radau, BDF (scipy, PySD backend), dopri5 (per-run adaptive,
-    compiled backend), euler, rk4, and overrides the scenarios' own (default: the scenario's,
+    LSODA, RK45, RK23, DOP853, Radau, BDF (scipy, PySD backend), dopri5 or bs3 (per-run
+    adaptive Dormand-Prince 5(4) or Bogacki-Shampine 3(2), compiled backend), euler, rk4, and overrides the scenarios' own (default: the scenario's,
     else the model file's saved method, else the engine's default); ``backend`` is "auto"
     (default: the compiled engine where the model compiles, the scenario has no scheduled
     interventions and the method allows; the adaptive default is then dopri5), "pysd" or

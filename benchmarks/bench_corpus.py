@@ -12,13 +12,12 @@ runs after a first (warm-up: translation, numba compile); "PySD" is ``pysd.load(
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
 import warnings
 from pathlib import Path
-
-import os
 
 # engine timings: the compiled kernels, never the interpreted first tier (ambidex.compiled.pytier)
 os.environ.setdefault("AMBIDEX_TIERED", "0")

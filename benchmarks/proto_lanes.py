@@ -156,10 +156,10 @@ def nomath_source(src: str) -> str:
 def math_share(n: int, evals: int, reps: int) -> dict:
     """ns per evaluation of the scalar RHS and of its transcendental-free twin, alternated."""
     import numba
+    from bench_side_by_side import LEVERS, SEED
 
     import ambidex
     from ambidex.compiled.cache import load_source
-    from bench_side_by_side import LEVERS, SEED
 
     m = ambidex.load_model()
     cm = m.compiled()
@@ -201,10 +201,10 @@ def _drive(T, Y, P, C, D, k, which):
 
 def main(n: int, evals: int, reps: int, nomath: bool = False) -> dict:
     import numba
+    from bench_side_by_side import LEVERS, SEED
 
     import ambidex
     from ambidex.compiled.cache import load_source
-    from bench_side_by_side import LEVERS, SEED
 
     m = ambidex.load_model()
     cm = m.compiled()

@@ -167,7 +167,7 @@ def test_kitchen_sink_matches_pysd(tmp_path):
 
 
 # ------------------------------------------------------------------ batching
-@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5"])
+@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5", "bs3"])
 def test_batched_equals_one_by_one(method):
     needs_suite()
     cm = compile_model(TEACUP)

@@ -46,7 +46,7 @@ def test_dual_model_interpreted_equals_compiled(tiered, monkeypatch):
     _same(ambidex.load_model().compiled(), monkeypatch, levers, "dopri5")
 
 
-@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5"])
+@pytest.mark.parametrize("method", ["euler", "rk4", "dopri5", "bs3"])
 def test_every_function_interpreted_equals_compiled(method, tmp_path, tiered, monkeypatch):
     # the kitchen-sink model uses every function the compiled engine supports (lookups,
     # delays, smooths, trends, pulses, subscripts, ACTIVE INITIAL): the un-jitted runtime too

@@ -13,8 +13,9 @@ from ..core.ir.nodes import walk_refs
 from ..core.ir.order import topo
 from . import _rt, hoist
 from .kernels import HELPERS, KERNELS
+from .kernels_bs3 import BS3
 
-GEN_VERSION = "6"
+GEN_VERSION = "7"
 _F1 = {"abs": "abs", "exp": "math.exp", "sqrt": "_sqrt", "ln": "_ln", "sin": "math.sin",
        "cos": "math.cos", "tan": "math.tan", "arcsin": "_asin", "arccos": "_acos",
        "arctan": "math.atan", "sinh": "math.sinh", "cosh": "math.cosh", "tanh": "math.tanh",
@@ -268,4 +269,5 @@ def generate(tr, layout) -> str:
         body.append(f"    bp = min(bp, {call})")
     lines += ["", "@_jit", "def _nbp(t, y, p, c, tt):", *with_hloads(body), "    return bp"]
     lines.append(KERNELS)
+    lines.append(BS3)
     return "\n".join(lines) + "\n"

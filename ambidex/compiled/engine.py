@@ -16,7 +16,9 @@ from .cache import load_source
 RPREC = 1e-5  # PySD's relative precision for final and saving times
 STATUS = {0: "ok", 1: "produced NaN/inf", 2: "exceeded the maximum number of steps",
           3: "step size became too small"}
-METHODS = ("euler", "rk4", "dopri5")
+METHODS = ("euler", "rk4", "dopri5", "bs3")
+#: the adaptive methods: per-run step control, any save times
+ADAPTIVE = ("dopri5", "bs3")
 
 
 class RunResult(dict):
@@ -340,13 +342,14 @@ class CompiledModel:
         ``params`` maps parameter names (Vensim or PySD names; a subscripted constant by
         element ``'Name[a]'`` or whole, with shape (N, n_elements)) to scalars or arrays of
         shape (N,).  ``method``: ``'euler'`` (PySD/Vensim semantics at TIME STEP),
-        ``'rk4'`` (fixed TIME STEP) or ``'dopri5'`` (adaptive per run, ``rtol``/``atol``).
+        ``'rk4'`` (fixed TIME STEP), ``'dopri5'`` (Dormand-Prince 5(4)) or ``'bs3'``
+        (Bogacki-Shampine 3(2)), adaptive per run with ``rtol``/``atol``.
         ``t_eval`` defaults to the SAVEPER points; for euler/rk4 it must lie on the TIME
         STEP grid.
         """
         if method not in METHODS:
             raise ModelError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
-        if method == "dopri5" and self.stepped_functions:
+        if method in ADAPTIVE and self.stepped_functions:
             raise ModelError(self.stepped_reason())
         P = np.ascontiguousarray(self.param_matrix(params, n))
         N = P.shape[0]
@@ -366,7 +369,7 @@ class CompiledModel:
                 raise ModelError(f"t_eval must lie within [{self.initial_time}, "
                                  f"{self.final_time}]")
             sel = np.zeros(times.shape, dtype=bool)
-            if method != "dopri5":
+            if method not in ADAPTIVE:
                 pos = np.clip(np.searchsorted(times, te), 0, len(times) - 1)
                 for j, t in zip(pos, te):
                     cand = [k for k in (j - 1, j) if 0 <= k < len(times)]
@@ -375,7 +378,7 @@ class CompiledModel:
                         raise ModelError(f"t_eval value {t} is not on the TIME STEP grid "
                                          f"({self.time_step}) of method '{method}'")
                     sel[k] = True
-        T = int(sel.sum()) if method != "dopri5" else te.size
+        T = int(sel.sum()) if method not in ADAPTIVE else te.size
         out = np.empty((N, out_idx.size, T))
         status = np.zeros(N, dtype=np.int64)
         ftime = np.full(N, np.nan)
@@ -383,14 +386,16 @@ class CompiledModel:
         par = (N >= 64) if parallel is None else bool(parallel)
         m = self._mod
         w = self._plan(out_idx)
-        if method == "dopri5":
+        if method in ADAPTIVE:
             hm = np.inf if hmax is None else float(hmax)
             args = (self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
                     int(max_steps))
             if par:
-                m._batch_dopri_p(P, *args, out, status, ftime, nfev, w)
+                fn = m._batch_dopri_p if method == "dopri5" else m._batch_bs3_p
+                fn(P, *args, out, status, ftime, nfev, w)
             else:
-                self._serial("_dopri1", method, P, args, out, (w,), status, ftime, nfev)
+                self._serial("_dopri1" if method == "dopri5" else "_bs31", method, P, args, out,
+                             (w,), status, ftime, nfev)
             tout = te
         else:
             if par:

@@ -16,7 +16,7 @@ Schema (every key optional except where said)::
     start = 2000.0
     end = 2035.0
     [solver]
-    method = "LSODA"                       # LSODA RK45 Radau BDF DOP853 RK23 dopri5 euler rk4
+    method = "LSODA"                       # LSODA RK45 Radau BDF DOP853 RK23 dopri5 bs3 euler rk4
     rtol = 1e-6
     atol = 1e-6
     time_step = 0.0625                     # euler / rk4
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # type hints only: the model imports nothing from here at loa
     from .model import Model
 
 SCENARIO_DIR = PACKAGE_ROOT / "scenarios"
-METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "euler", "rk4", "dopri5")
+METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "euler", "rk4", "dopri5", "bs3")
 TOP_KEYS = {"name", "source", "description", "parameters", "interventions", "horizon", "solver"}
 SOLVER_KEYS = {"method", "rtol", "atol", "time_step", "max_step"}
 IV_FIELDS = {

@@ -15,7 +15,7 @@ class CompiledEngine:
     :class:`~ambidex.core.errors.UnsupportedFunctionError` naming what the compiler lacks."""
 
     name = "compiled"
-    methods = ("euler", "rk4", "dopri5")
+    methods = ("euler", "rk4", "dopri5", "bs3")
 
     def __init__(self, model):
         self.model = model
@@ -32,7 +32,7 @@ class CompiledEngine:
         if solver.method not in self.methods:
             return (f"the compiled engine has methods {', '.join(self.methods)}, not "
                     f"{solver.method!r}")
-        if solver.method == "dopri5" and self.cm.stepped_functions:
+        if solver.method in ("dopri5", "bs3") and self.cm.stepped_functions:
             return self.cm.stepped_reason()
         if scenario.interventions:
             return "scheduled interventions run on engine 'pysd' only"
@@ -78,7 +78,7 @@ class CompiledEngine:
             req += [name for py in subs for _, name in self._subs[py][2]]
         times = np.asarray(times, dtype=float)
         # the model's own save grid: let the engine use it (no per-time-point matching)
-        on_grid = (solver.method != "dopri5" and times.shape == self._grid.shape
+        on_grid = (solver.method not in ("dopri5", "bs3") and times.shape == self._grid.shape
                    and np.allclose(times, self._grid, rtol=0, atol=self.cm.time_step * RPREC))
         try:
             res = self.cm.run(params=self._params(P), n=P.shape[0], method=solver.method,

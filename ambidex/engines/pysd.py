@@ -18,14 +18,18 @@ from . import solvers
 from .base import RunResult, Solver, StatePoint
 from .pysd_backend import DISCRETE, PysdRunner
 
+#: the compiled engine's adaptive methods as scipy names (the same Runge-Kutta pairs)
+_SCIPY = {"dopri5": "RK45", "bs3": "RK23"}
+
 
 class PysdEngine:
     """Runs of ``model`` through PySD's equations under scipy or fixed-step integrators."""
 
     name = "pysd"
     #: dopri5 here is scipy's RK45, the same Dormand-Prince 5(4) pair (for scenarios the
-    #: compiled engine cannot run: interventions, another horizon or time step)
-    methods = solvers.ADAPTIVE + solvers.FIXED + ("dopri5",)
+    #: compiled engine cannot run: interventions, another horizon or time step); bs3 is
+    #: scipy's RK23, the same Bogacki-Shampine 3(2) pair
+    methods = solvers.ADAPTIVE + solvers.FIXED + ("dopri5", "bs3")
 
     def __init__(self, model):
         self.model = model
@@ -89,7 +93,7 @@ class PysdEngine:
                 tt = float(t)
                 max_step = solver.max_step or (dt if model.uses_time_functions else None)
                 y = solvers.adaptive(runner.rhs, runner.y0, t0, tt, np.array([tt]),
-                                     "RK45" if solver.method == "dopri5" else solver.method,
+                                     _SCIPY.get(solver.method, solver.method),
                                      solver.rtol, solver.atol, max_step=max_step,
                                      breakpoints=breakpoints(sc.interventions, t0, tt))[0]
         names = tuple(getattr(el, "py_name", "") or "" for el, k in
@@ -129,7 +133,7 @@ class PysdEngine:
             max_step = solver.max_step
             if max_step is None and model.uses_time_functions:
                 max_step = dt  # STEP/PULSE/RAMP inside the model: never step over them
-            method = "RK45" if solver.method == "dopri5" else solver.method
+            method = _SCIPY.get(solver.method, solver.method)
             states = solvers.adaptive(runner.rhs, runner.y0, t0, t1, times, method,
                                       solver.rtol, solver.atol, max_step=max_step,
                                       breakpoints=breakpoints(sc.interventions, t0, t1))

@@ -102,9 +102,9 @@ def run_sensitivity(model=None, spec=None, *, out=None, cluster=None, progress: 
         model_path=str(model.path), parameters=spec.names, outputs=list(spec.outputs),
         scenario=scenario, method=spec.solver.get("method", "dopri5"),
         rtol=float(spec.solver.get("rtol", 1e-6)), atol=float(spec.solver.get("atol", 1e-6)))
-    if evaluator.method not in ("dopri5", "euler", "rk4"):
+    if evaluator.method not in ("dopri5", "bs3", "euler", "rk4"):
         raise ScenarioError(f"{spec.label}: solver.method {evaluator.method!r} is not one of "
-                            "dopri5, euler, rk4 (the compiled engine's)")
+                            "dopri5, bs3, euler, rk4 (the compiled engine's)")
     chunk = chunk_size or int(spec.solver.get("chunk_size", DEFAULT_CHUNK))
     X = sample(spec)
     with bar(progress, f"simulating {X.shape[0]} runs") as upd:
