@@ -32,6 +32,8 @@ class RunResult(dict):
     fail_time: np.ndarray
     nfev: np.ndarray
     method: str
+    #: the (N, V, T) array whose [:, j, :] the outputs are, in the dict's order
+    block: np.ndarray
 
     @property
     def failed(self) -> np.ndarray:
@@ -163,7 +165,7 @@ class CompiledModel:
         """The save plan ``w`` (see :func:`~ambidex.compiled.codegen.save_plan`) for the
         outputs ``out_idx``: which variables ``_out`` computes and where each output goes.
         Chosen at run time, so a new set of outputs costs no compilation."""
-        key = tuple(int(i) for i in out_idx)
+        key = tuple(np.asarray(out_idx, dtype=np.int64).tolist())  # python ints, as stored
         w = self._plans.get(key)
         if w is None:
             from .codegen import save_plan
@@ -425,8 +427,10 @@ class CompiledModel:
                              (times, sel), out, (self.time_step, w), status, ftime, nfev)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()
-        for j, i in enumerate(out_idx):
-            res[self._outputs[i].name] = out[:, j, :]
+        outs = self._outputs
+        # out[:, j, :] for each output j, as views; ``block`` is ``out`` itself, in that order
+        res.update(zip([outs[i].name for i in out_idx.tolist()], out.transpose(1, 0, 2)))
+        res.block = out
         res.time, res.status, res.fail_time, res.nfev, res.method = (tout, status, ftime, nfev,
                                                                       method)
         return res
