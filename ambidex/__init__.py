@@ -50,7 +50,7 @@ _LAZY = {
     "calibrate": ("ambidex.calibrate.core", "calibrate"),
     "sensitivity": ("ambidex.sensitivity.api", "run_sensitivity"),
     "check": ("ambidex.check", "run_checks"),
-    "loop_dominance": ("ambidex.loops.ltm", "loop_dominance"),
+    "loop_dominance": ("ambidex.loops.dominance", "loop_dominance"),
 }
 # subpackages that share their name with a public function: the function wins
 _SHADOWED = {"calibrate", "sensitivity", "check", "simulate", "ensemble", "solve"}

@@ -105,7 +105,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
              atol: float = 1e-6, variables: Iterable[str] | None = None,
              chunk_size: int | None = None, max_memory_bytes: int = 512 * 2**20,
              store: str | os.PathLike | None = None, progress: bool = False,
-             cluster=None, n_workers: int = 2) -> xr.Dataset:
+             cluster=None, n_workers: int = 2, saveat=None) -> xr.Dataset:
     """Run ``model`` once per sample on the batched compiled engine; return one Dataset.
 
     ``samples``: dict of parameter name -> 1-D array (all of length N), a pandas DataFrame
@@ -119,6 +119,9 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     :func:`default_variables`).  A scenario's own ``[solver]`` method and tolerances are not
     used: ``method``, ``rtol`` and ``atol`` apply.  The ``sample`` coordinate is 0..N-1 for every
     kind of input (a DataFrame's index or a Dataset's own ``sample`` labels are not kept).
+    ``saveat``: the save times (an increasing array inside the horizon; for euler/rk4 on the
+    TIME STEP grid), default the model's SAVEPER grid.  A run's values at a time do not depend
+    on which other times are saved, and fewer save times make a run cheaper.
 
     The runs are split into chunks of ``chunk_size`` (default: as many as fit
     ``max_memory_bytes``, see :func:`bytes_per_run`).  With ``store="path.zarr"`` each chunk is
@@ -150,8 +153,9 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
     layout = _layout(model, var_names)
     width = (len(var_names) - len(layout)
              + sum(int(np.prod(shape)) for _, _, shape in layout.values()))
+    saveat = None if saveat is None else np.atleast_1d(np.asarray(saveat, dtype=float))
     p = plan(model, sc, {"method": method, "rtol": float(rtol), "atol": float(atol)},
-             "compiled", None)
+             "compiled", saveat)
     chunk = _chunk(chunk_size, max_memory_bytes,
                    bytes_per_run(width, len(p.times), len(model.compiled().param_names),
                                  len(cols)), n)
@@ -166,7 +170,7 @@ def ensemble(model=None, samples=None, scenario=None, method: str = "dopri5", rt
         return block, failed, [f"sample {lo + i}: {m}" for i, m in enumerate(msgs) if m]
 
     if cluster is not None:
-        run_chunk = _dask_chunks(model, p, sc, cols, n, var_names, (method, rtol, atol),
+        run_chunk = _dask_chunks(model, p, sc, cols, n, var_names, (method, rtol, atol, saveat),
                                  cluster, n_workers, chunk_size)
 
     def build(block, failed, lo, hi):
@@ -212,6 +216,7 @@ class EnsembleChunk:
     rtol: float
     atol: float
     var_names: list
+    saveat: object = None  # save times (array) or None: the SAVEPER grid
 
     def __call__(self, X):
         X = np.asarray(X, dtype=float)
@@ -219,7 +224,7 @@ class EnsembleChunk:
         if model is None:  # once per worker process (translation and numba code from caches)
             model = _WORKER_MODELS[self.model_path] = load_model(self.model_path)
         p = plan(model, self.scenario, {"method": self.method, "rtol": self.rtol,
-                                        "atol": self.atol}, "compiled", None)
+                                        "atol": self.atol}, "compiled", self.saveat)
         part = {py: X[:, j] for j, py in enumerate(self.columns)}
         block, failed, _ = chunk_block(model, p, self.scenario, part, X.shape[0],
                                        self.var_names)
@@ -234,9 +239,9 @@ def _dask_chunks(model, p, sc, cols: dict, n: int, var_names, solver: tuple, clu
     default N/8 but at least 64; the workers load the model from the caches and stream their
     chunks into a zarr store); the failed rows' messages are recomputed here from their rows,
     so results and messages are those of a run in one process."""
-    method, rtol, atol = solver
+    method, rtol, atol, saveat = solver
     task = EnsembleChunk(str(model.path), sc, list(cols), method, float(rtol), float(atol),
-                         var_names)
+                         var_names, saveat)
     pre_block, pre_failed = _run_on_dask(task, cols, n, cluster, n_workers, chunk_size)
 
     def run_chunk(lo, hi):

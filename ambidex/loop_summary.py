@@ -144,6 +144,7 @@ def cache_key(model, scenario) -> str:
 def _cached(path: Path):
     """The summary stored by :func:`_store` (None: absent or unreadable).  Kept as numpy arrays
     and a JSON header, not netCDF: reading it needs neither h5py nor xarray's decoding."""
+    import pandas as pd
     import xarray as xr
 
     try:
@@ -154,7 +155,9 @@ def _cached(path: Path):
             {"relative_score": (("loop", "time"), arrays["relative_score"]),
              "unnamed_sum": ("time", arrays["unnamed_sum"]),
              "abs_total": ("time", arrays["abs_total"])},
-            coords={"time": arrays["time"], "named_id": ("loop", meta["named_id"]),
+            # the time index as a pandas Index: from a bare array, xarray imports dask and pint
+            # to ask whether it is one of theirs (0.3-0.6 s)
+            coords={"time": pd.Index(arrays["time"]), "named_id": ("loop", meta["named_id"]),
                     "name": ("loop", meta["name"])},
             attrs=meta["attrs"])
         out["time"].attrs = meta["time_attrs"]

@@ -15,7 +15,8 @@ from ambidex.core.scenario import load_scenario
 
 @pytest.fixture(scope="module")
 def full():
-    from ambidex.loops.ltm import analyse, dominance
+    from ambidex.loops.dominance import dominance
+    from ambidex.loops.ltm import analyse
 
     model = ambidex.load_model()
     st, run = analyse(model, load_scenario("baseline_dual"))

@@ -6,8 +6,9 @@ loop names, and loop dominance by Loops That Matter (also across a parameter ens
 """
 
 from .cycles import Loop, LoopList, find_loops
+from .dominance import dominance, loop_dominance
 from .graph import causal_graph
-from .ltm import analyse, dominance, loop_dominance
+from .ltm import analyse
 from .naming import match_named_loops, read_named_loops
 from .report import dominance_periods, dominance_windows, write_loops_report
 

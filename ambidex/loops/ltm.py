@@ -26,14 +26,12 @@ At the initial time there is no previous step: all scores are 0 there.
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import xarray as xr
 
-from ..core.errors import ScenarioError
 from ..core.model import as_model
 from .cycles import DEFAULT_MAX_LOOPS, LoopList, find_loops
 from .elements import element_graph, flat_env
@@ -279,91 +277,4 @@ def _dataset(st: Structure, time, score, rel, attrs) -> xr.Dataset:
     if st.named is not None:
         ds.attrs["named_loops_file"] = str(st.named.path)
         ds.attrs["named_loops_missing"] = ", ".join(st.named.missing)
-    return ds
-
-
-def loop_dominance(model=None, scenario=None, samples: dict | None = None, *,
-                   length_bound: int | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
-                   loops_toml=None, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.Dataset:
-    """Loop dominance (Loops That Matter) of ``model`` along ``scenario`` (default: defaults).
-
-    Returns an ``xarray.Dataset`` with dims ``loop`` and ``time`` and data variables
-    ``loop_score``, ``relative_score`` and ``dominant``; per-loop coordinates ``variables``
-    (the loop as a chain of model names), ``polarity`` (R/B/U from the measured link
-    polarities), ``name`` and ``named_id`` (from ``<model>.loops.toml`` when present),
-    ``length``, ``partition``.  ``attrs['time_convention']`` states the time labelling.
-    A model without loops gives an empty ``loop`` dimension and ``attrs['message']`` saying so.
-    (``variables`` shadows ``Dataset.variables`` as an attribute: read it as ``ds["variables"]``.)
-
-    ``samples`` (parameter name -> array of N values) runs the ensemble: ``loop_score`` and
-    ``relative_score`` gain a leading ``sample`` dim, and ``relative_score_quantile``
-    (quantile, loop, time) and ``dominance_share`` (loop, time: the share of samples in which
-    the loop is among the dominant ones) summarise it; the loops are those of the base run.
-    """
-    st, run = analyse(model, scenario, length_bound, max_loops, loops_toml)
-    return dominance(st, run, scenario, samples, quantiles)
-
-
-def dominance(st: Structure, run: xr.Dataset, scenario=None, samples: dict | None = None,
-              quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.Dataset:
-    """:func:`loop_dominance` for an analysed structure and its base run (see :func:`analyse`)."""
-    time = run.time.values
-    if not st.loops:
-        warnings.warn(st.loops.message, stacklevel=3)
-        empty = np.zeros((0, len(time)))
-        return _dataset(st, time, empty, empty, {"scenario": str(run.scenario.values)})
-    if samples is None:
-        score, rel = loop_scores(st, st.env(_env(run), time), time)
-        return _dataset(st, time, score, rel, {"scenario": str(run.scenario.values)})
-    return ensemble_scores(st, scenario, samples, quantiles)
-
-
-# ------------------------------------------------------------------ across samples
-def _sample_table(samples: dict) -> tuple[list[str], np.ndarray]:
-    names = list(samples)
-    if not names:
-        raise ScenarioError("samples: give at least one parameter with an array of values")
-    cols = [np.atleast_1d(np.asarray(samples[k], dtype=float)) for k in names]
-    n = {len(c) for c in cols}
-    if len(n) != 1:
-        raise ScenarioError(f"samples: every parameter needs the same number of values, got "
-                            f"{dict(zip(names, (len(c) for c in cols)))}")
-    return names, np.stack(cols, axis=1)
-
-
-def ensemble_scores(st, scenario, samples: dict, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.Dataset:
-    """The ensemble form of :func:`~ambidex.loops.ltm.loop_dominance` (see there)."""
-    names, values = _sample_table(samples)
-    model = st.model
-    pys = [model.resolve_parameter(k).py_name for k in names]  # unknown: ModelError, close matches
-    from ..solve import solve
-
-    dt = model.control["time_step"]
-    runs = solve(model, scenario, samples=dict(zip(names, values.T)),  # one batched run
-                 solver={"method": "euler", "time_step": dt}, saveat=dt).isel(scenario=0)
-    time = runs.time.values
-    scores, rels = [], []
-    for i in range(len(values)):
-        env = flat_env(runs.isel(sample=i))
-        env.update({py: float(values[i, j]) for j, py in enumerate(pys)})  # not in the runs
-        s, r = loop_scores(st, st.env(env, time), time)
-        scores.append(s)
-        rels.append(r)
-    score, rel = np.stack(scores), np.stack(rels)
-    ds = _dataset(st, time, score, rel, {"scenario": str(getattr(scenario, "name", scenario or "default")),
-                                        "samples": len(values),
-                                        "engine": str(runs.attrs.get("backend", ""))})
-    ds = ds.assign_coords(sample=np.arange(len(values)))
-    for j, k in enumerate(names):
-        ds = ds.assign_coords({f"param_{model.resolve_parameter(k).py_name}": ("sample", values[:, j])})
-    parts = ds["partition"].values
-    dom = np.stack([dominant(r, parts) for r in rel])
-    ds["dominance_share"] = (("loop", "time"), dom.mean(axis=0))
-    ds["dominance_share"].attrs = {"long_name": "share of samples in which the loop is among the "
-                                                "dominant loops (explaining >= 50 % together)"}
-    q = np.asarray(quantiles, dtype=float)
-    ds["relative_score_quantile"] = (("quantile", "loop", "time"), np.quantile(rel, q, axis=0))
-    ds = ds.assign_coords(quantile=q)
-    ds["relative_score_quantile"].attrs = {"long_name": "quantiles of the relative loop score "
-                                                        "across samples"}
     return ds

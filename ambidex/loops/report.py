@@ -92,8 +92,9 @@ def write_loops_report(model=None, scenario=None, out_dir="results", samples=Non
 
     from ..core.results import write_text
     from .cycles import DEFAULT_MAX_LOOPS
+    from .dominance import dominance
     from .figures import cld_figure, dominance_bands_figure, figures_html, relative_scores_figure
-    from .ltm import analyse, dominance
+    from .ltm import analyse
 
     st, run = analyse(model, scenario, length_bound, max_loops or DEFAULT_MAX_LOOPS)
     ds = dominance(st, run, scenario)

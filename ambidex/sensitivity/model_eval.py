@@ -29,6 +29,38 @@ def cached_model(path):
     return _MODELS[key]
 
 
+def times_read(o, times: np.ndarray) -> np.ndarray:
+    """Indices of ``times`` that :func:`reduce_output` reads for output ``o``."""
+    t1 = times[-1]
+    eps = 1e-9 * max(1.0, abs(t1))
+    if o.statistic == "final":
+        return np.array([len(times) - 1])
+    if o.statistic == "at":
+        j = int(np.searchsorted(times, o.time - eps))
+        if j < len(times) and abs(times[j] - o.time) <= eps:
+            return np.array([j])
+        return np.array([j - 1, j])
+    if o.statistic == "trajectory":
+        want = np.arange(times[0], t1 + eps, o.every or 1.0)
+        return np.unique(np.clip(np.searchsorted(times, want - eps), 0, len(times) - 1))
+    lo = o.start if o.start is not None else times[0]
+    hi = o.end if o.end is not None else t1
+    return np.flatnonzero((times >= lo - eps) & (times <= hi + eps))
+
+
+def save_subset(outputs, times: np.ndarray) -> np.ndarray | None:
+    """The save times the statistics of ``outputs`` read (always with the first and last, so
+    :func:`reduce_output` sees the same horizon), or None when that is every time.  Runs saved
+    only there give the statistics bit for bit: a run's value at a time does not depend on
+    which other times are saved."""
+    idx = {0, len(times) - 1}
+    for o in outputs:
+        idx.update(int(i) for i in times_read(o, times))
+    if len(idx) >= len(times):
+        return None
+    return times[np.array(sorted(idx))]
+
+
 def reduce_output(o, y: np.ndarray, times: np.ndarray):
     """The statistic ``o.statistic`` of trajectories ``y`` (N, T) over ``times``.
 
@@ -92,9 +124,10 @@ class ModelEvaluator:
                 out.append(py)
         return out
 
-    def trajectories(self, X, variables=None, offset=None):
-        """The raw ensemble Dataset (sample, time) of ``variables`` for the rows of ``X``;
-        :class:`SolverError` naming the sample rows and their values if any run failed."""
+    def trajectories(self, X, variables=None, offset=None, saveat=None):
+        """The raw ensemble Dataset (sample, time) of ``variables`` for the rows of ``X``, saved
+        at ``saveat`` (default: every SAVEPER time); :class:`SolverError` naming the sample rows
+        and their values if any run failed."""
         from ..ensemble import ensemble
 
         X = np.asarray(X, dtype=float)
@@ -103,7 +136,7 @@ class ModelEvaluator:
         ds = ensemble(model, samples=samples, scenario=self.scenario, method=self.method,
                       rtol=self.rtol, atol=self.atol,
                       variables=variables if variables is not None else self.variables(),
-                      chunk_size=max(1, X.shape[0]))
+                      chunk_size=max(1, X.shape[0]), saveat=saveat)
         failed = np.asarray(ds["failed"].values, dtype=bool)
         if failed.any():
             off = self.offset if offset is None else offset
@@ -117,8 +150,10 @@ class ModelEvaluator:
         return ds
 
     def __call__(self, X):
+        from ..ensemble import _save_times
+
         model = self.model
-        ds = self.trajectories(X)
+        ds = self.trajectories(X, saveat=save_subset(self.outputs, _save_times(model)))
         times = ds["time"].values
         out = {}
         for o in self.outputs:
