@@ -103,11 +103,13 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
     try:
         check_format(fmt)
         check_out_dir(out_dir)
+        from .compiled.pytier import preferring_interpreted
         from .runner import run_scenarios
         from .summary import summary_table
 
-        ds, written = run_scenarios(model, names, scenarios_dir, method, out_dir, report, loops,
-                                    on_note=note)
+        with preferring_interpreted():  # a few runs cost less interpreted than loading numba
+            ds, written = run_scenarios(model, names, scenarios_dir, method, out_dir, report,
+                                        loops, on_note=note)
     except AmbidexError as exc:
         fail(exc)
     emit_frame(summary_table(ds), "Final year per scenario (columns from the model's profile)", fmt)

@@ -43,35 +43,78 @@ def summarise(lds):
 def summary_of(rel: np.ndarray, ids: list, names: list, time, time_attrs: dict, attrs: dict):
     """:func:`summarise` from the relative scores (loop, time) and each loop's named id
     ('' = unnamed) and name."""
+    named = [i for i, x in enumerate(ids) if x]
+    is_named = np.zeros(rel.shape[0], dtype=bool)
+    is_named[named] = True
+    rest = np.flatnonzero(~is_named)
+    return _summary(rel[named].reshape(len(named), rel.shape[1]),
+                    rel[rest].sum(axis=0) if len(rest) else np.zeros(rel.shape[1]),
+                    np.abs(rel).sum(axis=0), ids, names, named, len(rest), time, time_attrs,
+                    attrs)
+
+
+def _summary(named_rel, unnamed, total, ids, names, named, n_rest, time, time_attrs, attrs):
     import xarray as xr
 
-    named = [i for i, x in enumerate(ids) if x]
-    rest = [i for i in range(rel.shape[0]) if i not in set(named)]
     out = xr.Dataset(
-        {"relative_score": (("loop", "time"), rel[named].reshape(len(named), rel.shape[1])),
-         "unnamed_sum": ("time", rel[rest].sum(axis=0) if rest else np.zeros(rel.shape[1])),
-         "abs_total": ("time", np.abs(rel).sum(axis=0))},
+        {"relative_score": (("loop", "time"), named_rel),
+         "unnamed_sum": ("time", unnamed), "abs_total": ("time", total)},
         coords={"time": np.asarray(time, dtype=float), "named_id": ("loop", [ids[i] for i in named]),
                 "name": ("loop", [names[i] for i in named])},
-        attrs={**attrs, "unnamed_count": len(rest)})
+        attrs={**attrs, "unnamed_count": n_rest})
     out["time"].attrs = dict(time_attrs)
     return out
 
 
+def live_summary(rows, rel_rows: np.ndarray, ids: list, names: list, time, time_attrs: dict,
+                 attrs: dict):
+    """:func:`summary_of` from the rows of the relative scores that are not 0 throughout
+    (``rows``, ascending positions among the loops, and their scores ``rel_rows`` (row, time)
+    in C order; every other loop scores +0.0 throughout), without the (loop, time) array of
+    every loop.  The sums come out the same to the bit: numpy sums a C-ordered (loop, time)
+    array over loops one row after another, and a row of +0.0 added anywhere only turns a
+    running sum of -0.0 into +0.0 (the sums start at +0.0 when such rows take part)."""
+    n_t = len(time)
+    rows = np.asarray(rows, dtype=np.int64)
+    rel_rows = np.ascontiguousarray(rel_rows, dtype=float)
+    named = [i for i, x in enumerate(ids) if x]
+    named_rel = np.zeros((len(named), n_t))
+    at = {int(r): k for k, r in enumerate(rows)}
+    for j, i in enumerate(named):
+        if i in at:
+            named_rel[j] = rel_rows[at[i]]
+    is_named = np.zeros(len(ids), dtype=bool)
+    is_named[named] = True
+    rest = ~is_named[rows]
+    n_rest = len(ids) - len(named)
+    unnamed = _row_sum(rel_rows[rest], n_rest > int(rest.sum()), n_t) if n_rest else np.zeros(n_t)
+    total = _row_sum(np.abs(rel_rows), len(ids) > len(rows), n_t)
+    return _summary(named_rel, unnamed, total, ids, names, named, n_rest, time, time_attrs, attrs)
+
+
+def _row_sum(a: np.ndarray, zero_rows: bool, n_t: int) -> np.ndarray:
+    """The sum over rows of ``a`` and, when ``zero_rows``, of rows of zeros left out of it."""
+    if not len(a):
+        return np.zeros(n_t)
+    s = a.sum(axis=0)
+    return s + 0.0 if zero_rows else s
+
+
 def _analysed_summary(model, sc):
     """The summary of a fresh Loops That Matter analysis of ``sc`` (None: the model has no
-    loops), without building the per-loop Dataset of every loop (12 k chains on the dual model)."""
-    from .loops.ltm import _env, analyse, loop_scores
+    loops), without building the per-loop Dataset of every loop (20 k chains on the dual model)
+    or its (loop, time) arrays: only the loops that score at all (:func:`live_scores`)."""
+    from .loops.ltm import _env, analyse, live_scores
 
     st, run_ = analyse(model, sc)
     if not st.loops:
         return None
     time = run_.time.values
-    _, rel = loop_scores(st, st.env(_env(run_), time), time)
+    rows, _, rel = live_scores(st, st.env(_env(run_), time), time)
     attrs = {"model": str(model.path), "model_sha256": model.sha256,
              "scenario": str(run_.scenario.values), "loops": len(st.loops)}
-    return summary_of(rel, [lp.named_id for lp in st.loops], [lp.name for lp in st.loops], time,
-                      {"units": model.time_units, "long_name": "time"}, attrs)
+    return live_summary(rows, rel, [lp.named_id for lp in st.loops], [lp.name for lp in st.loops],
+                        time, {"units": model.time_units, "long_name": "time"}, attrs)
 
 
 def _code_version() -> str:
@@ -101,6 +144,7 @@ def cache_key(model, scenario) -> str:
 def _cached(path: Path):
     """The summary stored by :func:`_store` (None: absent or unreadable).  Kept as numpy arrays
     and a JSON header, not netCDF: reading it needs neither h5py nor xarray's decoding."""
+    import pandas as pd
     import xarray as xr
 
     try:
@@ -111,7 +155,9 @@ def _cached(path: Path):
             {"relative_score": (("loop", "time"), arrays["relative_score"]),
              "unnamed_sum": ("time", arrays["unnamed_sum"]),
              "abs_total": ("time", arrays["abs_total"])},
-            coords={"time": arrays["time"], "named_id": ("loop", meta["named_id"]),
+            # the time index as a pandas Index: from a bare array, xarray imports dask and pint
+            # to ask whether it is one of theirs (0.3-0.6 s)
+            coords={"time": pd.Index(arrays["time"]), "named_id": ("loop", meta["named_id"]),
                     "name": ("loop", meta["name"])},
             attrs=meta["attrs"])
         out["time"].attrs = meta["time_attrs"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ambidex.core import translate
 from ambidex.loops import causal_graph, find_loops
@@ -66,3 +67,40 @@ def test_dominant_skips_zero_loops_without_changing_the_answer():
     # of the tied 0.3s, loop 0 (0.7 >= 0.5); loop 1 is 0 throughout and never dominant
     assert d.tolist() == [[True, False, True], [False, False, False], [False, True, True],
                           [False, False, False]]
+
+
+_MACRO = ROOT / "tests" / "data" / "sdxorg-test-models" / "tests" / "macro_stock" / "test_macro_stock.mdl"
+_XMILE = ROOT / "tests" / "data" / "sdxorg-test-models" / "tests" / "limits" / "test_limits.xmile"
+
+
+@pytest.mark.parametrize("src", [BASS, _MACRO, _XMILE,
+                                 pytest.param(ROOT / "sd_models" / "dual_business_model.mdl",
+                                              marks=pytest.mark.slow)],
+                         ids=["bass", "macro", "xmile", "dual"])
+def test_translation_is_pysds_reader_output_less_the_layout(src, tmp_path, monkeypatch):
+    """The generated model is what ``pysd.read_vensim`` / ``read_xmile`` write, once black has
+    laid it out (ambidex skips that step), and a Vensim file is parsed once: the translation
+    and the abstract model the rest of ambidex reads share the parse."""
+    import shutil
+
+    import black
+    import pysd
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    monkeypatch.setenv("AMBIDEX_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(translate, "_ABSTRACT", {})
+    parses = []
+    real_parse = VensimFile.parse
+    monkeypatch.setattr(VensimFile, "parse", lambda self, *a, **k: parses.append(1)
+                        or real_parse(self, *a, **k))
+    py = translate.translate(src)
+    translate.abstract_model(src)
+    assert len(parses) == (1 if src.suffix == ".mdl" else 0)
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    shutil.copy(src, ref_dir / src.name)
+    (pysd.read_vensim if src.suffix == ".mdl" else pysd.read_xmile)(str(ref_dir / src.name))
+    made = py.read_text(encoding="utf-8")
+    ref = (ref_dir / src.name).with_suffix(".py").read_text(encoding="utf-8")
+    assert made != ref  # not laid out by black ...
+    assert black.format_file_contents(made, fast=True, mode=black.FileMode()) == ref  # ... else equal

@@ -74,3 +74,37 @@ def test_xarray_still_sees_dask_arrays_after_dask_is_imported():
     p = subprocess.run([sys.executable, "-c", code, str(TEACUP)], env=env, capture_output=True,
                        text=True)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+CLI = """
+import json, sys
+from ambidex.cli import main
+sys.argv = ["ambidex", "run", "--model", sys.argv[1], "--out", sys.argv[2]]
+try:
+    main()
+except SystemExit as e:
+    assert e.code in (0, None), e.code
+print(json.dumps(sorted(k for k in ("numba", "llvmlite", "pysd", "dask", "pint") if k in sys.modules)))
+"""
+
+
+def test_a_warm_cli_run_interprets_and_never_imports_numba(tmp_path):
+    # `ambidex run` interprets its few runs (ambidex.compiled.pytier): cheaper than importing
+    # numba and loading machine code, and the same bits as the compiled engine
+    import xarray as xr
+
+    import ambidex
+
+    env = {**os.environ, "AMBIDEX_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT),
+           "AMBIDEX_TIERED": "1", "AMBIDEX_BACKGROUND_COMPILE": "0"}
+    loaded = []
+    for _ in range(2):  # the first run translates the model and fills the caches
+        p = subprocess.run([sys.executable, "-c", CLI, str(TEACUP), str(tmp_path / "out")],
+                           env=env, capture_output=True, text=True, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr[-2000:]
+        loaded.append(json.loads(p.stdout.strip().splitlines()[-1]))
+    assert loaded[1] == []  # no numba, no PySD, and neither dask nor pint through xarray
+    ref = ambidex.simulate(ambidex.load_model(TEACUP))  # compiled (tests: AMBIDEX_TIERED=0)
+    with xr.open_dataset(tmp_path / "out" / "scenarios.nc", engine="h5netcdf") as got:
+        for k in ref.data_vars:
+            np.testing.assert_array_equal(got[k].values, ref[k].values, err_msg=k)

@@ -7,6 +7,7 @@ Kept in a static module so numba compiles and caches them once for all models.
 import math
 import numpy as np
 from numba import njit
+from ambidex.compiled._libm import libm_pow
 
 _jit = njit(cache=True, error_model="numpy")
 SMALL = 1e-6
@@ -46,7 +47,14 @@ def _acos(x):
 
 @_jit
 def _pow(a, b):
-    return a ** b
+    """``a ** b`` as libm's ``pow`` in both tiers (see :mod:`._libm`)."""
+    return libm_pow(a, b)
+
+
+@_jit
+def _sq(x):
+    """``x ** 2`` as ``x * x`` in both tiers (what LLVM makes of ``pow(x, 2.0)``)."""
+    return x * x
 
 
 @_jit
@@ -204,4 +212,4 @@ def _lookup_forward(xs, ys, x):
     return ys[i]
 
 
-NAMES = ['_min', '_max', '_sqrt', '_ln', '_asin', '_acos', '_pow', '_log', '_integer', '_zidz', '_xidz', '_quantum', '_modulo', '_delay_order', '_step', '_ramp', '_pulse', '_pulse_train', '_after', '_bp_step', '_bp_ramp', '_bp_pulse', '_bp_pulse_train', '_lookup', '_lookup_extra', '_lookup_hold', '_lookup_forward']
+NAMES = ['_min', '_max', '_sqrt', '_ln', '_asin', '_acos', '_pow', '_sq', '_log', '_integer', '_zidz', '_xidz', '_quantum', '_modulo', '_delay_order', '_step', '_ramp', '_pulse', '_pulse_train', '_after', '_bp_step', '_bp_ramp', '_bp_pulse', '_bp_pulse_train', '_lookup', '_lookup_extra', '_lookup_hold', '_lookup_forward']

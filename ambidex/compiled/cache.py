@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from ..core.paths import compiled_dir
@@ -16,15 +17,30 @@ def cache_dir() -> Path:
     return compiled_dir()
 
 
-def load_source(source: str):
-    """Write ``source`` to a file named by its hash (once) and import it."""
-    import numba
+@lru_cache(maxsize=1)
+def _numba_version() -> str:
+    """numba's version from its installed metadata (no ``import numba``)."""
+    from importlib import metadata
 
-    key = hashlib.sha256((numba.__version__ + "\n" + source).encode()).hexdigest()[:24]
-    modname = f"ambidex_model_{key}"
+    try:
+        return metadata.version("numba")
+    except metadata.PackageNotFoundError:  # pragma: no cover - numba is a dependency
+        return "?"
+
+
+def module_path(source: str) -> Path:
+    """The file ``source`` is imported from: named by the hash of the source and numba's
+    version (computed without importing numba, so the interpreted tier need not)."""
+    key = hashlib.sha256((_numba_version() + "\n" + source).encode()).hexdigest()[:24]
+    return cache_dir() / f"ambidex_model_{key}.py"
+
+
+def load_source(source: str):
+    """Write ``source`` to its :func:`module_path` (once) and import it (imports numba)."""
+    path = module_path(source)
+    modname = path.stem
     if modname in sys.modules:
         return sys.modules[modname]
-    path = cache_dir() / f"{modname}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.errors import ModelError, SolverError
 from . import pytier
-from .cache import load_source
+from .cache import load_source, module_path
 
 RPREC = 1e-5  # PySD's relative precision for final and saving times
 STATUS = {0: "ok", 1: "produced NaN/inf", 2: "exceeded the maximum number of steps",
@@ -34,6 +34,8 @@ class RunResult(dict):
     fail_time: np.ndarray
     nfev: np.ndarray
     method: str
+    #: the (N, V, T) array whose [:, j, :] the outputs are, in the dict's order
+    block: np.ndarray
 
     @property
     def failed(self) -> np.ndarray:
@@ -149,7 +151,6 @@ class CompiledModel:
                         "outputs": outputs}
         self._plans: dict = {}
         self.source = generate(tr, self._layout)  # one module for every choice of outputs
-        self._mod = load_source(self.source)
         self.model_path = None  # the model file, for the background compile (compile_model)
         self._py = None  # the interpreted module (pytier), built on first need
         self._tier_s = 0.0  # seconds interpreted so far in this process
@@ -166,7 +167,7 @@ class CompiledModel:
         """The save plan ``w`` (see :func:`~ambidex.compiled.codegen.save_plan`) for the
         outputs ``out_idx``: which variables ``_out`` computes and where each output goes.
         Chosen at run time, so a new set of outputs costs no compilation."""
-        key = tuple(int(i) for i in out_idx)
+        key = tuple(np.asarray(out_idx, dtype=np.int64).tolist())  # python ints, as stored
         w = self._plans.get(key)
         if w is None:
             from .codegen import save_plan
@@ -190,7 +191,7 @@ class CompiledModel:
     def __getstate__(self):
         """Everything but the IR, the loaded modules and this process's tier bookkeeping."""
         state = dict(self.__dict__)
-        for k in ("_tr_obj", "_tr_factory", "_mod", "_py", "_background", "_tier_s"):
+        for k in ("_tr_obj", "_tr_factory", "_mod_obj", "_py", "_background", "_tier_s"):
             state.pop(k, None)
         return state
 
@@ -198,7 +199,16 @@ class CompiledModel:
         self.__dict__.update(state)
         self.__dict__.update(_tr_obj=None, _tr_factory=None, _py=None, _background=set(),
                              _tier_s=0.0)
-        self._mod = load_source(self.source)
+
+    @property
+    def _mod(self):
+        """The generated module with its numba kernels, imported on first need (this imports
+        numba: about 0.7 s, and a kernel's first call loads its machine code, 1-2 s more), so a
+        process that only interprets (:mod:`.pytier`) never pays for it."""
+        mod = self.__dict__.get("_mod_obj")
+        if mod is None:
+            mod = self.__dict__["_mod_obj"] = load_source(self.source)
+        return mod
 
     @staticmethod
     def _py_elem(s):
@@ -311,20 +321,9 @@ class CompiledModel:
     # ------------------------------------------------------------------ run
     def _serial(self, name, method, P, args, out, tail, status, ftime, nfev) -> None:
         """Run the rows of ``P`` one by one through kernel ``name`` (``fn(P[r], *args,
-        out[r], *tail)``): the numba kernel, or its interpreted twin (:mod:`.pytier`, bitwise
-        the same results) while no machine code exists for it, for a few runs and at most
-        ``pytier.BUDGET_S`` seconds per process; a background process compiles it meanwhile."""
-        fn = getattr(self._mod, name)
-        slow = None
-        if (len(P) <= pytier.MAX_RUNS and pytier.enabled() and self._tier_s < pytier.BUDGET_S
-                and not pytier.cached_on_disk(fn)):
-            if self._py is None:
-                self._py = pytier.interpreted(self.source)
-            slow = getattr(self._py, name)
-            if name not in self._background:
-                self._background.add(name)
-                pytier.start_background_compile(Path(self._mod.__file__), name,
-                                                self.model_path, method)
+        out[r], *tail)``): the numba kernel, or its interpreted twin (bitwise the same results)
+        when :meth:`_interpreted` says so."""
+        slow = self._interpreted(name, method, len(P))
         for r in range(len(P)):
             got = None
             if slow is not None:
@@ -332,8 +331,35 @@ class CompiledModel:
                 got = pytier.call(slow, P[r], *args, out[r], *tail)
                 self._tier_s += time.perf_counter() - t
             if got is None:
-                got = fn(P[r], *args, out[r], *tail)
+                got = getattr(self._mod, name)(P[r], *args, out[r], *tail)
             status[r], ftime[r], nfev[r] = got
+
+    def _interpreted(self, name, method, n):
+        """Kernel ``name`` interpreted (:mod:`.pytier`) for ``n`` serial runs, or None for the
+        compiled one.  Interpreted: a few runs (``pytier.MAX_RUNS``, at most ``pytier.BUDGET_S``
+        seconds per process) when numba has no machine code for the kernel on disk -- then a
+        background process compiles it -- or, when the caller prefers it
+        (``pytier.preferring_interpreted``: the command line), whenever the kernel is not already
+        loaded in this process: an interpreted run costs less than importing numba and loading
+        a kernel's machine code."""
+        if not (n <= pytier.MAX_RUNS and pytier.enabled() and self._tier_s < pytier.BUDGET_S):
+            return None
+        if pytier.preferred():
+            loaded = self.__dict__.get("_mod_obj")
+            if loaded is not None and getattr(getattr(loaded, name), "signatures", None):
+                return None
+            path = module_path(self.source)
+            cached = pytier.index_on_disk(path, name)
+        elif pytier.cached_on_disk(getattr(self._mod, name)):
+            return None  # the warm path: no hash of the source (0.1-0.2 ms) per call
+        else:
+            path, cached = module_path(self.source), False
+        if self._py is None:
+            self._py = pytier.interpreted(self.source)
+        if not cached and name not in self._background:
+            self._background.add(name)
+            pytier.start_background_compile(path, name, self.model_path, method)
+        return getattr(self._py, name)
 
     def run(self, params=None, n=None, method="euler", t_eval=None, rtol=1e-6, atol=1e-9,
             return_vars=None, max_steps=200_000, hmax=None, parallel=None) -> RunResult:
@@ -384,14 +410,13 @@ class CompiledModel:
         ftime = np.full(N, np.nan)
         nfev = np.zeros(N, dtype=np.int64)
         par = (N >= 64) if parallel is None else bool(parallel)
-        m = self._mod
         w = self._plan(out_idx)
         if method in ADAPTIVE:
             hm = np.inf if hmax is None else float(hmax)
             args = (self.initial_time, self.final_time, te, float(rtol), float(atol), hm, 0.0,
                     int(max_steps))
             if par:
-                fn = m._batch_dopri_p if method == "dopri5" else m._batch_bs3_p
+                fn = self._mod._batch_dopri_p if method == "dopri5" else self._mod._batch_bs3_p
                 fn(P, *args, out, status, ftime, nfev, w)
             else:
                 self._serial("_dopri1" if method == "dopri5" else "_bs31", method, P, args, out,
@@ -399,6 +424,7 @@ class CompiledModel:
             tout = te
         else:
             if par:
+                m = self._mod
                 fn = m._batch_euler_p if method == "euler" else m._batch_rk4_p
                 fn(P, times, sel, out, status, ftime, nfev, self.time_step, w)
             else:
@@ -406,8 +432,10 @@ class CompiledModel:
                              (times, sel), out, (self.time_step, w), status, ftime, nfev)
             tout = np.round(times[sel], -int(np.log10(self.time_step * RPREC)))
         res = RunResult()
-        for j, i in enumerate(out_idx):
-            res[self._outputs[i].name] = out[:, j, :]
+        outs = self._outputs
+        # out[:, j, :] for each output j, as views; ``block`` is ``out`` itself, in that order
+        res.update(zip([outs[i].name for i in out_idx.tolist()], out.transpose(1, 0, 2)))
+        res.block = out
         res.time, res.status, res.fail_time, res.nfev, res.method = (tout, status, ftime, nfev,
                                                                       method)
         return res

@@ -19,6 +19,7 @@ from ambidex.compiled._rt import (
     _asin,
     _acos,
     _pow,
+    _sq,
     _log,
     _integer,
     _zidz,
@@ -204,7 +205,7 @@ def _norm(e, y0, y1, rtol, atol):
     s = 0.0
     for j in range(NY):
         sk = atol + rtol * max(abs(y0[j]), abs(y1[j]))
-        s += (e[j] / sk) ** 2
+        s += _sq(e[j] / sk)
     return math.sqrt(s / max(NY, 1))
 
 
@@ -261,8 +262,8 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o, w):
         d1 = 0.0
         for j in range(NY):
             sk = atol + rtol * abs(y[j])
-            d0 += (y[j] / sk) ** 2
-            d1 += (k1[j] / sk) ** 2
+            d0 += _sq(y[j] / sk)
+            d1 += _sq(k1[j] / sk)
         d0 = math.sqrt(d0 / NY)
         d1 = math.sqrt(d1 / NY)
         hh = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
@@ -274,10 +275,10 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o, w):
         d2 = 0.0
         for j in range(NY):
             sk = atol + rtol * abs(y[j])
-            d2 += ((k2[j] - k1[j]) / sk) ** 2
+            d2 += _sq((k2[j] - k1[j]) / sk)
         d2 = math.sqrt(d2 / NY) / hh
         dm = max(d1, d2)
-        h1 = max(1e-6, hh * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
+        h1 = max(1e-6, hh * 1e-3) if dm <= 1e-15 else _pow(0.01 / dm, 0.2)
         h = min(100.0 * hh, h1)
     if not np.isfinite(h) or h <= 0.0:
         h = 1e-6 * (tf - t0)
@@ -372,13 +373,13 @@ def _dopri1(p, t0, tf, te, rtol, atol, hmax, h0, maxsteps, o, w):
                     k1[j] = k7[j]
             if HAS_BP:
                 bp = _nbp(t, y, p, c, t + 2.0 * delta)
-            fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+            fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * _pow(err, -0.2)))
             if reject:
                 fac = min(1.0, fac)
             h = h * fac
             reject = False
         else:
-            h = h * max(0.2, 0.9 * err ** -0.2)
+            h = h * max(0.2, 0.9 * _pow(err, -0.2))
             reject = True
         if h < 1e-14 * span:
             status = 1 if not np.isfinite(err) else 3

@@ -48,7 +48,7 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         dims, sub = ("scenario", "sample", "time"), values
     else:
         dims, sub = ("scenario", "time"), values[:, 0]
-    vs = _variables(dims, sub, names, [variable_attrs(model, py) for py in names])
+    vs = _variables(dims, sub, names, _attrs_of(model, names))
     sub_index = {}
     for py, (sdims, coords, data) in (subscripted or {}).items():
         arr = data if sample_dim else data[:, 0]
@@ -65,8 +65,9 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         del index["sample"]
     index.update(sub_index)
     coord_names = set(index)
+    idx = {}
     for k, v in index.items():
-        vs[k] = _index_variable(k, np.asarray(v))
+        vs[k], idx[k] = _index(k, np.asarray(v))
     vs["time"].attrs = {"units": model.time_units, "long_name": "time"}
     vs["scenario_source"] = xr.Variable(("scenario",), np.array([sc.source for sc in scenarios]),
                                         fastpath=True)
@@ -81,7 +82,8 @@ def dataset(model, names, values: np.ndarray, scenarios, times: np.ndarray,
         {"scenario": S, "time": len(times)}
     sizes.update({d: len(v) for d, v in sub_index.items()})
     try:
-        idx = {k: xr.indexes.PandasIndex(pd.Index(v), k) for k, v in index.items()}
+        if any(i is None for i in idx.values()):
+            raise TypeError("no PandasIndex")
         return xr.Dataset._construct_direct(vs, coord_names, sizes, {}, idx)
     except (AttributeError, TypeError):  # pragma: no cover - a future xarray without it
         data = {k: v for k, v in vs.items() if k not in coord_names}
@@ -111,10 +113,11 @@ def _variables(dims: tuple, sub: np.ndarray, names: list, attrs: list) -> dict:
     if not same:  # pragma: no cover - another xarray
         return {py: xr.Variable(dims, sub[..., j, :], attrs[j], fastpath=True)
                 for j, py in enumerate(names)}
-    dims = tuple(dims)
-    for j, py in enumerate(names):
-        v = new(xr.Variable)
-        v._dims, v._data, v._attrs, v._encoding = dims, sub[..., j, :], attrs[j] or None, None
+    dims, V = tuple(dims), xr.Variable
+    # sub[..., j, :] for each j, as the views an iteration over the variable axis gives
+    for py, data, a in zip(names, np.moveaxis(sub, -2, 0), attrs):
+        v = new(V)
+        v._dims, v._data, v._attrs, v._encoding = dims, data, a or None, None
         out[py] = v
     return out
 
@@ -125,6 +128,45 @@ def _same(a, b) -> bool:
     return (a._dims == b._dims and a._attrs == b._attrs and a._encoding == b._encoding
             and type(da) is type(db) and da.shape == db.shape and da.strides == db.strides
             and da.__array_interface__["data"] == db.__array_interface__["data"])
+
+
+def _attrs_of(model, names: list) -> list[dict]:
+    """:func:`variable_attrs` of each of ``names``: fresh dicts (a result's attrs are its own),
+    copied from a list kept per model and output list."""
+    cache = model.__dict__.setdefault("_var_attrs_lists", {})
+    key = tuple(names)
+    got = cache.get(key)
+    if got is None:
+        got = cache[key] = [variable_attrs(model, py) for py in names]
+    return [a.copy() for a in got]
+
+
+#: (dim, dtype, values) -> (IndexVariable data, PandasIndex) of small numeric or string
+#: coordinates (time grids, scenario names): built once, each result gets its own objects
+_INDEXES: dict = {}
+_INDEXES_MAX, _INDEX_CACHED_SIZE = 64, 4096
+
+
+def _index(dim: str, v: np.ndarray) -> tuple[xr.IndexVariable, object]:
+    """``(IndexVariable, PandasIndex)`` of coordinate ``dim`` with values ``v``: as
+    ``_index_variable(dim, v)`` and ``PandasIndex(pd.Index(v), dim)`` give them, from a cache
+    for coordinates seen before (both hold immutable pandas indexes; each result gets its own
+    IndexVariable and PandasIndex, the latter on its own shallow copy of the index)."""
+    try:
+        if v.dtype.kind not in "iufUSb" or v.size > _INDEX_CACHED_SIZE:
+            return _index_variable(dim, v), xr.indexes.PandasIndex(pd.Index(v), dim)
+        key = (dim, v.dtype.str, v.shape, v.tobytes())
+        hit = _INDEXES.get(key)
+        if hit is None:
+            if len(_INDEXES) >= _INDEXES_MAX:
+                _INDEXES.clear()
+            hit = _INDEXES[key] = (_index_variable(dim, v),
+                                   xr.indexes.PandasIndex(pd.Index(v), dim))
+        var, pidx = hit
+        return (xr.IndexVariable(var.dims, var._data, fastpath=True),
+                pidx._replace(pidx.index.copy()))
+    except (AttributeError, TypeError):  # pragma: no cover - a future xarray without them
+        return xr.IndexVariable((dim,), v), None
 
 
 def _index_variable(dim: str, v: np.ndarray) -> xr.IndexVariable:

@@ -56,7 +56,7 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
         proxies = [_proxy(data, partial) for _, _, data, partial in result.subscripted.values()]
         values = np.concatenate([values, np.stack(proxies, axis=1)], axis=1)
         names += list(result.subscripted)
-    stocks = physical_stocks(model, names)
+    stocks = _stocks(model, names)
     # Three passes over the block, no temporaries of its size (this runs on every ensemble
     # block: an isfinite mask and a fancy-indexed copy cost more than the runs themselves).
     # A sum is finite iff every term is, barring overflow, which only sends a run to the exact
@@ -66,8 +66,9 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
     below = np.zeros(values.shape[0], dtype=bool)  # runs where some physical stock is < 0
     if stocks:
         cols = [j for j, _ in stocks]
-        low = values.min(axis=2)[:, cols]  # NaN where a stock is not finite: that run's NaN
-        high = values.max(axis=2)[:, cols]  # message comes first anyway
+        block = values[:, cols, :]  # the stocks' rows only (a copy of a few rows)
+        low = block.min(axis=2)  # NaN where a stock is not finite: that run's NaN
+        high = block.max(axis=2)  # message comes first anyway
         scale = np.maximum(1.0, np.maximum(high, -low))  # = max(1, max |stock|), as below
         with np.errstate(invalid="ignore"):
             below = (low < -NEG_TOL * scale).any(axis=1)
@@ -87,6 +88,16 @@ def run_problems(model, result, raise_first: bool) -> list[str]:
             msg = negative_message(stocks, times, values[r])
         out.append(msg or "")
     return out
+
+
+def _stocks(model, names: list) -> tuple:
+    """:func:`physical_stocks` of ``names``, worked out once per model and output list."""
+    cache = model.__dict__.setdefault("_physical_stocks", {})
+    key = tuple(names)
+    got = cache.get(key)
+    if got is None:
+        got = cache[key] = tuple(physical_stocks(model, names))
+    return got
 
 
 def _proxy(data: np.ndarray, partial: bool) -> np.ndarray:

@@ -19,6 +19,11 @@ def versions() -> dict[str, str]:
     return dict(_versions())
 
 
+@lru_cache(maxsize=1)
+def _versions_json() -> str:
+    return json.dumps(versions(), sort_keys=True)
+
+
 def _read_versions() -> dict[str, str]:
     """Versions of ambidex and the libraries that shape its results."""
     out = {}
@@ -39,7 +44,7 @@ def stamp(model, **extra) -> dict[str, str | float | int]:
         "model_name": model.name,
         "time_units": model.time_units,
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": json.dumps(versions(), sort_keys=True),
+        "versions": _versions_json(),
     }
     for k, v in extra.items():
         attrs[k] = v if isinstance(v, (str, int, float)) else json.dumps(v, sort_keys=True, default=str)

@@ -29,14 +29,14 @@ the file, the key and what is allowed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ModelError, ScenarioError
 from .interventions import KINDS, Intervention
 from .paths import PACKAGE_ROOT
-from .tomlio import read_toml
+from .tomlio import parse_toml
 
 if TYPE_CHECKING:  # type hints only: the model imports nothing from here at load time
     from .model import Model
@@ -103,7 +103,26 @@ def load_scenario(path_or_name: str | Path | Scenario, directory: str | Path | N
     if not p.is_file():
         known = ", ".join(f.stem for f in list_scenarios(directory)) or "none"
         raise ScenarioError(f"scenario '{path_or_name}' not found (looked for '{p}'); known: {known}")
-    return scenario_from_dict(read_toml(p, ScenarioError), path=p)
+    return _parsed(p, p.read_bytes())
+
+
+#: path -> (the file's bytes, the Scenario read from them): a file is parsed again only when
+#: its content changed (compared byte for byte, so an edit within the mtime's resolution counts)
+_READ: dict[Path, tuple[bytes, Scenario]] = {}
+_READ_MAX = 256
+
+
+def _parsed(p: Path, raw: bytes) -> Scenario:
+    """The Scenario in file ``p`` whose content is ``raw``: read once per content, handed out
+    as a copy (its dicts are the caller's to change)."""
+    hit = _READ.get(p)
+    if hit is None or hit[0] != raw:
+        sc = scenario_from_dict(parse_toml(raw, p, ScenarioError), path=p)
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        _READ[p] = hit = (raw, sc)
+    sc = hit[1]
+    return replace(sc, parameters=dict(sc.parameters), solver=dict(sc.solver))
 
 
 def scenario_from_dict(data: dict, path: Path | None = None, name: str | None = None) -> Scenario:

@@ -7,7 +7,9 @@ PySD re-translates, and nothing is ever written next to the user's model file.  
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import os
 import pickle
 import re
@@ -171,17 +173,18 @@ def translate(path: str | Path) -> Path:
     target_py = target_dir / f"{src.stem}.py"
     if target_py.is_file():
         return target_py
-    import pysd  # heavy: only when a model is translated
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root()))
     try:
         copy = _stage(src, kind, tmp)
-        reader = pysd.read_vensim if kind == "vensim" else pysd.read_xmile
         try:
             with warnings.catch_warnings():  # a file without {UTF-8} header: PySD assumes UTF-8
                 warnings.filterwarnings("ignore", message="No encoding specified", category=UserWarning)
-                reader(str(copy))
+                _build(src, kind, copy)
         except Exception as exc:  # PySD raises many kinds; report them as one clear error
+            if isinstance(exc, ModelError) and exc.__cause__ is not None:  # abstract_model's
+                exc = exc.__cause__
             msg = str(exc).replace(str(tmp), str(src.parent))  # name the user's folder
+            msg = msg.replace(str(cache_root() / "staged" / key), str(src.parent))
             msg = "; ".join(part.strip() for part in msg.splitlines() if part.strip())  # one line
             raise ModelError(
                 f"PySD could not translate model file '{src}'{_where(exc, src)}: "
@@ -198,6 +201,77 @@ def translate(path: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target_py
+
+
+def _build(src: Path, kind: str, copy: Path) -> None:
+    """What ``pysd.read_vensim`` / ``read_xmile`` do to ``copy`` (the staged model), less two
+    costs: a Vensim file is parsed once, by :func:`abstract_model` (which the rest of ambidex
+    reads too), not once here and once there; and the generated file is not formatted with
+    black (PySD formats it for people to read; ambidex only imports it, and black changes
+    layout, not behaviour: on the dual model the formatting took longer than the parse).  The
+    file is then loaded and initialised as PySD's readers do, so a model whose Python fails to
+    run fails here, as before."""
+    import pysd  # heavy: only when a model is translated
+
+    if kind == "vensim":
+        am = abstract_model(src)  # a fresh copy, its sections' paths where it was parsed
+        am.original_path = copy
+        for section in am.sections:
+            section.path = copy.parent / section.path.name
+    else:  # ambidex's abstract model of an XMILE file uses its own equation parser: PySD's here
+        from pysd.translators.xmile.xmile_file import XmileFile
+
+        xmile = XmileFile(str(copy))
+        xmile.parse()
+        am = xmile.get_abstract_model()
+    with _unformatted() as builder:
+        py = builder.ModelBuilder(am).build_model()
+    pysd.load(py)
+
+
+class _NoBlack:
+    """Stands in for the ``black`` module in PySD's builder: the text is kept as generated."""
+
+    @staticmethod
+    def FileMode():  # noqa: N802 - black's name
+        return None
+
+    @staticmethod
+    def format_file_contents(text, fast=True, mode=None):
+        return text
+
+
+@contextlib.contextmanager
+def _unformatted():
+    """PySD's ``python_model_builder`` module with black replaced by :class:`_NoBlack` (black
+    is not even imported when the builder was not: its import alone takes a good part of a
+    second)."""
+    import sys
+
+    name = "pysd.builders.python.python_model_builder"
+    if name not in sys.modules:
+        had = sys.modules.get("black")
+        sys.modules["black"] = _NoBlack  # what the builder's "import black" finds
+        try:
+            importlib.import_module(name)
+        finally:
+            if had is None:
+                del sys.modules["black"]
+            else:
+                sys.modules["black"] = had
+    builder = sys.modules[name]
+    real, builder.black = builder.black, _NoBlack
+    try:
+        yield builder
+    finally:  # PySD's own readers, called later in this process, format as they always did
+        builder.black = _LazyBlack() if real is _NoBlack else real
+
+
+class _LazyBlack:
+    """The ``black`` module, imported when PySD's builder first uses it."""
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module("black"), attr)
 
 
 def _where(exc, src: Path) -> str:

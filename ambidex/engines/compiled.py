@@ -104,19 +104,18 @@ class _Plan:
 
 
 def _block(res, names, model, n: int, n_times: int) -> np.ndarray:
-    """The (n, V, T) block of ``res`` in ``names`` order: the engine's own output block when
-    its arrays are views of one (no copy), else a stacked copy."""
-    keys = _keys(model, tuple(res), tuple(names))
-    arrays = [res[k] for k in keys]
-    base = arrays[0].base if arrays else None
-    if (isinstance(base, np.ndarray) and base.shape == (n, len(arrays), n_times)
-            and base.dtype == np.float64
-            and all(a.base is base and a.ctypes.data == base[:, j, :].ctypes.data
-                    and a.strides == base[:, j, :].strides for j, a in enumerate(arrays))):
-        return base
-    block = np.empty((n, len(arrays), n_times))
-    for j, a in enumerate(arrays):
-        block[:, j, :] = a
+    """The (n, V, T) block of ``res`` in ``names`` order: the engine's own output block
+    (``res.block``) when ``names`` asks for its outputs in its order, else one gather of its
+    rows (a copy); an engine result without a block is stacked row by row."""
+    res_names = tuple(res)
+    keys, rows = _keys(model, res_names, tuple(names))
+    block = getattr(res, "block", None)
+    if (isinstance(block, np.ndarray) and block.shape == (n, len(res_names), n_times)
+            and block.dtype == np.float64):
+        return block if rows is None else block.take(rows, axis=1)
+    block = np.empty((n, len(keys), n_times))
+    for j, k in enumerate(keys):
+        block[:, j, :] = res[k]
     return block
 
 
@@ -129,8 +128,9 @@ def _subscripted(res, dims, coords, elems, n: int, n_times: int):
     return tuple(dims), dict(coords), data, len(elems) < int(np.prod(data.shape[2:]))
 
 
-def _keys(model, res_names: tuple, names: tuple) -> list[str]:
-    """The engine's output names for the py ``names`` (worked out once per request)."""
+def _keys(model, res_names: tuple, names: tuple) -> tuple[list[str], np.ndarray | None]:
+    """The engine's output names for the py ``names`` and their rows among ``res_names`` (None
+    when they are ``res_names`` in order), worked out once per request."""
     cache = model.__dict__.setdefault("_compiled_keys", {})
     got = cache.get((res_names, names))
     if got is None:
@@ -141,7 +141,11 @@ def _keys(model, res_names: tuple, names: tuple) -> list[str]:
             if py not in model.variables:
                 py = model._index.get(_norm(name), py)
             by_py.setdefault(py, name)
-        got = cache[(res_names, names)] = [by_py[py] for py in names]
+        keys = [by_py[py] for py in names]
+        pos = {name: j for j, name in enumerate(res_names)}
+        rows = None if keys == list(res_names) else \
+            np.array([pos[k] for k in keys], dtype=np.intp)
+        got = cache[(res_names, names)] = (keys, rows)
     return got
 
 

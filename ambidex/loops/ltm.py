@@ -25,6 +25,7 @@ At the initial time there is no previous step: all scores are 0 there.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -133,37 +134,71 @@ def link_scores(st: Structure, env: dict, time, edges) -> dict:
 
 def loop_scores(st: Structure, env: dict, time) -> tuple[np.ndarray, np.ndarray]:
     """Loop scores and relative loop scores, arrays (loop, time)."""
+    rows, score_rows, rel_rows = live_scores(st, env, time)
+    score = np.zeros((len(st.loops), len(time)))
+    rel = np.zeros_like(score)
+    score[rows] = score_rows
+    rel[rows] = rel_rows
+    return score, rel
+
+
+def live_scores(st: Structure, env: dict, time) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of :func:`loop_scores` that are not 0 throughout: ``(rows, score, relative
+    score)``, ``rows`` the loops' positions in ``st.loops`` (ascending), the arrays (row, time).
+    Most loops have a link without effect (8 of the dual model's 20 k loops score at all), so
+    the report reads these instead of two (loop, time) arrays of zeros."""
     loops = st.loops
     edges = sorted({e for lp in loops for e in zip(lp.variables, lp.variables[1:]
                                                     + lp.variables[:1])})
     ls = link_scores(st, env, time, edges)
-    score = _products(loops, edges, ls, len(time))
+    rows, score = _live_products(loops, edges, ls, len(time))
+    keep = np.any(score != 0, axis=1)  # rows of zeros add nothing to a partition's total
+    rows, score = rows[keep], score[keep]
     rel = np.zeros_like(score)
-    parts = np.array([lp.partition for lp in loops])
-    live = np.any(score != 0, axis=1)  # rows of zeros add nothing to a partition's total
+    parts = np.array([lp.partition for lp in loops], dtype=int)[rows]
     for p in np.unique(parts):
-        idx = np.flatnonzero((parts == p) & live)
+        idx = np.flatnonzero(parts == p)
         tot = np.abs(score[idx]).sum(axis=0)
         with np.errstate(all="ignore"):
             rel[idx] = np.where(tot > 0, score[idx] / np.where(tot > 0, tot, 1.0), 0.0)
-    return score, rel
+    return rows, score, rel
 
 
 def _products(loops, edges, ls: dict, n_t: int) -> np.ndarray:
     """Loop scores (loop, time): the product of each loop's link scores, multiplied in the
-    loop's own order.  A loop with a link whose score is 0 along the whole run scores 0 and is
-    not multiplied out (on the dual model 98 % of its 12 k loops), and loops of one length are
-    multiplied together as one array."""
-    pos = {e: i for i, e in enumerate(edges)}
+    loop's own order (see :func:`_live_products`)."""
+    rows, s = _live_products(loops, edges, ls, n_t)
+    score = np.zeros((len(loops), n_t))
+    score[rows] = s
+    return score
+
+
+def _live_products(loops, edges, ls: dict, n_t: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, products)``: the loop scores of the loops in ``loops`` that can score, the
+    product of their link scores multiplied in each loop's own order.  A loop with a link whose
+    score is 0 along the whole run scores 0 and is not multiplied out (on the dual model all but
+    a few of its 20 k loops); loops of one length are multiplied together as one array, their
+    links found by number (variable number x n + number of the next) rather than by name."""
     E = np.stack([ls[e] for e in edges]) if edges else np.zeros((0, n_t))
     dead = ~np.any(E != 0, axis=1)
-    score = np.zeros((len(loops), n_t))
+    names = sorted({v for lp in loops for v in lp.variables})
+    num = {v: i for i, v in enumerate(names)}
+    n = len(names)
+    where = np.full(n * n, -1, dtype=np.int64)
+    for k, (a, b) in enumerate(edges):
+        where[num[a] * n + num[b]] = k
     by_len: dict = {}
     for i, lp in enumerate(loops):
         by_len.setdefault(lp.length, []).append(i)
+    out_rows, out = [], []
     for length, rows in by_len.items():
         rows = np.asarray(rows)
-        idx = np.array([[pos[e] for e in loops[i].edges] for i in rows]).reshape(-1, length)
+        var = np.fromiter(map(num.__getitem__, itertools.chain.from_iterable(
+            loops[i].variables for i in rows)), dtype=np.int64, count=len(rows) * length)
+        var = var.reshape(-1, length)
+        idx = where[var * n + np.roll(var, -1, axis=1)]
+        if (idx < 0).any():
+            raise KeyError("a loop's link is not among the scored edges")
         live = ~dead[idx].any(axis=1)
         if not live.any():
             continue
@@ -171,8 +206,13 @@ def _products(loops, edges, ls: dict, n_t: int) -> np.ndarray:
         s = np.ones((idx.shape[0], n_t))
         for k in range(length):
             s *= E[idx[:, k]]
-        score[rows[live]] = s
-    return score
+        out_rows.append(rows[live])
+        out.append(s)
+    if not out:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, n_t))
+    rows, s = np.concatenate(out_rows), np.concatenate(out)
+    order = np.argsort(rows, kind="stable")
+    return rows[order], s[order]
 
 
 def dominant(rel: np.ndarray, partitions, threshold: float = DOMINANCE_THRESHOLD) -> np.ndarray:
