@@ -104,12 +104,13 @@ def run(names: list[str] | None = typer.Argument(None, help="Scenario names or T
         check_format(fmt)
         check_out_dir(out_dir)
         from .compiled.pytier import preferring_interpreted
+        from .loop_background import enabled as defer_loops
         from .runner import run_scenarios
         from .summary import summary_table
 
         with preferring_interpreted():  # a few runs cost less interpreted than loading numba
             ds, written = run_scenarios(model, names, scenarios_dir, method, out_dir, report,
-                                        loops, on_note=note)
+                                        loops, on_note=note, defer_loops=defer_loops())
     except AmbidexError as exc:
         fail(exc)
     emit_frame(summary_table(ds), "Final year per scenario (columns from the model's profile)", fmt)

@@ -192,10 +192,12 @@ def pick_scenario(model, scens):
     return pick[0] if pick else None
 
 
-def report_loop_scores(model, scens, on_skip=None):
+def report_loop_scores(model, scens, on_skip=None, defer: bool = False):
     """``(scenario name, loop summary)`` for the report (see :func:`summarise`), from the disk
     cache when present; None when no scenario qualifies or the model's loop scores cannot be
-    computed (``on_skip(message)`` is told why)."""
+    computed (``on_skip(message)`` is told why).  ``defer``: on a cache miss, compute the
+    summary in a background process (:mod:`ambidex.loop_background`) and return
+    ``(scenario name, None)`` at once."""
     sc = pick_scenario(model, scens)
     if sc is None:
         return None
@@ -203,6 +205,14 @@ def report_loop_scores(model, scens, on_skip=None):
 
     path = cache_root() / "loop_summaries" / f"{cache_key(model, sc)}.npz"
     summary = _cached(path)
+    if summary is None and defer:
+        from .loop_background import start
+
+        if start(model, sc, path):
+            if on_skip is not None:
+                on_skip(f"note: loop dominance of scenario '{sc.name}' is being computed in the "
+                        f"background; the next report shows it (now: ambidex loops {sc.name})")
+            return sc.name, None
     if summary is None:
         try:
             summary = _analysed_summary(model, sc)

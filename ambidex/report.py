@@ -364,7 +364,12 @@ def _loop_sections(model, loop_scores) -> tuple[list, str]:
     if not loops:
         return [], ""
     figs, loop_html = [rl.loop_diagram(model, loops)], ""
-    if loop_scores is not None:
+    if loop_scores is not None and loop_scores[1] is None:  # deferred to the background
+        loop_html = (f"<p>Loop dominance of scenario <b>{html.escape(loop_scores[0])}</b> is "
+                     "being computed in the background: the next <code>ambidex run</code> "
+                     "report shows it, and <code>ambidex loops "
+                     f"{html.escape(loop_scores[0])}</code> shows it now.</p>")
+    elif loop_scores is not None:
         name, lds = loop_scores
         figs.append(rl.dominance_figure(lds, loops, name))
         sent = rl.dominance_sentences(lds, loops)

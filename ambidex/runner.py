@@ -37,12 +37,14 @@ def model_scenarios(m):
 
 def run_scenarios(model=None, names=None, scenarios_dir=None, method=None,
                   out_dir: Path = Path("results"), report: bool = True, loops: bool = True,
-                  on_note=None):
+                  on_note=None, defer_loops: bool = False):
     """Simulate the scenarios (see :func:`scenario_list`; with ``model`` given and no names nor
     folder: :func:`model_scenarios`) and write ``out_dir/scenarios.nc`` and, with ``report``,
     ``out_dir/report.html`` (with the loop-dominance section when ``loops``).  Both files are
     written to temporary names first and renamed only when both are complete.  Returns
-    ``(Dataset, [paths written])``; ``on_note(text)`` hears why a report part was left out."""
+    ``(Dataset, [paths written])``; ``on_note(text)`` hears why a report part was left out.
+    ``defer_loops``: a loop analysis not yet cached runs in the background
+    (:mod:`ambidex.loop_background`), and the report says so."""
     from .core.model import load_model
     from .core.results import atomic_path, to_netcdf
     from .simulate import simulate
@@ -51,7 +53,7 @@ def run_scenarios(model=None, names=None, scenarios_dir=None, method=None,
     scens = (model_scenarios(m) if model is not None and not names and scenarios_dir is None
              else scenario_list(names, scenarios_dir))
     ds = simulate(m, scens, method=method)
-    html = _report_html(ds, m, scens, loops, on_note) if report else None
+    html = _report_html(ds, m, scens, loops, on_note, defer_loops) if report else None
     nc_target, html_target = Path(out_dir) / "scenarios.nc", Path(out_dir) / "report.html"
     with atomic_path(nc_target) as tmp_nc:
         to_netcdf(ds, tmp_nc)
@@ -61,13 +63,13 @@ def run_scenarios(model=None, names=None, scenarios_dir=None, method=None,
     return ds, [nc_target] + ([html_target] if html is not None else [])
 
 
-def _report_html(ds, m, scens, loops: bool, on_note) -> str:
+def _report_html(ds, m, scens, loops: bool, on_note, defer: bool = False) -> str:
     from .loop_summary import report_loop_scores
     from .report import build_report
     from .structure import default_influences
 
     edges = default_influences(m)
-    scores = report_loop_scores(m, scens, on_skip=on_note) if loops else None
+    scores = report_loop_scores(m, scens, on_skip=on_note, defer=defer) if loops else None
     return build_report(ds, m, edges, loop_scores=scores)
 
 

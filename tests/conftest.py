@@ -11,6 +11,7 @@ import pytest
 # pytier; tests/test_pytier.py turns it on) and never a detached background compile.
 os.environ.setdefault("AMBIDEX_TIERED", "0")
 os.environ.setdefault("AMBIDEX_BACKGROUND_COMPILE", "0")
+os.environ.setdefault("AMBIDEX_DEFER_LOOPS", "0")  # reports computed in the foreground
 
 import ambidex
 

@@ -1,0 +1,101 @@
+"""The report's loop analysis, deferred to a background process on a cold cache.
+
+A first ``ambidex run`` on empty caches would spend most of its time finding and scoring the
+model's loops for the report (the dual model: 20 009 loops).  The command line instead starts
+one detached, low-priority process that computes the loop summary into the disk cache
+(:func:`ambidex.loop_summary.report_loop_scores` reads it), and that report says where the
+loop dominance will appear.  ``AMBIDEX_DEFER_LOOPS=0`` computes it in the foreground (the
+behaviour of the Python API, always).
+
+``python -m ambidex.loop_background JOB``: ``JOB`` is a pickle of (model path, scenario,
+cache path, lock path); the process removes the lock when done, also on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: a lock older than this (s) is stale (its process died)
+LOCK_STALE_S = 1800.0
+
+
+def enabled() -> bool:
+    """Deferral on unless ``AMBIDEX_DEFER_LOOPS=0``."""
+    return os.environ.get("AMBIDEX_DEFER_LOOPS", "1") != "0"
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.computing")
+
+
+def running(path: Path) -> bool:
+    """Whether a background process is computing the summary at ``path``."""
+    lock = lock_path(path)
+    try:
+        return lock.exists() and time.time() - lock.stat().st_mtime < LOCK_STALE_S
+    except OSError:
+        return False
+
+
+def start(model, sc, path: Path) -> bool:
+    """Start the background computation of the loop summary of ``model`` along ``sc`` into
+    ``path`` (False when one is already running or it could not start)."""
+    if running(path):
+        return True
+    lock = lock_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text(str(os.getpid()))
+        fd, job = tempfile.mkstemp(prefix=".loops-job-", suffix=".pkl", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((str(model.path), sc, str(path), str(lock)), f)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        lock.unlink(missing_ok=True)
+        return False
+    env = dict(os.environ)
+    pkg_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
+    try:
+        subprocess.Popen([sys.executable, "-m", "ambidex.loop_background", job], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True,
+                         preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+    except OSError:
+        lock.unlink(missing_ok=True)
+        Path(job).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """Compute and store one summary; exit code 0 when stored, 1 otherwise."""
+    job = Path(argv[0])
+    lock = None
+    try:
+        with open(job, "rb") as f:
+            model_path, sc, path, lock = pickle.load(f)
+        job.unlink(missing_ok=True)
+        from .core.model import load_model
+        from .loop_summary import _analysed_summary, _store
+
+        summary = _analysed_summary(load_model(model_path), sc)
+        if summary is None:
+            return 1
+        _store(summary, Path(path))
+        return 0
+    except Exception:  # a background helper: the foreground reports what it can
+        return 1
+    finally:
+        job.unlink(missing_ok=True)
+        if lock is not None:
+            Path(lock).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":  # pragma: no cover - started as a process
+    sys.exit(main(sys.argv[1:]))
