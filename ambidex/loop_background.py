@@ -7,8 +7,7 @@ one detached, low-priority process that computes the loop summary into the disk 
 loop dominance will appear.  ``AMBIDEX_DEFER_LOOPS=0`` computes it in the foreground (the
 behaviour of the Python API, always).
 
-``python -m ambidex.loop_background JOB``: ``JOB`` is a pickle of (model path, scenario,
-cache path, lock path); the process removes the lock when done, also on failure.
+The process runs :mod:`ambidex.loop_worker` (``python -m ambidex.loop_worker JOB``).
 """
 
 from __future__ import annotations
@@ -62,7 +61,7 @@ def start(model, sc, path: Path) -> bool:
     pkg_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
     try:
-        subprocess.Popen([sys.executable, "-m", "ambidex.loop_background", job], env=env,
+        subprocess.Popen([sys.executable, "-m", "ambidex.loop_worker", job], env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True,
                          preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
@@ -71,31 +70,3 @@ def start(model, sc, path: Path) -> bool:
         Path(job).unlink(missing_ok=True)
         return False
     return True
-
-
-def main(argv: list[str]) -> int:
-    """Compute and store one summary; exit code 0 when stored, 1 otherwise."""
-    job = Path(argv[0])
-    lock = None
-    try:
-        with open(job, "rb") as f:
-            model_path, sc, path, lock = pickle.load(f)
-        job.unlink(missing_ok=True)
-        from .core.model import load_model
-        from .loop_summary import _analysed_summary, _store
-
-        summary = _analysed_summary(load_model(model_path), sc)
-        if summary is None:
-            return 1
-        _store(summary, Path(path))
-        return 0
-    except Exception:  # a background helper: the foreground reports what it can
-        return 1
-    finally:
-        job.unlink(missing_ok=True)
-        if lock is not None:
-            Path(lock).unlink(missing_ok=True)
-
-
-if __name__ == "__main__":  # pragma: no cover - started as a process
-    sys.exit(main(sys.argv[1:]))

@@ -9,7 +9,7 @@ older commit exported with ``git archive``) to compare them alternately, run by 
 machine's load hits both alike.  ``warm``: wall time of ``ambidex run baseline_dual`` as a
 user types it, each root with its own cache warmed first.  ``cold``: the same on an empty cache
 (a fresh ``AMBIDEX_CACHE``), then the next run on that cache once any background compile
-(``*.compiling`` lock) has finished.  ``simulate``: ``ambidex.simulate(model, ["baseline_dual"])``
+(``*.compiling`` lock) and any deferred loop analysis (``.*.computing``) have finished.  ``simulate``: ``ambidex.simulate(model, ["baseline_dual"])``
 warm in one process, median and minimum of ``--calls`` calls.  Prints the load average with
 each figure; no figure is asserted anywhere.
 """
@@ -54,9 +54,15 @@ def _run_cli(root: Path, cache: Path, out: Path) -> float:
 
 
 def _wait_background(cache: Path, limit: float = 1800.0) -> float:
-    """Seconds waited until no background compile lock is left in ``cache``."""
+    """Seconds waited until no background lock is left in ``cache``: a numba compile
+    (``compiled/*.compiling``) or the report's deferred loop analysis (``*.computing``)."""
     t = time.perf_counter()
-    while any((cache / "compiled").glob("*.compiling")) and time.perf_counter() - t < limit:
+
+    def busy() -> bool:
+        return (any((cache / "compiled").glob("*.compiling"))
+                or any(cache.glob("**/.*.computing")))
+
+    while busy() and time.perf_counter() - t < limit:
         time.sleep(2)
     return time.perf_counter() - t
 
