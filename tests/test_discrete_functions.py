@@ -190,7 +190,7 @@ def test_a_failure_after_leaving_the_compiled_engine_names_why_and_the_methods(t
     msg = str(exc.value)
     assert "\n" not in msg
     assert "on engine 'pysd' (the compiled engine does not support FORECAST (in 'fc'); its " \
-           "methods: LSODA, RK45, RK23, DOP853, Radau, BDF, euler, rk4, dopri5)" in msg
+           "methods: LSODA, RK45, RK23, DOP853, Radau, BDF, euler, rk4, dopri5, bs3)" in msg
 
 
 def test_a_model_only_the_compiled_engine_builds_says_why_dopri5_cannot_run(tmp_path):
