@@ -266,15 +266,10 @@ def _run_on_dask(task: EnsembleChunk, cols: dict, n: int, cluster, n_workers: in
                  chunk_size) -> tuple[np.ndarray, np.ndarray]:
     """Every sample as Dask tasks (:func:`ambidex.sensitivity.distributed.evaluate_dask`:
     one task per chunk, the workers write into a zarr store); (block (n, V, T), failed)."""
-    from .sensitivity.distributed import DistributedError, evaluate_dask
+    from .sensitivity.distributed import evaluate_in_chunks
 
     X = np.column_stack([cols[py] for py in cols]) if cols else np.zeros((n, 0))
-    size = int(chunk_size) if chunk_size is not None else max(64, -(-n // 8))
-    try:
-        out = evaluate_dask(task, X, cluster=cluster, chunk_size=min(size, n),
-                            n_workers=n_workers)
-    except DistributedError as exc:
-        raise ScenarioError(f"cluster: {exc}") from None
+    out = evaluate_in_chunks(task, X, cluster, n_workers, chunk_size, least=64)
     width = sum(1 for k in out if k.startswith("b"))
     block = np.stack([out[f"b{j}"] for j in range(width)], axis=1)
     return block, out["__failed"] != 0

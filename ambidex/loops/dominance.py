@@ -122,15 +122,9 @@ class LoopScores:
 
 def _on_cluster(ev: LoopScores, values: np.ndarray, cluster, n_workers: int,
                 chunk_size: int | None) -> tuple[np.ndarray, np.ndarray]:
-    from ..sensitivity.distributed import DistributedError, evaluate_dask
+    from ..sensitivity.distributed import evaluate_in_chunks
 
-    n = values.shape[0]
-    size = int(chunk_size) if chunk_size is not None else max(16, -(-n // 8))
-    try:
-        out = evaluate_dask(ev, values, cluster=cluster, chunk_size=min(size, n),
-                            n_workers=n_workers)
-    except DistributedError as exc:
-        raise ScenarioError(f"cluster: {exc}") from None
+    out = evaluate_in_chunks(ev, values, cluster, n_workers, chunk_size, least=16)
     return out["loop_score"], out["relative_score"]
 
 

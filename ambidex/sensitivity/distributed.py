@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import AmbidexError
+from ..core.errors import AmbidexError, ScenarioError
 from .evaluate import as_dict, chunks
 
 
@@ -68,6 +68,18 @@ def _key(label: str) -> str:
     """Array name for an output label: no spaces or slashes (portable folder names); the
     labels themselves are in the group's ``labels`` attribute."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+
+
+def evaluate_in_chunks(evaluator, X, cluster, n_workers: int, chunk_size, least: int) -> dict:
+    """:func:`evaluate_dask` for the analyses' ``cluster=`` argument: ``chunk_size`` rows per
+    task (default N/8, at least ``least``); a failed chunk is one ScenarioError line."""
+    n = X.shape[0]
+    size = int(chunk_size) if chunk_size is not None else max(least, -(-n // 8))
+    try:
+        return evaluate_dask(evaluator, X, cluster=cluster, chunk_size=min(size, n),
+                             n_workers=n_workers)
+    except DistributedError as exc:
+        raise ScenarioError(f"cluster: {exc}") from None
 
 
 def evaluate_dask(evaluator, X, cluster="local", chunk_size: int = 256, store=None,
