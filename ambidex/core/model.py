@@ -253,9 +253,10 @@ def load_model(path: str | Path | None = None) -> Model:
 _SNAPSHOT_FIELDS = ("path", "sha256", "variables", "parameters", "stocks", "control",
                     "time_units", "uses_time_functions", "saved_method", "saved_method_note",
                     "pysd_error", "stepped", "_py_file")
-_SNAPSHOT_CODE = hashlib.sha256(b"".join(
-    (Path(__file__).parent / f).read_bytes() for f in ("model.py", "records.py", "parameters.py",
-                                                       "fill.py")
+_SNAPSHOT_CODE = hashlib.sha256(b"".join(  # the code that fills a Model, the IR's included
+    p.read_bytes() for p in [Path(__file__).parent / f for f in ("model.py", "records.py",
+                                                                "parameters.py", "fill.py")]
+    + sorted((Path(__file__).parent / "ir").glob("*.py"))
 )).hexdigest()[:12]
 
 
