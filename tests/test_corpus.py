@@ -97,7 +97,9 @@ def test_a_mapping_to_a_subrange_runs_compiled_when_pysd_cannot_build_it(tmp_pat
     model = ambidex.load_model(tmp_path / "m.mdl")
     ds = ambidex.simulate(model, method="euler")
     np.testing.assert_allclose(ds["a"].isel(scenario=0, time=0).values, [10.0, 10.0, 20.0])
-    with pytest.raises(ambidex.ModelError, match="runs on backend='compiled' only"):
+    assert model._py_file is False  # loaded and run without trying PySD's Python at all
+    with pytest.raises(ambidex.ModelError, match=r"PySD could not translate model file "
+                                                 r"'.*m\.mdl'.*runs on backend='compiled' only"):
         ambidex.simulate(model, method="euler", backend="pysd")
 
 
