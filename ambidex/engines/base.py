@@ -68,11 +68,12 @@ class StatePoint:
     """One run's full state at one time and its right-hand side there (for structure analysis).
 
     ``t`` model time; ``y`` (S,) every differential state the engine keeps (stocks and the
-    internal states of delays and smooths; stock units; the compiled engine's also holds its
-    DELAY FIXED / SAMPLE IF TRUE states, stepped once per TIME STEP); ``names`` (S,) the state each
-    entry belongs to (pysd: PySD's stateful names, ``_integ_<stock>`` for a stock; compiled:
-    its state names, a stock's model name); ``stocks`` stock py name -> slice of ``y``; ``rhs(y)`` d(state)/dt at ``t`` for any state ``y`` (stock units
-    per time unit), everything else (parameters, scenario) held as the run had it."""
+    internal states of delays and smooths; the compiled engine's also holds its DELAY FIXED /
+    SAMPLE IF TRUE states, stepped once per TIME STEP; stock units); ``names`` (S,) the state
+    each entry belongs to (pysd: PySD's stateful names, ``_integ_<stock>`` for a stock;
+    compiled: its state names, a stock's model name); ``stocks`` stock py name -> slice of
+    ``y``; ``rhs(y)`` d(state)/dt at ``t`` for any state ``y`` (stock units per time unit),
+    everything else (parameters, scenario) held as the run had it."""
 
     t: float
     y: np.ndarray
