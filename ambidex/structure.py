@@ -9,6 +9,7 @@ drift from the equations.  The state and the right-hand side come from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -56,11 +57,12 @@ def stock_influences(model, scenario: Scenario | None = None, t: float | None = 
     return pd.DataFrame(rows, columns=["source", "target", "sign", "strength"])
 
 
+@functools.lru_cache(maxsize=1)
 def _code_version() -> str:
     """Hash of the code the influences depend on: this module, :mod:`ambidex.solve`, the
     engines (``solve.state_at`` picks the compiled or the pysd one), the compiled model's IR
     builder and code generator (``core/ir``, ``compiled``), and the Python, numpy, numba and
-    PySD versions."""
+    PySD versions (once per process)."""
     pkg = Path(__file__).resolve().parent
     h = hashlib.sha256(sys.version.encode())
     for f in [pkg / "structure.py", pkg / "solve.py", *sorted((pkg / "engines").glob("*.py")),
@@ -75,17 +77,24 @@ def _code_version() -> str:
     return h.hexdigest()[:16]
 
 
+def influences_path(model_path) -> Path:
+    """Where :func:`default_influences` keeps the influences of the model file ``model_path``
+    (OSError when the file cannot be read)."""
+    from .core.paths import cache_dir
+    from .core.translate import cache_key
+
+    src = Path(model_path).resolve()
+    key = hashlib.sha256(f"{cache_key(src)}\n{_code_version()}".encode()).hexdigest()
+    return cache_dir("influences") / f"{src.stem}-{key[:24]}.json"
+
+
 def default_influences(model) -> pd.DataFrame:
     """:func:`stock_influences` of ``model`` at its defaults and initial time (what the scenario
     report draws), kept in ``<cache root>/influences/`` keyed by the model's translation (file
     bytes, folder, data files, PySD version) and :func:`_code_version`: a report of an unchanged
     model computes nothing for it.  The values read back are the computed ones
     (JSON keeps a float's shortest repr)."""
-    from .core.paths import cache_dir
-    from .core.translate import cache_key
-
-    key = hashlib.sha256(f"{cache_key(Path(model.path))}\n{_code_version()}".encode()).hexdigest()
-    path = cache_dir("influences") / f"{Path(model.path).stem}-{key[:24]}.json"
+    path = influences_path(model.path)
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
         return pd.DataFrame(rows, columns=["source", "target", "sign", "strength"])
