@@ -212,8 +212,13 @@ def _plain(obj):
 
 
 def _json(obj) -> str:
-    """Compact JSON of a figure part, safe inside a ``<script>`` (as plotly writes it)."""
-    out = json.dumps(_plain(obj), separators=(",", ":"))
+    """Compact JSON of a figure part, safe inside a ``<script>`` (as plotly writes it).  Plain
+    figures (lists, numbers, strings, typed-array specs) are written in one pass; only one
+    holding NaN, infinities or numpy values is walked by :func:`_plain` first."""
+    try:
+        out = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        out = json.dumps(_plain(obj), separators=(",", ":"))
     for unsafe, safe in _HTML_SAFE:
         out = out.replace(unsafe, safe)
     return out
