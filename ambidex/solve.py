@@ -86,17 +86,9 @@ def method_choice(model: Model, scenario: Scenario, method: str | None) -> tuple
 
 
 def _stepped_functions(model: Model) -> list[str]:
-    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model's PySD
-    translation uses, or, when PySD could not build it, its IR (the builder records them)."""
-    py = getattr(model, "py_file", None)
-    if py is None:
-        return list(model.ir.stepped)
-    cache = model.__dict__.setdefault("_stepped", {})  # read the translation once per model
-    if py not in cache:
-        text = Path(py).read_text(errors="replace")
-        cache[py] = [n for k, n in (("DelayFixed(", "DELAY FIXED"),
-                                    ("SampleIfTrue(", "SAMPLE IF TRUE")) if k in text]
-    return list(cache[py])
+    """The once-per-TIME-STEP functions (DELAY FIXED, SAMPLE IF TRUE, ...) the model uses, as
+    :func:`~ambidex.core.model.load_model` read them (from its IR, or PySD's translation)."""
+    return list(getattr(model, "stepped", ()))
 
 
 def _setting(key, given: dict, sc: Scenario, default):

@@ -1,8 +1,7 @@
 """A model's :class:`~ambidex.compiled.engine.CompiledModel`, kept on disk between processes.
 
 Building one needs the model's IR (:class:`~ambidex.core.ir.translator.Translator`: PySD's
-AbstractModel translated, which imports PySD's builders and through them scipy.optimize) and
-generates the numba source: about 2-3 s of a warm ``ambidex run`` on a loaded 2-core machine,
+AbstractModel translated) and generates the numba source: about 2-3 s of a warm ``ambidex run`` on a loaded 2-core machine,
 each time the same.  :func:`compiled_model` therefore pickles the built object -- slots, names,
 the generated source and the save plan of every output -- to ``<cache>/compiled/snapshots/``,
 keyed by the model's translation key (file bytes, folder, data files, PySD version), the

@@ -9,3 +9,7 @@ on a block of runs), ``assembly`` (result Dataset and the one provenance schema)
 ``tomlio``, ``results`` (atomic writes), ``paths`` (the one cache setting) and ``imports``
 (the import graph).  See docs/reference/architecture.md.
 """
+
+from .pysd_package import install as _install_lazy_pysd
+
+_install_lazy_pysd()  # pysd.translators load without PySD's runtime (see pysd_package)

@@ -38,7 +38,7 @@ def dimensions(model) -> dict[str, list[str]]:
     if cache is None:
         cache = {}
         try:
-            from pysd.builders.python.subscripts import SubscriptManager
+            from .ir.pysd_names import SubscriptManager  # PySD's, without its runtime
 
             main = [s for s in model.abstract.sections if s.type == "main"]
             section = (main or model.abstract.sections)[0]

@@ -1,19 +1,19 @@
 """The model object: a translated SD model with its variables, parameters and stocks.
 
-:func:`load_model` translates a Vensim (.mdl) or XMILE file through PySD (into the cache, see
-:mod:`ambidex.core.translate`) and reads from it everything the rest of the package needs: each
-variable's units, documentation and range, the parameter table (name, unit, default, bounds, doc),
-the stocks with their inflows and outflows, and the simulation control values.
+:func:`load_model` parses a Vensim (.mdl) or XMILE file with PySD's translator (the
+AbstractModel, cached: :mod:`ambidex.core.translate`), builds its IR and reads from it
+everything the rest of the package needs (:mod:`ambidex.core.fill`): each variable's units,
+documentation and range, the parameter table (name, unit, default, bounds, doc), the stocks
+with their inflows and outflows, and the simulation control values.  PySD's Python translation
+is built only when something runs PySD (:attr:`Model.py_file`, :meth:`Model.new_pysd`).
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import math
 import os
 import pickle
-import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,8 +22,8 @@ from pathlib import Path
 from .errors import ModelError
 from .parameters import ParameterTable
 from .paths import PACKAGE_ROOT
-from .records import CONTROL_NAMES, Parameter, Stock, Variable  # noqa: F401  (public here)
-from .translate import abstract_model, file_sha256, saved_method, translate
+from .records import CONTROL_NAMES, Parameter, Stock, Variable, normalise  # noqa: F401  (public here)
+from .translate import abstract_model, cache_key, cache_root, file_sha256, model_file, saved_method, translate
 
 DEFAULT_MODEL = PACKAGE_ROOT / "sd_models" / "dual_business_model.mdl"
 
@@ -34,34 +34,19 @@ def as_model(model) -> Model:
     return model if isinstance(model, Model) else load_model(model)
 
 
-def normalise(name: str) -> str:
-    """Key for matching names: case-insensitive, spaces/underscores/hyphens alike."""
-    return re.sub(r"[\s_\-]+", " ", str(name)).strip().lower()
-
-
-def _limit(value) -> float | None:
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
-
-
 @dataclass
 class Model:
     """A translated model.  Create with :func:`load_model`.
 
-    Attributes: ``path`` (the model file), ``sha256`` (of its bytes), ``py_file`` (PySD's
-    translation in the cache), ``variables`` (py_name -> :class:`Variable`), ``parameters``
-    (py_name -> :class:`Parameter`), ``stocks`` (list of :class:`Stock`), ``control`` (dict with
-    initial_time, final_time, time_step, saveper in the model's time unit), ``time_units``.
+    Attributes: ``path`` (the model file), ``sha256`` (of its bytes), ``variables`` (py_name ->
+    :class:`Variable`), ``parameters`` (py_name -> :class:`Parameter`), ``stocks`` (list of
+    :class:`Stock`), ``control`` (dict with initial_time, final_time, time_step, saveper in the
+    model's time unit), ``time_units``, ``stepped`` (the once-per-TIME-STEP functions it uses,
+    DELAY FIXED, SAMPLE IF TRUE, ...); ``py_file`` (PySD's translation, built on first read).
     """
 
     path: Path
     sha256: str
-    py_file: Path | None
     variables: dict[str, Variable] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
     stocks: list[Stock] = field(default_factory=list)
@@ -71,7 +56,22 @@ class Model:
     saved_method: str | None = None  # 'euler'/'rk4' when the file names its integration method
     saved_method_note: str = ""      # where the file says so (Vensim settings line, sim_specs)
     pysd_error: str = ""             # why PySD could not build it (then py_file is None)
+    stepped: tuple[str, ...] = ()    # once-per-TIME-STEP functions (no adaptive default method)
+    _py_file: Path | None | bool = field(default=False, repr=False, compare=False)  # False: not yet
     _compiled: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def py_file(self) -> Path | None:
+        """PySD's Python translation of the model in the cache, built on first read (a second or
+        two); None when PySD cannot build it (:attr:`pysd_error` says why)."""
+        if self._py_file is False:
+            try:
+                self._py_file = translate(self.path)
+            except ModelError as exc:
+                if "could not translate" not in str(exc):
+                    raise
+                self._py_file, self.pysd_error = None, str(exc)
+        return self._py_file
 
     @property
     def name(self) -> str:
@@ -174,24 +174,6 @@ class Model:
         return self.table.frame()
 
 
-def _sectors_from_mdl(text: str) -> dict[str, str]:
-    """Map normalised variable name -> Vensim group ('.Name' header) from the .mdl text."""
-    out: dict[str, str] = {}
-    sector = ""
-    body = text.split("\\\\\\---///")[0]
-    for chunk in body.split("|"):
-        m = re.search(r"\*{5,}\s*\n\s*\.([^\n]+)\n\*{5,}~", chunk)
-        if m:
-            sector = m.group(1).strip()
-            continue
-        head = chunk.strip().split("~")[0]
-        head = re.sub(r"^\{UTF-8\}", "", head).strip()
-        m = re.match(r'^("[^"]+"|[^=(:\[]+?)\s*(\[[^\]]*\])?\s*(=|:=|\()', head)
-        if m:
-            out[normalise(m.group(1).strip('"'))] = sector
-    return out
-
-
 def parse_abstract(path: Path):
     """PySD's AbstractModel of a Vensim or XMILE file (parsed once per file content and cached,
     see :func:`ambidex.core.translate.abstract_model`)."""
@@ -232,132 +214,79 @@ def _flows_of(am) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 def load_model(path: str | Path | None = None) -> Model:
     """Load a model file (default: ``sd_models/dual_business_model.mdl``) into a :class:`Model`.
 
-    Raises :class:`ModelError` when the file is missing or PySD cannot translate it.
+    Read from the model's IR (:func:`ambidex.core.fill.fill_from_ir`); a model the IR cannot
+    take (a function the compiled engine lacks) is read from PySD's translation instead and
+    runs on PySD.  The Model is kept on disk and read back by the next process (see
+    :func:`_snapshot_file`).  Raises :class:`ModelError` when the file is missing, cannot be
+    parsed (PySD's message, with the equation and its line), or neither the IR nor PySD can
+    take it.
     """
-    src = Path(path) if path is not None else DEFAULT_MODEL
-    try:
-        py_file = translate(src)
-    except ModelError as exc:
-        if not src.is_file() or "could not translate" not in str(exc):
-            raise
-        # PySD parsed it but could not build Python: the compiled engine may still run it
-        from .compiled_only import fill_from_compiled
-
-        model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=None)
-        model.saved_method, model.saved_method_note = saved_method(src)
-        try:
-            flows = _flows_of(model.abstract)
-        except ModelError as parse_exc:  # the parser failed too: PySD's translate error says
-            # it best, unless ambidex's XMILE parser named the equation it cannot read
-            raise (parse_exc if "cannot read the equation" in str(parse_exc) else exc) from None
-        fill_from_compiled(model, str(exc), flows)
-        return model
-    cached = _read_snapshot(py_file)
+    src, _ = model_file(path if path is not None else DEFAULT_MODEL)
+    snapshot = _snapshot_file(src)
+    cached = _read_snapshot(snapshot)
     if cached is not None and cached.path == src.resolve():
         return cached
-    model = Model(path=src.resolve(), sha256=file_sha256(src), py_file=py_file)
+    from .fill import fill_from_ir, fill_from_pysd
+
+    model = Model(path=src.resolve(), sha256=file_sha256(src))
     model.saved_method, model.saved_method_note = saved_method(src)
-    pm = model.new_pysd()
-    doc = pm.doc
-    flows = _flows_of(model.abstract)
-    _read_variables(model, pm, src, flows)
-    for key, (ins, outs) in flows.items():
-        py = model._index.get(key)
-        if py is None:
-            continue
-        var = model.variables[py]
-        model.stocks.append(
-            Stock(name=var.name, py_name=py, inflows=ins, outflows=outs,
-                  physical=var.lower is not None and var.lower >= 0)
-        )
-    for c in CONTROL_NAMES:
-        model.control[c] = float(getattr(pm.components, c)())
-    time_rec = doc[doc["Py Name"] == "initial_time"]
-    model.time_units = str(time_rec["Units"].iloc[0]) if len(time_rec) else ""
-    source = py_file.read_text()
-    model.uses_time_functions = bool(re.search(r"\b(step|pulse|pulse_train|ramp)\(", source))
-    _write_snapshot(model)
+    try:
+        flows = _flows_of(model.abstract)
+    except ModelError as parse_exc:
+        if "cannot read the equation" not in str(parse_exc):  # ambidex's XMILE parser says best
+            translate(src)  # PySD's own message: the equation it cannot parse and its line
+        raise
+    try:
+        fill_from_ir(model, flows)
+    except Exception as ir_exc:  # noqa: BLE001 - the IR cannot take it: PySD's Python may
+        model = Model(path=model.path, sha256=model.sha256, saved_method=model.saved_method,
+                      saved_method_note=model.saved_method_note)
+        if model.py_file is None:
+            raise ModelError(f"{model.pysd_error}; the compiled engine cannot take it either: "
+                             f"{ir_exc}") from ir_exc
+        fill_from_pysd(model, flows)
+    _write_snapshot(model, snapshot)
     return model
 
 
-#: the fields of a loaded Model kept on disk beside its translation (see _read_snapshot)
-_SNAPSHOT_FIELDS = ("path", "sha256", "py_file", "variables", "parameters", "stocks", "control",
-                    "time_units", "uses_time_functions", "saved_method", "saved_method_note")
-_SNAPSHOT_CODE = hashlib.sha256(b"".join(
-    (Path(__file__).parent / f).read_bytes() for f in ("model.py", "records.py", "parameters.py")
+#: the fields of a loaded Model kept on disk (see _snapshot_file)
+_SNAPSHOT_FIELDS = ("path", "sha256", "variables", "parameters", "stocks", "control",
+                    "time_units", "uses_time_functions", "saved_method", "saved_method_note",
+                    "pysd_error", "stepped", "_py_file")
+_SNAPSHOT_CODE = hashlib.sha256(b"".join(  # the code that fills a Model, the IR's included
+    p.read_bytes() for p in [Path(__file__).parent / f for f in ("model.py", "records.py",
+                                                                "parameters.py", "fill.py")]
+    + sorted((Path(__file__).parent / "ir").glob("*.py"))
 )).hexdigest()[:12]
 
 
-def _snapshot_file(py_file: Path) -> Path:
-    return py_file.with_name(f"{py_file.stem}.model-{_SNAPSHOT_CODE}.pkl")
+def _snapshot_file(src: Path) -> Path:
+    """Where the Model of ``src`` is kept: ``<cache_root>/models/<key>-<code>.pkl``, the key
+    that of its translation (the file's bytes, its folder's data files, the PySD version and
+    the translator's source), the code a hash of the source that fills a Model."""
+    return cache_root() / "models" / f"{cache_key(src)}-{_SNAPSHOT_CODE}.pkl"
 
 
-def _read_snapshot(py_file: Path) -> Model | None:
-    """The Model that :func:`load_model` built from this translation before (its variables,
-    parameters, stocks and control values, read from PySD's model object: PySD is not imported
-    again), or None.  The translation's folder is keyed by the model file's bytes, its folder's
-    data files and the PySD version; the snapshot's name by this module's source."""
+def _read_snapshot(path: Path) -> Model | None:
+    """The Model :func:`load_model` built before (PySD and the IR are not imported again), or
+    None when there is none (or it is unreadable, or names a translation no longer there)."""
     try:
-        with open(_snapshot_file(py_file), "rb") as fh:
+        with open(path, "rb") as fh:
             fields = pickle.load(fh)
-        return Model(**fields)
-    except Exception:  # absent, unreadable or from an older ambidex: load with PySD
+        model = Model(**fields)
+    except Exception:  # absent, unreadable or from an older ambidex: load again
         return None
+    if isinstance(model._py_file, Path) and not model._py_file.is_file():
+        model._py_file = False  # the translation was removed: built again when needed
+    return model
 
 
-def _write_snapshot(model: Model) -> None:
-    path = _snapshot_file(model.py_file)
+def _write_snapshot(model: Model, path: Path) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             pickle.dump({k: getattr(model, k) for k in _SNAPSHOT_FIELDS}, fh)
         os.replace(tmp, path)
-    except (OSError, pickle.PicklingError):  # a read-only cache: loaded with PySD next time
+    except (OSError, pickle.PicklingError):  # a read-only cache: loaded again next time
         pass
-
-
-def _read_variables(model: Model, pm, src: Path, flows: dict) -> None:
-    """Fill ``model.variables`` and ``model.parameters`` from PySD's documentation table of the
-    loaded model ``pm`` (units, comment, limits, subscripts; a constant's value is its default)."""
-    doc = pm.doc
-    sectors = _sectors_from_mdl(src.read_text(errors="replace")) if src.suffix == ".mdl" else {}
-    flow_names = {f for ins, outs in flows.values() for f in ins + outs}
-    for rec in doc.to_dict("records"):
-        py = rec["Py Name"]
-        if py in CONTROL_NAMES or py == "time" or not isinstance(py, str):
-            continue
-        rtype, sub = rec.get("Type"), rec.get("Subtype")
-        if rtype == "Lookup":
-            continue
-        if sub == "Integ":
-            kind = "stock"
-        elif rtype == "Constant":
-            kind = "constant"
-        elif py in flow_names:
-            kind = "flow"
-        else:
-            kind = "auxiliary"
-        limits = rec.get("Limits") or (None, None)
-        lower, upper = (_limit(limits[0]), _limit(limits[1])) if isinstance(limits, tuple) else (None, None)
-        subs = rec.get("Subscripts")
-        var = Variable(
-            name=rec["Real Name"],
-            py_name=py,
-            units=str(rec.get("Units") or ""),
-            doc=str(rec.get("Comment") or "").strip(),
-            kind=kind,
-            sector=sectors.get(normalise(rec["Real Name"]), ""),
-            lower=lower,
-            upper=upper,
-            subscripts=tuple(subs) if isinstance(subs, (list, tuple)) else (),
-        )
-        model.variables[py] = var
-        if kind == "constant" and not var.subscripts and rec.get("Subtype") == "Normal":
-            try:
-                value = float(getattr(pm.components, py)())
-            except Exception:
-                continue
-            model.parameters[py] = Parameter(
-                name=var.name, py_name=py, units=var.units, default=value,
-                lower=lower, upper=upper, doc=var.doc, sector=var.sector,
-            )

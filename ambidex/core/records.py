@@ -4,11 +4,17 @@ the simulation control values."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .parameters import ParameterTable, outside
 
 CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
+
+
+def normalise(name: str) -> str:
+    """Key for matching names: case-insensitive, spaces/underscores/hyphens alike."""
+    return re.sub(r"[\s_\-]+", " ", str(name)).strip().lower()
 
 
 @dataclass(frozen=True)

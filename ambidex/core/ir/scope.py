@@ -13,14 +13,13 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from pysd.builders.python.namespace import NamespaceManager
-from pysd.builders.python.subscripts import SubscriptManager
 from pysd.translators.structures import abstract_expressions as ae
 
 from ..errors import ModelError, UnsupportedFunctionError
 from .discrete import DiscreteMixin
 from .elements import Ctx, ElemInfo, _explicit_pairs, _get_name, _split_explicit_maps
 from .nodes import Slot
+from .pysd_names import NamespaceManager, SubscriptManager
 from .statefuls import StatefulMixin, clean
 from .stella import StellaMixin
 from .timefns import TimeFunctionMixin
