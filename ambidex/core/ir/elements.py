@@ -34,10 +34,14 @@ def _explicit_pairs(path) -> set | None:
         return None
     text = src.read_text(errors="replace")
     text = text.split("\\\\\\---///", 1)[0]
-    out = set()
-    for m in _EXPLICIT.finditer(text):
-        for tgt in re.findall(r"\(\s*([^:()~|]+?)\s*:", text[m.start():text.find("|", m.start())]):
-            out.add((clean(m.group(1).strip().split("\n")[-1]), clean(tgt)))
+    out, pos = set(), 0
+    for chunk in text.split("|"):  # no match spans a '|': search only the chunks with a '->'
+        if "->" in chunk:
+            for m in _EXPLICIT.finditer(text, pos, pos + len(chunk)):
+                for tgt in re.findall(r"\(\s*([^:()~|]+?)\s*:",
+                                      text[m.start():text.find("|", m.start())]):
+                    out.add((clean(m.group(1).strip().split("\n")[-1]), clean(tgt)))
+        pos += len(chunk) + 1
     return out
 
 
