@@ -32,12 +32,18 @@ def _versions() -> str:
 
 
 def _compute(nodes: list, edges: list, weight) -> dict:
+    """``nx.kamada_kawai_layout`` with one BLAS thread: its L-BFGS-B works on vectors of two
+    numbers per node, and OpenBLAS's idle thread pool waiting beside it cost 0.2-0.5 s of a cold
+    report on a loaded 2-core machine (one thread: 10-20 ms; the same positions, tested)."""
     import networkx as nx
+    import scipy.optimize  # noqa: F401 - loads scipy's BLAS, so that the limit reaches it
+    from threadpoolctl import threadpool_limits
 
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     g.add_edges_from(edges)
-    return nx.kamada_kawai_layout(g.to_undirected(), weight=weight)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return nx.kamada_kawai_layout(g.to_undirected(), weight=weight)
 
 
 def kamada_kawai(nodes: list[str], edges: list[tuple[str, str]],

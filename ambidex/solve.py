@@ -324,17 +324,21 @@ def fixed_parameters(model=None) -> tuple[bool, dict[str, str]]:
 
 
 def state_at(model=None, scenario=None, t: float | None = None, solver="euler",
-             engine: str = "pysd", params: dict | None = None) -> StatePoint:
+             engine: str = "auto", params: dict | None = None) -> StatePoint:
     """One run's full state at time ``t`` (None: the start; model time unit) and its
     right-hand side there, as a :class:`~ambidex.engines.base.StatePoint`: the way structure
     analyses (stock-to-stock influence, Jacobians) evaluate a model without integrating it
     themselves.  ``scenario``: a name, path or Scenario (None: model defaults); ``solver`` as
-    for :func:`solve` (default euler at the model's TIME STEP, PySD's own semantics).  Only
-    engines with a ``state_at`` method can do this (the pysd one); another is a ScenarioError.
+    for :func:`solve` (default euler at the model's TIME STEP, PySD's own semantics).
+    ``engine``: ``"auto"`` takes the compiled engine for euler where :func:`choose_engine` does
+    (no PySD import), else pysd; an engine without a ``state_at`` method is a ScenarioError.
     """
     model = as_model(model)
     (sc,) = [validate(s, model, params) for s in as_scenarios(scenario)]
-    p = plan(model, sc, _solver_dict(solver), engine, None)
+    given = _solver_dict(solver)
+    p = plan(model, sc, given, engine, None)
+    if engine == "auto" and p.engine == "compiled" and p.solver.method != "euler":
+        p = plan(model, sc, given, "pysd", None)  # the compiled state_at steps by euler only
     eng = get_engine(p.engine, model)
     if not hasattr(eng, "state_at"):
         raise ScenarioError(f"engine {p.engine!r} cannot hand out a run's state; use "

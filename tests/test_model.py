@@ -72,7 +72,7 @@ def test_translation_is_cached_outside_the_model_folder(model):
 def test_rhs_is_exposed_and_matches_the_flows(model):
     from ambidex.solve import state_at
 
-    point = state_at(model)
+    point = state_at(model, engine="pysd")  # PySD's state names (compiled: test_state_at.py)
     y0, names = point.y, list(point.names)
     dy = point.rhs(y0)
     assert point.t == model.control["initial_time"]

@@ -68,10 +68,12 @@ class StatePoint:
     """One run's full state at one time and its right-hand side there (for structure analysis).
 
     ``t`` model time; ``y`` (S,) every differential state the engine keeps (stocks and the
-    internal states of delays and smooths; stock units); ``names`` (S,) the state each entry
-    belongs to (PySD's stateful names, ``_integ_<stock>`` for a stock); ``stocks`` stock py
-    name -> slice of ``y``; ``rhs(y)`` d(state)/dt at ``t`` for any state ``y`` (stock units
-    per time unit), everything else (parameters, scenario) held as the run had it."""
+    internal states of delays and smooths; the compiled engine's also holds its DELAY FIXED /
+    SAMPLE IF TRUE states, stepped once per TIME STEP; stock units); ``names`` (S,) the state
+    each entry belongs to (pysd: PySD's stateful names, ``_integ_<stock>`` for a stock;
+    compiled: its state names, a stock's model name); ``stocks`` stock py name -> slice of
+    ``y``; ``rhs(y)`` d(state)/dt at ``t`` for any state ``y`` (stock units per time unit),
+    everything else (parameters, scenario) held as the run had it."""
 
     t: float
     y: np.ndarray
@@ -95,6 +97,6 @@ class Engine(Protocol):
         """Run every row of ``P``; see the module docstring."""
 
 
-#: engines that can also hand out a run's state and right-hand side at a time (the pysd one):
+#: engines that can also hand out a run's state and right-hand side at a time (pysd, compiled):
 #: ``state_at(p, t, solver, interventions=(), horizon=None) -> StatePoint`` for one parameter
 #: row ``p`` (P,); :func:`ambidex.solve.state_at` is the one caller

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..compiled.engine import RPREC, STATUS
 from ..core.errors import ModelError, ScenarioError
-from .base import RunResult, Solver
+from .base import RunResult, Solver, StatePoint
 
 
 class CompiledEngine:
@@ -63,6 +63,31 @@ class CompiledEngine:
             except ModelError as exc:
                 out[p.name] = str(exc)
         return out
+
+    def state_at(self, p, t, solver: Solver, interventions=(), horizon=None) -> StatePoint:
+        """The full state of the run with parameter row ``p`` (the table's order) at time ``t``
+        (None: the start; model time unit, rounded up to the TIME STEP grid as PySD's run sees
+        it) and its right-hand side there, by the engine's Euler (method 'euler' only; see
+        :mod:`ambidex.compiled.state`).  ``names`` are the compiled model's state names (a
+        stock's model name; ``~...`` for the hidden states of SMOOTH/DELAY); ``stocks`` holds
+        every stock whose elements sit side by side in the state vector."""
+        from ..compiled.state import euler_state, grid_steps
+
+        why = self.unsupported(_Plan(tuple(interventions), horizon or self._horizon()), solver)
+        if why is None and solver.method != "euler":
+            why = f"the compiled engine gives a run's state by method 'euler', not {solver.method!r}"
+        if why:
+            raise ScenarioError(why)
+        cm = self.cm
+        row = cm.param_matrix(self._params(np.asarray(p, dtype=float)[None, :]), n=1)[0]
+        tt, y, rhs = euler_state(cm, row, grid_steps(cm, t))
+        where: dict[str, list[int]] = {}
+        for i, s in enumerate(cm._states):
+            if s.user_stock:
+                where.setdefault(s.py, []).append(i)
+        stocks = {py: slice(ix[0], ix[-1] + 1) for py, ix in where.items()
+                  if py in self.model.variables and ix == list(range(ix[0], ix[-1] + 1))}
+        return StatePoint(tt, y, tuple(cm.stock_names), stocks, rhs)
 
     def run(self, P, times, outputs, solver: Solver, interventions=(), horizon=None) -> RunResult:
         """Run every row of ``P`` (see :mod:`ambidex.engines.base`)."""
