@@ -134,3 +134,37 @@ def test_auto_picks_compiled_for_euler_and_pysd_otherwise(model):
     assert "_integ_team_capacity" in pysd_names  # another horizon: only PySD runs it
     with pytest.raises(ScenarioError, match="'euler', not 'rk4'"):
         state_at(model, solver="rk4", engine="compiled")
+
+
+DELAYED = """
+S = INTEG(inflow - S / 4, 2)
+	~	widget
+	~	a stock
+	|
+inflow = DELAY FIXED(signal, 1, 0.5)
+	~	widget/Year
+	~	the signal one year late (0.5 before)
+	|
+signal = 1 + Time / 2 + S / 10
+	~	widget/Year
+	~	input
+	|
+"""
+
+
+def test_delay_fixed_states_step_as_the_kernel_does(write_mdl):
+    """DELAY FIXED steps once per TIME STEP (``_disc``): until t = 1 the inflow is its initial
+    0.5 and S stays 2 (0.5 - 2/4 = 0); at t = 1 it is signal(0) = 1 + 0 + 2/10, so
+    dS/dt = 1.2 - 0.5.  Later states are bitwise the engine's euler run and PySD's."""
+    m = ambidex.load_model(write_mdl(DELAYED, final=5, step=0.25))
+    at = {t: state_at(m, t=t, engine="compiled") for t in (0.5, 1.0, 1.75, 3.0)}
+    sl = at[0.5].stocks["s"]
+    assert at[0.5].y[sl][0] == 2.0 and at[0.5].rhs(at[0.5].y)[sl][0] == 0.0
+    assert at[1.0].y[sl][0] == 2.0 and at[1.0].rhs(at[1.0].y)[sl][0] == pytest.approx(0.7)
+    ds = ambidex.solve(m, solver="euler", engine="compiled")
+    for t, point in at.items():
+        assert point.y[sl][0] == float(ds["s"].sel(time=t).values.squeeze())
+        peer = state_at(m, t=t, engine="pysd")
+        assert point.y[sl][0] == pytest.approx(peer.y[peer.stocks["s"]][0], rel=1e-12)
+        assert point.rhs(point.y)[sl][0] == pytest.approx(peer.rhs(peer.y)[peer.stocks["s"]][0],
+                                                          rel=1e-12)
