@@ -57,12 +57,12 @@ def run_scenarios(model=None, names=None, scenarios_dir=None, method=None,
                  else scenario_list(names, scenarios_dir))
         ds = simulate(m, scens, method=method)
         html = _report_html(ds, m, scens, loops, on_note, defer_loops) if report else None
-    nc_target, html_target = Path(out_dir) / "scenarios.nc", Path(out_dir) / "report.html"
-    with atomic_path(nc_target) as tmp_nc:
-        to_netcdf(ds, tmp_nc)
-        if html is not None:
-            with atomic_path(html_target) as tmp_html:
-                tmp_html.write_text(html, encoding="utf-8")
+        nc_target, html_target = Path(out_dir) / "scenarios.nc", Path(out_dir) / "report.html"
+        with atomic_path(nc_target) as tmp_nc:
+            to_netcdf(ds, tmp_nc)
+            if html is not None:
+                with atomic_path(html_target) as tmp_html:
+                    tmp_html.write_text(html, encoding="utf-8")
     return ds, [nc_target] + ([html_target] if html is not None else [])
 
 
@@ -71,7 +71,8 @@ def _frozen_heap():
     """Within this block the objects that exist on entry sit in the garbage collector's
     permanent generation (:func:`gc.freeze`): a model loaded on a cold cache leaves a large
     heap (and the garbage of parsing it), and each full collection while the report imports
-    networkx and scipy.optimize traversed all of it again (0.1-0.25 s of a cold run).  Nothing
+    networkx and scipy.optimize (or the results are written) traversed all of it again
+    (0.1-0.25 s of a cold run).  Nothing
     is freed before the block ends; then the collector sees everything again.  A process that
     froze objects itself is left alone."""
     if gc.get_freeze_count():
@@ -105,10 +106,11 @@ def compare_scenarios(a: str, b: str, model=None, scenarios_dir=None, method=Non
     from .summary import compare_table
 
     m = load_model(model)
-    sa, sb = scenario_list([a, b], scenarios_dir)
-    ds = simulate(m, [sa, sb], method=method)
-    df = compare_table(ds, sa.name, sb.name)
-    html = build_report(ds, m, title=f"{sa.name} vs {sb.name}",
-                        extra_figures=[difference_figure(ds, sa.name, sb.name)])
-    target = write_text(html, Path(out_dir) / f"compare_{sa.name}_{sb.name}.html")
+    with _frozen_heap():
+        sa, sb = scenario_list([a, b], scenarios_dir)
+        ds = simulate(m, [sa, sb], method=method)
+        df = compare_table(ds, sa.name, sb.name)
+        html = build_report(ds, m, title=f"{sa.name} vs {sb.name}",
+                            extra_figures=[difference_figure(ds, sa.name, sb.name)])
+        target = write_text(html, Path(out_dir) / f"compare_{sa.name}_{sb.name}.html")
     return df, (sa.name, sb.name), target
