@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .core.background import preexec
+
 #: a lock older than this (s) is stale (its process died)
 LOCK_STALE_S = 1800.0
 
@@ -64,7 +66,7 @@ def start(model, sc, path: Path) -> bool:
         subprocess.Popen([sys.executable, "-m", "ambidex.loop_worker", job], env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True,
-                         preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+                         preexec_fn=preexec())
     except OSError:
         lock.unlink(missing_ok=True)
         Path(job).unlink(missing_ok=True)

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.background import preexec
+
 #: at most this many runs in one call are interpreted (more: compile, then the batch kernels)
 MAX_RUNS = 4
 #: interpreted seconds per model and process before compiling in the foreground
@@ -191,7 +193,7 @@ def start_background_compile(module_path: Path, func: str, model_path, method: s
     try:
         subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True,
-                         preexec_fn=(lambda: os.nice(10)) if hasattr(os, "nice") else None)
+                         preexec_fn=preexec())
     except OSError:
         lock.unlink(missing_ok=True)
         return False
