@@ -143,6 +143,16 @@ def finish(fig: dict) -> dict:
     return fig
 
 
+def note_figure(title: str, text: str, height: int = 160) -> dict:
+    """A figure without data: ``title`` and one centred line of ``text`` (a diagram's place
+    while it is not there yet)."""
+    return {"data": [], "layout": {
+        "height": height, "template": template("plotly_white"), "title": {"text": title},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                         "x": 0.5, "y": 0.5, "font": {"size": 15, "color": "#555"}}]}}
+
+
 def to_html(fig: dict, include_plotlyjs: bool, div_id: str | None = None) -> str:
     """One figure (a dict, or a ``go.Figure``) as an HTML fragment, plotly.js inlined with
     ``include_plotlyjs``; not validated again; ``div_id``: the plot's element id (default a

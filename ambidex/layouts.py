@@ -46,23 +46,44 @@ def _compute(nodes: list, edges: list, weight) -> dict:
         return nx.kamada_kawai_layout(g.to_undirected(), weight=weight)
 
 
-def kamada_kawai(nodes: list[str], edges: list[tuple[str, str]],
-                 weight: str | None = "weight") -> dict[str, np.ndarray]:
-    """``nx.kamada_kawai_layout`` of the undirected view of the directed graph with ``nodes``
-    (in this order) and ``edges`` (source, target; added in this order): node -> array (x, y)
-    in node order.  From the disk cache when this graph was laid out before."""
+#: the layouts asked for and not cached while :func:`ambidex.layout_background.deferred` is
+#: active (each ``(nodes, edges, weight)``); None: compute them in place
+_PENDING: list | None = None
+
+
+def layout_path(nodes: list[str], edges: list[tuple[str, str]], weight: str | None):
+    """The cache file of this graph's layout (``<cache root>/layouts/<key>.json``)."""
     from .core.paths import cache_dir
 
     spec = json.dumps([LAYOUT_VERSION, _versions(), weight, list(nodes),
                        [list(e) for e in edges]], ensure_ascii=True)
     key = hashlib.sha256(spec.encode()).hexdigest()[:32]
-    path = cache_dir("layouts") / f"{key}.json"
+    return cache_dir("layouts") / f"{key}.json"
+
+
+def kamada_kawai(nodes: list[str], edges: list[tuple[str, str]],
+                 weight: str | None = "weight") -> dict[str, np.ndarray] | None:
+    """``nx.kamada_kawai_layout`` of the undirected view of the directed graph with ``nodes``
+    (in this order) and ``edges`` (source, target; added in this order): node -> array (x, y)
+    in node order.  From the disk cache when this graph was laid out before; else computed and
+    stored -- or, while layouts are deferred (:func:`ambidex.layout_background.deferred`),
+    noted for a background process and None returned."""
+    path = layout_path(nodes, edges, weight)
     try:
         got = json.loads(path.read_text(encoding="utf-8"))
         if got["nodes"] == list(nodes):
             return {n: np.array(p) for n, p in zip(got["nodes"], got["pos"])}
     except (OSError, ValueError, KeyError, TypeError):
         pass
+    if _PENDING is not None:
+        _PENDING.append((list(nodes), [tuple(e) for e in edges], weight))
+        return None
+    return compute_into(path, nodes, edges, weight)
+
+
+def compute_into(path, nodes: list[str], edges: list[tuple[str, str]], weight: str | None):
+    """Lay the graph out (:func:`_compute`) and store the positions in ``path``, atomically;
+    return them."""
     pos = _compute(nodes, edges, weight)
     try:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

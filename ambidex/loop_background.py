@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .core.background import preexec
+from .core.background import spawn
 
 #: a lock older than this (s) is stale (its process died)
 LOCK_STALE_S = 1800.0
@@ -59,15 +57,7 @@ def start(model, sc, path: Path) -> bool:
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         lock.unlink(missing_ok=True)
         return False
-    env = dict(os.environ)
-    pkg_root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
-    try:
-        subprocess.Popen([sys.executable, "-m", "ambidex.loop_worker", job], env=env,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True,
-                         preexec_fn=preexec())
-    except OSError:
+    if not spawn("ambidex.loop_worker", job):
         lock.unlink(missing_ok=True)
         Path(job).unlink(missing_ok=True)
         return False

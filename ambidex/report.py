@@ -167,6 +167,8 @@ def structure_figure(edges, model):
     links = [(e.source, e.target) for e in edges.itertuples()
              if e.source in nodes and e.target in nodes]
     pos = kamada_kawai(nodes, links) if len(nodes) > 1 else {n: (0.0, 0.0) for n in nodes}
+    if pos is None:  # laid out in the background (first report on a cold cache)
+        return pending_figure(STRUCTURE_TITLE, "stock-to-stock structure")
     strength = edges.strength.abs()
     top = strength.max() if len(strength) else 1.0
     anns = []  # set once: plotly re-validates every annotation on each add_annotation
@@ -186,9 +188,19 @@ def structure_figure(edges, model):
                          hovertext=model.variables[model.resolve(n)].sector))
     return fd.figure(layout={
         "annotations": anns, "height": 650, "template": fd.template("plotly_white"),
-        "title": {"text": "Feedback structure between stocks, measured from the equations "
-                          "(green +, red −; width = strength)"},
+        "title": {"text": STRUCTURE_TITLE},
         "xaxis": {"visible": False}, "yaxis": {"visible": False}})
+
+
+STRUCTURE_TITLE = ("Feedback structure between stocks, measured from the equations "
+                   "(green +, red −; width = strength)")
+
+
+def pending_figure(title: str, what: str) -> dict:
+    """A diagram's place while its layout is computed in the background
+    (:mod:`ambidex.layout_background`): its title and one line saying so."""
+    return fd.note_figure(title, f"The {what} diagram is being laid out in the background "
+                                 "(first report of this model): the next report shows it.")
 
 
 def difference_figure(ds, a: str, b: str):

@@ -24,6 +24,7 @@ from .layouts import kamada_kawai
 LOOP_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                 "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"]
 POLARITY_WORD = {"R": "reinforcing", "B": "balancing"}
+LOOPS_TITLE = "The named feedback loops (yellow boxes: stocks; + same direction, − opposite)"
 
 
 def named_loops(model) -> list[dict]:
@@ -80,6 +81,10 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> dict 
     g, cycles = _condensed(model, loops)
     stocks = {s.name for s in model.stocks}
     pos = kamada_kawai(list(g), [(a, b) for a in g for b in g[a]], weight=None)
+    if pos is None:  # laid out in the background (first report on a cold cache)
+        return fd.note_figure(LOOPS_TITLE, "The named-loops diagram is being laid out in the "
+                                           "background (first report of this model): the next "
+                                           "report shows it.")
     # spread: scale to [0, 1] x [0, 1]
     arr = np.array(list(pos.values()))
     lo, span = arr.min(axis=0), np.ptp(arr, axis=0)
@@ -121,7 +126,7 @@ def loop_diagram(model, loops: list[dict] | None = None, seed: int = 3) -> dict 
                          borderwidth=1.5 if stock else 1, borderpad=3))
     fig["layout"].update(
         annotations=anns,
-        title={"text": "The named feedback loops (yellow boxes: stocks; + same direction, − opposite)"},
+        title={"text": LOOPS_TITLE},
         xaxis={"visible": False, "range": [-0.08, 1.08]}, yaxis={"visible": False, "range": [-0.06, 1.06]},
         height=820, template=fd.template("plotly_white"), hovermode="closest",
         legend={"title": {"text": "named loops "}, "orientation": "h", "x": 0, "y": -0.02,

@@ -15,6 +15,9 @@ nice value (``/proc/self/autogroup``).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 #: the nice value of background processes (and of their autogroup)
 NICE = 10
@@ -39,3 +42,19 @@ def preexec():
     """The ``preexec_fn`` for :class:`subprocess.Popen`: :func:`lower_priority` on POSIX,
     None elsewhere (Windows has no ``preexec_fn``)."""
     return lower_priority if os.name == "posix" else None
+
+
+def spawn(module: str, *args: str) -> bool:
+    """Start ``python -m module args...`` detached (its own session, no terminal, at lower
+    priority) with this package importable; False when it could not start."""
+    env = dict(os.environ)
+    pkg_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
+    try:
+        subprocess.Popen([sys.executable, "-m", module, *args], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True,
+                         preexec_fn=preexec())
+    except OSError:
+        return False
+    return True
