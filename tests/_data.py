@@ -28,3 +28,28 @@ def require(path: Path, what: str, shared: bool = False) -> None:
     if os.environ.get(REQUIRE_SHARED) == "1":
         pytest.fail(f"{msg}, and {REQUIRE_SHARED}=1 requires them", pytrace=False)
     pytest.skip(f"{msg} (set {REQUIRE_SHARED}=1 to make this a failure)")
+
+
+# dX/dt = k1 Y - k2 X, dY/dt = -k3 X: a linear two-stock model (the right-hand side is A y)
+TWO_STOCKS = """
+X = INTEG(k1 * Y - k2 * X, 10)
+	~	widget
+	~	first stock
+	|
+Y = INTEG(-k3 * X, 5)
+	~	widget
+	~	second stock
+	|
+k1 = 0.5
+	~	1/Year
+	~	gain of X from Y
+	|
+k2 = 0.1
+	~	1/Year
+	~	decay of X
+	|
+k3 = 0.2
+	~	1/Year
+	~	drain of Y by X
+	|
+"""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import TWO_STOCKS
 
 import ambidex
 from ambidex import engines
@@ -194,28 +195,6 @@ def _face(face: str, tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ structure through solve
-TWO_STOCKS = """
-X = INTEG(k1 * Y - k2 * X, 10)
-	~	widget
-	~	first stock
-	|
-Y = INTEG(-k3 * X, 5)
-	~	widget
-	~	second stock
-	|
-k1 = 0.5
-	~	1/Year
-	~	gain of X from Y
-	|
-k2 = 0.1
-	~	1/Year
-	~	decay of X
-	|
-k3 = 0.2
-	~	1/Year
-	~	drain of Y by X
-	|
-"""
 
 
 def test_stock_influences_match_the_hand_derived_jacobian(write_mdl):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import TWO_STOCKS
 
 import ambidex
 from ambidex.core.errors import ScenarioError
@@ -17,29 +18,6 @@ from ambidex.solve import state_at
 
 TEACUP = Path(__file__).parent / "models" / "teacup.mdl"
 
-# dX/dt = k1 Y - k2 X, dY/dt = -k3 X (linear: the right-hand side is A y exactly)
-TWO_STOCKS = """
-X = INTEG(k1 * Y - k2 * X, 10)
-	~	widget
-	~	first stock
-	|
-Y = INTEG(-k3 * X, 5)
-	~	widget
-	~	second stock
-	|
-k1 = 0.5
-	~	1/Year
-	~	gain of X from Y
-	|
-k2 = 0.1
-	~	1/Year
-	~	decay of X
-	|
-k3 = 0.2
-	~	1/Year
-	~	drain of Y by X
-	|
-"""
 A = np.array([[-0.1, 0.5], [-0.2, 0.0]])
 
 
