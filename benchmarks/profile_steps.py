@@ -93,7 +93,7 @@ def cpu_split(m, cm, P: dict, n: int) -> dict:
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     got: dict = {k: [] for k in cases}
-    for k, kw in cases.items():  # warm-up
+    for kw in cases.values():  # warm-up
         cm.run(P, method="dopri5", rtol=1e-6, atol=1e-6, parallel=True, **kw)
     for _ in range(15):
         for k, kw in cases.items():
