@@ -17,7 +17,6 @@ import os
 import pickle
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,11 +43,9 @@ def _lock(path: Path) -> Path:
 
 def running(path: Path) -> bool:
     """Whether a background process is laying out the graph whose cache file is ``path``."""
-    lock = _lock(path)
-    try:
-        return lock.exists() and time.time() - lock.stat().st_mtime < LOCK_STALE_S
-    except OSError:
-        return False
+    from .core.background import lock_is_fresh
+
+    return lock_is_fresh(_lock(path), LOCK_STALE_S)
 
 
 def start(pending: list) -> bool:

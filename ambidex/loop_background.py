@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import time
 from pathlib import Path
 
-from .core.background import spawn
+from .core.background import lock_is_fresh, spawn
 
 #: a lock older than this (s) is stale (its process died)
 LOCK_STALE_S = 1800.0
@@ -35,11 +34,7 @@ def lock_path(path: Path) -> Path:
 
 def running(path: Path) -> bool:
     """Whether a background process is computing the summary at ``path``."""
-    lock = lock_path(path)
-    try:
-        return lock.exists() and time.time() - lock.stat().st_mtime < LOCK_STALE_S
-    except OSError:
-        return False
+    return lock_is_fresh(lock_path(path), LOCK_STALE_S)
 
 
 def start(model, sc, path: Path) -> bool:

@@ -6,6 +6,7 @@ compiled engine (same IEEE operations in the same order, no fast-math, powers th
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +170,7 @@ def test_background_compile_fills_the_cache(tmp_path, monkeypatch):
 def test_one_background_compile_per_kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("AMBIDEX_BACKGROUND_COMPILE", "1")
     started = []
-    monkeypatch.setattr(pytier.subprocess, "Popen", lambda cmd, **kw: started.append(cmd))
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kw: started.append(cmd))
     mod = tmp_path / "ambidex_model_x.py"
     assert pytier.start_background_compile(mod, "_dopri1", tmp_path / "m.mdl", "dopri5")
     assert not pytier.start_background_compile(mod, "_dopri1", tmp_path / "m.mdl", "dopri5")

@@ -23,16 +23,14 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import subprocess
 import sys
-import time
 import types
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from ..core.background import preexec
+from ..core.background import lock_is_fresh, spawn
 
 #: at most this many runs in one call are interpreted (more: compile, then the batch kernels)
 MAX_RUNS = 4
@@ -180,21 +178,14 @@ def start_background_compile(module_path: Path, func: str, model_path, method: s
     if os.environ.get("AMBIDEX_BACKGROUND_COMPILE", "1") == "0" or model_path is None:
         return False
     lock = _lock(Path(module_path), func)
+    if lock_is_fresh(lock, LOCK_STALE_S):
+        return False
     try:
-        if lock.exists() and time.time() - lock.stat().st_mtime < LOCK_STALE_S:
-            return False
         lock.write_text(str(os.getpid()))
     except OSError:
         return False
-    env = {**os.environ, "AMBIDEX_TIERED": "0"}
-    pkg_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
-    cmd = [sys.executable, "-m", "ambidex.compiled.warmup", str(model_path), method, str(lock)]
-    try:
-        subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True,
-                         preexec_fn=preexec())
-    except OSError:
+    if not spawn("ambidex.compiled.warmup", str(model_path), method, str(lock),
+                 env={"AMBIDEX_TIERED": "0"}):
         lock.unlink(missing_ok=True)
         return False
     return True

@@ -1,8 +1,9 @@
 """Starting a detached background process that yields the CPU to the foreground.
 
-``ambidex run`` starts two such processes on a cold cache: the numba compile of the model's
-kernels (:func:`ambidex.compiled.pytier.start_background_compile`) and the report's deferred loop
-analysis (:mod:`ambidex.loop_background`).  Both run in a session of their own
+``ambidex run`` starts such processes on a cold cache: the numba compile of the model's
+kernels (:func:`ambidex.compiled.pytier.start_background_compile`), the report's deferred loop
+analysis (:mod:`ambidex.loop_background`) and diagram layouts
+(:mod:`ambidex.layout_background`).  Both run in a session of their own
 (``start_new_session``), so that they outlive the command.  On Linux with autogroup scheduling
 (``/proc/sys/kernel/sched_autogroup_enabled``), a new session is a new scheduling group, and the
 CPU is shared between groups first: ``os.nice`` inside the group then ranks the process only
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 #: the nice value of background processes (and of their autogroup)
@@ -44,10 +46,20 @@ def preexec():
     return lower_priority if os.name == "posix" else None
 
 
-def spawn(module: str, *args: str) -> bool:
+def lock_is_fresh(lock: Path, stale_s: float) -> bool:
+    """Whether the lock file ``lock`` of a background process exists and is younger than
+    ``stale_s`` seconds (an older one was left by a process that died)."""
+    try:
+        return lock.exists() and time.time() - lock.stat().st_mtime < stale_s
+    except OSError:
+        return False
+
+
+def spawn(module: str, *args: str, env: dict | None = None) -> bool:
     """Start ``python -m module args...`` detached (its own session, no terminal, at lower
-    priority) with this package importable; False when it could not start."""
-    env = dict(os.environ)
+    priority) with this package importable and ``env`` added to the environment; False when it
+    could not start."""
+    env = {**os.environ, **(env or {})}
     pkg_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
     try:
