@@ -186,10 +186,20 @@ def structure_figure(edges, model):
         anns.append(dict(x=x, y=y, text=html.escape(n), showarrow=False, bgcolor="#fff7d6",
                          bordercolor="#555", borderwidth=1, borderpad=3,
                          hovertext=model.variables[model.resolve(n)].sector))
+    xr, yr = (_padded([float(p[k]) for p in pos.values()]) for k in (0, 1))
     return fd.figure(layout={
         "annotations": anns, "height": 650, "template": fd.template("plotly_white"),
         "title": {"text": STRUCTURE_TITLE},
-        "xaxis": {"visible": False}, "yaxis": {"visible": False}})
+        "xaxis": {"visible": False, "range": xr}, "yaxis": {"visible": False, "range": yr}})
+
+
+def _padded(values: list[float], pad: float = 0.12) -> list[float]:
+    """An axis range around ``values`` with ``pad`` of their span on each side (a figure of
+    annotations alone has no data for plotly to autorange on: it would draw them in the corner
+    of its default -1..6 range)."""
+    lo, hi = (min(values), max(values)) if values else (0.0, 0.0)
+    span = (hi - lo) or 1.0
+    return [lo - pad * span, hi + pad * span]
 
 
 STRUCTURE_TITLE = ("Feedback structure between stocks, measured from the equations "
